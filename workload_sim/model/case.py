@@ -1,0 +1,48 @@
+"""A referral and, once opened, the case it becomes: who holds it and where it is."""
+
+from __future__ import annotations
+
+from .pathway import PlannedStep
+
+NFA, SIGNPOST, OPEN = "no_further_action", "signpost", "open_case"
+
+
+class Case:
+    """One referral's life: triage, wait for allocation, its steps, closure.
+
+    Times are working days on the simulation clock; ``None`` means "not yet".
+    """
+
+    __slots__ = (
+        "id", "arrival", "outcome", "urgency", "rank", "pathway", "weight",
+        "plan", "truncated", "step", "attempt", "triaged_at", "allocated_at",
+        "closed_at", "worker", "holders", "failures", "effort_hours", "warm_start",
+        "completion_target", "allocation_target",
+    )
+
+    def __init__(self, case_id: int, arrival: float) -> None:
+        self.id = case_id
+        self.arrival = arrival
+        self.outcome: str | None = None
+        self.urgency = ""
+        self.rank = 0  # 0 = most urgent
+        self.pathway = ""
+        self.weight = 0.0
+        self.plan: list[PlannedStep] = []
+        self.truncated = False
+        self.step = 0  # index into plan of the step in hand
+        self.attempt = 0  # failed attempts so far at the step in hand
+        self.triaged_at: float | None = None
+        self.allocated_at: float | None = None
+        self.closed_at: float | None = None
+        self.worker = None
+        self.holders = 0  # different workers who held the case (continuity)
+        self.failures = 0
+        self.effort_hours = 0.0
+        self.warm_start = False
+        self.completion_target: float | None = None
+        self.allocation_target = 0.0
+
+    @property
+    def is_open(self) -> bool:
+        return self.outcome == OPEN and self.closed_at is None

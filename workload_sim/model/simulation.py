@@ -1,0 +1,232 @@
+"""Build the SimPy world from a Scenario and run ONE replication.
+
+A referral arrives, is triaged (by the day's duty worker when triage takes
+time), and if opened joins the unallocated list. Allocation gives it to a
+worker with room; its planned steps then run one after another: wait the
+step's lead time, queue its effort with the worker, and on a failed attempt
+wait the reschedule delay and try again. After the last step the case closes,
+the worker's caseload falls and the list is allocated again.
+"""
+
+from __future__ import annotations
+
+import simpy
+
+from ..calendar import WorkCalendar
+from ..records import DailyLedger
+from ..scenario import WORKER_TYPES, Scenario
+from ..streams import Streams
+from .allocation import UnallocatedList
+from .case import OPEN, Case
+from .demand import Arrivals, Triage, daily_rates
+from .pathway import PathwayPlanner
+from .worker import Worker
+
+INF = float("inf")
+DUTY_RANK = -1  # triage comes before any case task in the duty worker's queue
+
+
+class Simulation:
+    """One replication of one scenario: the world, its event handlers and its records."""
+
+    def __init__(self, scenario: Scenario, rep: int = 0, seed: int | None = None) -> None:
+        self.scenario = scenario
+        self.rep = rep
+        self.seed = scenario.seed if seed is None else seed
+        self.n_days = scenario.total_days
+        self.env = env = simpy.Environment()
+        streams = Streams(self.seed, rep)
+        self.streams = streams
+        cal = scenario.calendar
+        self.calendar = WorkCalendar(cal.start_date, self.n_days, cal.country, cal.subdivision)
+        self.triage = Triage(scenario.triage, streams)
+        self.urgencies = self.triage.urgency_names
+        self.ledger = DailyLedger(self.n_days, self.urgencies)
+        self.planner = PathwayPlanner(scenario.pathways, streams)
+        self.weights = {k: p.weight for k, p in scenario.pathways.items()}
+        self.completion_targets = {
+            k: p.completion_target_days for k, p in scenario.pathways.items()
+        }
+        self.cases: list[Case] = []
+        self._on_attempt_done = self._attempt_done  # bound once: it is passed with every task
+        self.unallocated = UnallocatedList(
+            scenario.allocation.policy, len(self.urgencies), self._allocated
+        )
+        self.workers = self._hire_team()
+        self.unallocated.workers = self.workers
+        self.rates = daily_rates(scenario.demand, self.calendar)
+        self._warm_start(streams)
+        Arrivals(env, self.rates, streams.get("demand.arrivals"), self._referral)
+        self._record_team_days()
+
+    # --- the team -------------------------------------------------------------------
+
+    def _hire_team(self) -> list[Worker]:
+        sc = self.scenario
+        day = sc.team.contract_day_hours
+        ot = sc.overtime.max_hours_per_day if sc.overtime.enabled else 0.0
+        workers: list[Worker] = []
+        for kind in WORKER_TYPES:
+            spec = getattr(sc.workforce, kind)
+            for _ in range(getattr(sc.team, kind)):
+                case_rate = day * spec.fte * (1.0 - spec.non_case_fraction)
+                workers.append(
+                    Worker(
+                        self.env, self.ledger, len(workers), kind, spec.fte,
+                        spec.caseload_cap * spec.fte, case_rate, day * spec.fte, ot,
+                    )
+                )
+        return workers
+
+    def _warm_start(self, streams: Streams) -> None:
+        """Cases already open on day 0: own streams, so they never shift arrivals' draws."""
+        ws = self.scenario.warm_start
+        if ws.cases_per_worker <= 0 and ws.unallocated <= 0:
+            return
+        planner = PathwayPlanner(self.scenario.pathways, streams, prefix="warm_start.")
+        progress = streams.get("warm_start.progress")
+        pick = Triage(self.scenario.triage, streams, prefix="warm_start.")
+        held = []
+        for worker in self.workers:
+            n = int(round(ws.cases_per_worker))
+            load = worker.caseload
+            for _ in range(n):
+                case = self._open_case(pick, planner, arrival=0.0)
+                case.step = int(progress.integers(len(case.plan)))
+                if load + case.weight <= worker.cap:
+                    load += case.weight
+                    held.append((case, worker))
+        for _ in range(ws.unallocated):
+            self._open_case(pick, planner, arrival=0.0)
+        for case in self.cases:
+            case.warm_start = True
+        for case, worker in held:
+            self._allocated(case, worker)
+        for case in self.cases:
+            if case.allocated_at is None:
+                self._wait_for_allocation(case)
+        self.unallocated.allocate()
+
+    # --- referrals and triage -------------------------------------------------------
+
+    def _open_case(self, triage: Triage, planner: PathwayPlanner, arrival: float) -> Case:
+        case = Case(len(self.cases), arrival)
+        self.cases.append(case)
+        case.outcome = OPEN
+        case.triaged_at = arrival
+        self._describe(case, triage, planner)
+        return case
+
+    def _describe(self, case: Case, triage: Triage, planner: PathwayPlanner) -> None:
+        case.urgency = triage.urgency()
+        case.rank = triage.rank[case.urgency]
+        case.allocation_target = triage.target[case.urgency]
+        case.pathway = triage.pathway()
+        case.weight = self.weights[case.pathway]
+        case.completion_target = self.completion_targets[case.pathway]
+        case.plan, case.truncated = planner.plan(case.pathway)
+
+    def _referral(self) -> None:
+        now = self.env.now
+        case = Case(len(self.cases), now)
+        self.cases.append(case)
+        self.ledger.referrals[int(now)] += 1
+        triage = self.triage
+        case.outcome = triage.outcome()
+        effort = triage.effort_fixed if triage.effort is None else triage.effort()
+        if case.outcome == OPEN:
+            self._describe(case, triage, self.planner)
+        if effort > 0.0:
+            duty = self.workers[int(now) % len(self.workers)]
+            duty.add_task(DUTY_RANK, effort, self._triaged, case)
+        else:
+            self._triaged(case)
+
+    def _triaged(self, case: Case) -> None:
+        now = self.env.now
+        case.triaged_at = now
+        if case.outcome != OPEN:
+            case.closed_at = now
+            return
+        waiting = self.unallocated
+        if not waiting.heap:  # nobody ahead in the list: straight to a worker if one has room
+            worker = waiting.choose(case)
+            if worker is not None:
+                self._allocated(case, worker)
+                return
+        self._wait_for_allocation(case)
+        waiting.allocate()
+
+    # --- allocation and the steps of a case -----------------------------------------
+
+    def _wait_for_allocation(self, case: Case) -> None:
+        self.unallocated.add(case)
+
+    def _allocated(self, case: Case, worker: Worker) -> None:
+        case.worker = worker
+        case.allocated_at = self.env.now
+        case.holders += 1
+        worker.take_case(case.weight)
+        self._advance(case)
+
+    def _advance(self, case: Case) -> None:
+        if case.step >= len(case.plan):
+            self._close(case)
+            return
+        planned = case.plan[case.step]
+        if planned.lead_time > 0.0:
+            self.env.timeout(planned.lead_time).callbacks.append(lambda _ev: self._ready(case))
+        elif planned.effort > 0.0 and not planned.failures:  # the common case, without a hop
+            case.worker.add_task(case.rank, planned.effort, self._on_attempt_done, case)
+        else:
+            self._ready(case)
+
+    def _ready(self, case: Case) -> None:
+        planned = case.plan[case.step]
+        a = case.attempt
+        hours = planned.failures[a][1] if a < len(planned.failures) else planned.effort
+        if hours > 0.0:
+            case.worker.add_task(case.rank, hours, self._on_attempt_done, case)
+        else:
+            self._attempt_done(case)
+
+    def _attempt_done(self, case: Case) -> None:
+        planned = case.plan[case.step]
+        a = case.attempt
+        if a < len(planned.failures):
+            delay, wasted = planned.failures[a]
+            case.failures += 1
+            case.effort_hours += wasted
+            case.attempt = a + 1
+            if delay > 0.0:
+                self.env.timeout(delay).callbacks.append(lambda _ev: self._ready(case))
+            else:
+                self._ready(case)
+            return
+        case.effort_hours += planned.effort
+        case.step += 1
+        case.attempt = 0
+        self._advance(case)
+
+    def _close(self, case: Case) -> None:
+        now = self.env.now
+        case.closed_at = now
+        case.worker.release_case(case.weight)
+        if self.unallocated.heap:
+            self.unallocated.capacity_changed()
+        else:  # nothing waiting: only forget that the list was blocked
+            self.unallocated.blocked_weight = INF
+
+    # --- daily records --------------------------------------------------------------
+
+    def _record_team_days(self) -> None:
+        """Who is in post each day (the team is fixed for the whole run here)."""
+        led = self.ledger
+        led.workers[:] = len(self.workers)
+        led.contract_hours[:] = sum(w.contract_hours_per_day for w in self.workers)
+        led.case_hours_available[:] = sum(w.rate for w in self.workers)
+
+    def run(self) -> Simulation:
+        """Run to the end of the last working day; returns self for chaining."""
+        self.env.run(until=float(self.n_days))
+        return self
