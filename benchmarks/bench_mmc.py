@@ -40,7 +40,7 @@ def plain_simpy(n: int, seed: int) -> float:
             yield env.timeout(service)
 
     def source():
-        for gap, service in zip(gaps, services):
+        for gap, service in zip(gaps, services, strict=True):
             yield env.timeout(gap)
             env.process(customer(service))
 
@@ -147,10 +147,14 @@ def main() -> None:
         rate, wq = best_rate(fn, n, args.repeats)
         rates[name] = rate
         print(f"  {name:15s} {rate:12,.0f} customers/s   mean wait {wq:.3f} days (theory 1.525)")
-    print(f"engine / plain SimPy    = {rates['engine'] / rates['plain_simpy']:.2f}x (target >= 0.7)"
-          "  [plain: all numbers pre-drawn with numpy, the strongest baseline]")
-    print(f"engine / textbook SimPy = {rates['engine'] / rates['textbook_simpy']:.2f}x"
-          "  [textbook: random.expovariate inside the processes]")
+    print(
+        f"engine / plain SimPy    = {rates['engine'] / rates['plain_simpy']:.2f}x (target >= 0.7)"
+        "  [plain: all numbers pre-drawn with numpy, the strongest baseline]"
+    )
+    print(
+        f"engine / textbook SimPy = {rates['engine'] / rates['textbook_simpy']:.2f}x"
+        "  [textbook: random.expovariate inside the processes]"
+    )
     if "ciw" in rates:
         print(f"engine / Ciw         = {rates['engine'] / rates['ciw']:.2f}x (target >= 1.5)")
     print(f"default scenario, one replication-year: {default_year():.3f} s (best of 5)")

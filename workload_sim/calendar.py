@@ -52,8 +52,8 @@ class WorkCalendar:
             raise ValueError("a calendar needs at least one working day")
         self.start = start
         self.n_days = n_days
-        (self.holidays, self.dates, self.weekdays, self.months, self.years_elapsed) = (
-            _working_days(start, n_days, country, subdivision)
+        (self.holidays, self.dates, self.weekdays, self.months, self.years_elapsed) = _working_days(
+            start, n_days, country, subdivision
         )
 
     def date_of(self, day: float) -> dt.date:

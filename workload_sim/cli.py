@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import shlex
-import sys
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 from rich.console import Console
@@ -27,9 +25,15 @@ err = Console(stderr=True)
 out = Console()
 
 HEADLINE = [
-    "wait_to_allocation_days", "wait_to_allocation_p90", "allocation_breach_share",
-    "unallocated_end", "backlog_growth_per_week", "open_cases_mean", "caseload_mean",
-    "overtime_hours_per_worker_week", "utilisation",
+    "wait_to_allocation_days",
+    "wait_to_allocation_p90",
+    "allocation_breach_share",
+    "unallocated_end",
+    "backlog_growth_per_week",
+    "open_cases_mean",
+    "caseload_mean",
+    "overtime_hours_per_worker_week",
+    "utilisation",
 ]
 
 SetOption = typer.Option(
@@ -43,7 +47,7 @@ def _fail(problems: list[str]) -> None:
     raise typer.Exit(code=2)
 
 
-def _load(scenario: Path, sets: Optional[List[str]], extra: list[str] | None = None):
+def _load(scenario: Path, sets: list[str] | None, extra: list[str] | None = None):
     try:
         return load_scenario(scenario, [*(sets or []), *(extra or [])])
     except ScenarioError as exc:
@@ -53,7 +57,7 @@ def _load(scenario: Path, sets: Optional[List[str]], extra: list[str] | None = N
 @app.command()
 def validate(
     scenario: Path = typer.Argument(..., help="Scenario YAML file"),
-    sets: Optional[List[str]] = SetOption,
+    sets: list[str] | None = SetOption,
     resolved: bool = typer.Option(False, "--resolved", help="Print the full resolved scenario"),
 ) -> None:
     """Check a scenario file: prints 'ok', or one line per problem and exits 2."""
@@ -67,12 +71,12 @@ def validate(
 @app.command()
 def run(
     scenario: Path = typer.Argument(..., help="Scenario YAML file"),
-    reps: Optional[int] = typer.Option(None, min=1, help="Replications (default: the file's)"),
-    seed: Optional[int] = typer.Option(None, min=0, help="Seed (default: the file's)"),
-    days: Optional[int] = typer.Option(None, min=1, help="Working days measured after warm-up"),
-    warmup_days: Optional[int] = typer.Option(None, min=0, help="Working days of warm-up"),
-    out_dir: Optional[Path] = typer.Option(None, "--out", help="Output folder"),
-    sets: Optional[List[str]] = SetOption,
+    reps: int | None = typer.Option(None, min=1, help="Replications (default: the file's)"),
+    seed: int | None = typer.Option(None, min=0, help="Seed (default: the file's)"),
+    days: int | None = typer.Option(None, min=1, help="Working days measured after warm-up"),
+    warmup_days: int | None = typer.Option(None, min=0, help="Working days of warm-up"),
+    out_dir: Path | None = typer.Option(None, "--out", help="Output folder"),
+    sets: list[str] | None = SetOption,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or table"),
 ) -> None:
     """Run a scenario's replications and write tables, summary and manifest."""
@@ -85,22 +89,44 @@ def run(
         _fail([f"--out {target}: already holds a run; choose another folder or remove it"])
     n = reps or sc.replications
     progress = Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(), TimeRemainingColumn(), console=err, disable=quiet or not err.is_terminal,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=quiet or not err.is_terminal,
     )
     with progress:
         task = progress.add_task(f"{sc.name}: replications", total=n)
         results = run_replications(
             sc, reps=n, seed=seed, on_rep_done=lambda _r: progress.advance(task)
         )
-    command = "python run.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    write_run(target, results, resolved_dict(sc), command)
+    args = ["run", str(scenario)]
+    for flag, value in (
+        ("--reps", reps),
+        ("--seed", seed),
+        ("--days", days),
+        ("--warmup-days", warmup_days),
+        ("--out", out_dir),
+    ):
+        if value is not None:
+            args += [flag, str(value)]
+    for item in sets or []:
+        args += ["--set", item]
+    write_run(target, results, resolved_dict(sc), _command(args))
     if not quiet:
         _print_summary(results, target)
 
 
+def _command(args: list[str]) -> str:
+    return "python run.py " + " ".join(shlex.quote(a) for a in args)
+
+
 def _print_summary(results, target: Path) -> None:
-    table = Table(title=f"{results.scenario.name}: {results.reps} replications, seed {results.seed}")
+    table = Table(
+        title=f"{results.scenario.name}: {results.reps} replications, seed {results.seed}"
+    )
     for col in ("metric", "mean", "95% CI", "unit"):
         table.add_column(col)
     rows = results.summary.set_index("metric")

@@ -11,16 +11,17 @@ of randomness, so drawing ahead never shifts any other source.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 _BLOCK = 256
+_MAX = 1e6  # no hour or day figure in this model is anywhere near a million
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     def mean(self) -> float:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -40,7 +41,7 @@ class Fixed(_Spec):
     """Always the same value."""
 
     dist: Literal["fixed"] = "fixed"
-    value: float = Field(ge=0)
+    value: float = Field(ge=0, le=_MAX)
 
     def mean(self) -> float:
         return self.value
@@ -60,7 +61,7 @@ class Exponential(_Spec):
     """Memoryless; the M/M/c validation case uses it for effort."""
 
     dist: Literal["exponential"]
-    mean_: float = Field(gt=0, alias="mean")
+    mean_: float = Field(gt=0, le=_MAX, alias="mean")
 
     def mean(self) -> float:
         return self.mean_
@@ -76,8 +77,8 @@ class Lognormal(_Spec):
     """Right-skewed task durations, given by the mean and sd of the value itself."""
 
     dist: Literal["lognormal"]
-    mean_: float = Field(gt=0, alias="mean")
-    sd: float = Field(gt=0)
+    mean_: float = Field(gt=0, le=_MAX, alias="mean")
+    sd: float = Field(gt=0, le=_MAX)
 
     def _mu_sigma(self) -> tuple[float, float]:
         s2 = math.log1p((self.sd / self.mean_) ** 2)
@@ -98,8 +99,8 @@ class Gamma(_Spec):
     """Given by mean and sd; shape = (mean/sd)^2."""
 
     dist: Literal["gamma"]
-    mean_: float = Field(gt=0, alias="mean")
-    sd: float = Field(gt=0)
+    mean_: float = Field(gt=0, le=_MAX, alias="mean")
+    sd: float = Field(gt=0, le=_MAX)
 
     def mean(self) -> float:
         return self.mean_
@@ -116,9 +117,9 @@ class Triangular(_Spec):
     """Expert judgement as lowest / most likely / highest."""
 
     dist: Literal["triangular"]
-    low: float = Field(ge=0)
-    mode: float = Field(ge=0)
-    high: float = Field(ge=0)
+    low: float = Field(ge=0, le=_MAX)
+    mode: float = Field(ge=0, le=_MAX)
+    high: float = Field(ge=0, le=_MAX)
 
     @model_validator(mode="after")
     def _ordered(self) -> Triangular:
@@ -141,8 +142,8 @@ class Uniform(_Spec):
     """Equally likely anywhere between low and high."""
 
     dist: Literal["uniform"]
-    low: float = Field(ge=0)
-    high: float = Field(ge=0)
+    low: float = Field(ge=0, le=_MAX)
+    high: float = Field(ge=0, le=_MAX)
 
     @model_validator(mode="after")
     def _ordered(self) -> Uniform:
@@ -167,7 +168,7 @@ def _number_means_fixed(value: Any) -> Any:
 
 
 Distribution = Annotated[
-    Union[Fixed, Exponential, Lognormal, Gamma, Triangular, Uniform],
+    Fixed | Exponential | Lognormal | Gamma | Triangular | Uniform,
     Field(discriminator="dist"),
     BeforeValidator(_number_means_fixed),
 ]

@@ -8,8 +8,8 @@ and clusters build on the same function) only calls that.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import pandas as pd
 

@@ -42,9 +42,12 @@ def _no_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool =
     return loader.construct_mapping(node, deep)
 
 
-_UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates
-)
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
+# Dates stay text for pydantic to judge: YAML's own timestamp parser raises on 2026-13-45.
+_UniqueKeyLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 def parse_yaml(text: str, origin: str = "scenario") -> dict:
@@ -59,15 +62,21 @@ def parse_yaml(text: str, origin: str = "scenario") -> dict:
         ) from None
     except yaml.YAMLError as exc:
         raise ScenarioError([f"{origin}: not valid YAML: {exc}"]) from None
+    except ScenarioError as exc:
+        raise ScenarioError([f"{origin}: {p}" for p in exc.problems]) from None
     if data is None:
         raise ScenarioError(
-            [f"{origin}: the file is empty; a scenario needs at least 'name: ...' "
-             "(copy scenarios/adult_safeguarding_team.yaml to start)"]
+            [
+                f"{origin}: the file is empty; a scenario needs at least 'name: ...' "
+                "(copy scenarios/adult_safeguarding_team.yaml to start)"
+            ]
         )
     if not isinstance(data, dict):
         raise ScenarioError(
-            [f"{origin}: the top level must be a mapping of fields (name: ..., team: ...), "
-             f"not a {type(data).__name__}"]
+            [
+                f"{origin}: the top level must be a mapping of fields (name: ..., team: ...), "
+                f"not a {type(data).__name__}"
+            ]
         )
     return data
 
@@ -130,10 +139,17 @@ def explain(exc: ValidationError) -> list[str]:
             lines.append(f"{path}: unknown field; {fix}")
             continue
         msg = err["msg"].removeprefix("Value error, ")
-        shown = repr(value) if not isinstance(value, dict) else "a mapping"
-        if len(shown) > 60:
-            shown = shown[:57] + "..."
-        lines.append(f"{path}: got {shown}; {msg}")
+        if err["type"] == "missing":
+            lines.append(f"{path}: required field is missing")
+        elif not [p for p in loc if p not in _DIST_TAGS]:
+            lines.append(msg)  # a check across fields; the message names them
+        elif isinstance(value, (dict, list)) and err["type"] == "value_error":
+            lines.append(f"{path}: {msg}")
+        else:
+            shown = repr(value)
+            if len(shown) > 60:
+                shown = shown[:57] + "..."
+            lines.append(f"{path}: got {shown}; {msg}")
     return lines
 
 
@@ -183,7 +199,9 @@ def _set_path(data: Any, path: str, value: Any) -> str | None:
         elif isinstance(node, dict):
             if key not in node and not (last and _open_mapping(keys[:depth])):
                 hint = difflib.get_close_matches(key, [str(k) for k in node], n=1)
-                fix = f"did you mean {hint[0]!r}?" if hint else f"known: {', '.join(map(str, node))}"
+                fix = (
+                    f"did you mean {hint[0]!r}?" if hint else f"known: {', '.join(map(str, node))}"
+                )
                 return f"{here}: no such field; {fix}"
         else:
             return f"{here}: {'.'.join(keys[:depth])} is a value, not a section"
@@ -199,7 +217,9 @@ def _open_mapping(parent: list[str]) -> bool:
     return parent in (["pathways"], ["sources"], ["triage", "case_mix"], ["triage", "urgency"])
 
 
-def load_scenario(source: str | Path | dict | Scenario, overrides: list[str] | None = None) -> Scenario:
+def load_scenario(
+    source: str | Path | dict | Scenario, overrides: list[str] | None = None
+) -> Scenario:
     """A Scenario from a YAML path, YAML text mapping or Scenario, with overrides applied."""
     if isinstance(source, Scenario):
         scenario = source
@@ -216,6 +236,7 @@ def load_scenario(source: str | Path | dict | Scenario, overrides: list[str] | N
         data = parse_yaml(text, str(path))
         try:
             scenario = validate(data)
+            _check_sources(scenario)
         except ScenarioError as exc:
             raise ScenarioError([f"{path}: {p}" for p in exc.problems]) from None
     if overrides:
@@ -235,8 +256,10 @@ def _check_sources(scenario: Scenario) -> None:
             elif isinstance(node, dict) and part in node:
                 node = node[part]
             else:
-                bad.append(f"sources.{key}: names no field of the scenario; use a field path "
-                           "such as demand.referrals_per_week")
+                bad.append(
+                    f"sources.{key}: names no field of the scenario; use a field path "
+                    "such as demand.referrals_per_week"
+                )
                 break
     if bad:
         raise ScenarioError(bad)

@@ -60,7 +60,9 @@ def rep_metrics(timeseries: pd.DataFrame, cases: pd.DataFrame, warmup_days: int)
         "wait_to_allocation_days": float(allocated.mean()) if len(allocated) else nan,
         "wait_to_allocation_p90": float(np.percentile(allocated, 90)) if len(allocated) else nan,
         "time_in_system_days": float(closed.mean()) if len(closed) else nan,
-        "allocation_breach_share": float(opened["allocation_breach"].mean()) if len(opened) else nan,
+        "allocation_breach_share": float(opened["allocation_breach"].mean())
+        if len(opened)
+        else nan,
         "completion_breach_share": (
             float(opened["completion_breach"].mean()) if len(opened) else nan
         ),

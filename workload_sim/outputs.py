@@ -11,9 +11,9 @@ import json
 import os
 import platform
 import tempfile
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 import yaml
@@ -92,6 +92,10 @@ def write_run(out_dir: Path, results, resolved: dict, command: str) -> list[Path
         "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "command": command,
+        "reproduce": (
+            f"python run.py run {out_dir / 'scenario.yaml'} --reps {results.reps} "
+            f"--seed {results.seed} --out {out_dir}-rerun"
+        ),
         "files": [p.name for p in written],
     }
     written.append(write_text(out_dir / "manifest.json", json.dumps(manifest, indent=2) + "\n"))

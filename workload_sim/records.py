@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-
 AWAITING = "awaiting_triage"  # referrals still in the duty worker's queue at the horizon
 
 
@@ -103,7 +102,7 @@ def timeseries_table(sim, cases: pd.DataFrame) -> pd.DataFrame:
     cols = {
         "rep": np.full(n, sim.rep, dtype=np.int64),
         "day": np.arange(n, dtype=np.int64),
-        "date": sim.calendar.dates,
+        "date": sim.calendar.dates.astype("datetime64[ms]"),  # Parquet's timestamp unit
         "warmup": np.arange(n) < sim.scenario.warmup_days,
         "referrals": np.asarray(led.referrals, dtype=np.int64),
         "unallocated": waiting_end,
@@ -156,7 +155,7 @@ def cases_table(sim) -> pd.DataFrame:
         "id": np.array(col(lambda c: c.id), dtype=np.int64),
         "warm_start": np.array(col(lambda c: c.warm_start)),
         "arrival": arrival,
-        "arrival_date": sim.calendar.dates[day_index],
+        "arrival_date": sim.calendar.dates[day_index].astype("datetime64[ms]"),
         "warmup": (arrival < sim.scenario.warmup_days) | np.array(col(lambda c: c.warm_start)),
         "triage_outcome": col(lambda c: c.outcome if c.triaged_at is not None else AWAITING),
         "urgency": col(lambda c: c.urgency or None),
@@ -182,9 +181,7 @@ def cases_table(sim) -> pd.DataFrame:
         "path_truncated": np.array(col(lambda c: c.truncated)),
     }
     for name in sim.scenario.pathways:
-        frame[f"n_{name}"] = np.array(
-            col(lambda c, p=name: _entries(c.plan, p)), dtype=np.int64
-        )
+        frame[f"n_{name}"] = np.array(col(lambda c, p=name: _entries(c.plan, p)), dtype=np.int64)
     return pd.DataFrame(frame)
 
 

@@ -33,7 +33,9 @@ Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
 
 
 def _sums_to_one(table: dict[str, float], what: str) -> dict[str, float]:
@@ -66,6 +68,7 @@ class DemandSpec(Strict):
         "DHSC Safeguarding Adults collection 2024-25: 640,240 concerns / 153 councils = "
         "~4,200 a year per council (~81/week); team assumed to cover ~40% of a council",
         gt=0,
+        le=100_000,
     )
     weekday_profile: dict[str, float] = F(
         {d: 1.0 for d in WEEKDAYS},
@@ -121,9 +124,7 @@ class TriageSpec(Strict):
     no_further_action: Probability = F(
         0.5, "Share of referrals closed at triage with no further action", "fraction"
     )
-    signpost: Probability = F(
-        0.21, "Share of referrals signposted to other services", "fraction"
-    )
+    signpost: Probability = F(0.21, "Share of referrals signposted to other services", "fraction")
     open_case: Probability = F(
         0.29,
         "Share of referrals opened as a case (section 42 enquiry)",
@@ -131,7 +132,9 @@ class TriageSpec(Strict):
         "DHSC Safeguarding Adults 2024-25: 185,270 s42 enquiries / 640,240 concerns = 28.9%",
     )
     case_mix: dict[str, Probability] = F(
-        {"s42_enquiry": 1.0}, "Which pathway an opened case follows (names from pathways)", "fraction"
+        {"s42_enquiry": 1.0},
+        "Which pathway an opened case follows (names from pathways)",
+        "fraction",
     )
     urgency: dict[str, UrgencySpec] = F(
         {
@@ -165,8 +168,11 @@ class TriageSpec(Strict):
 
 class FailureSpec(Strict):
     probability: float = F(
-        0.0, "Chance an attempt at the step fails (missed call, cancelled visit)", "fraction",
-        ge=0, le=0.95,
+        0.0,
+        "Chance an attempt at the step fails (missed call, cancelled visit)",
+        "fraction",
+        ge=0,
+        le=0.95,
     )
     reschedule_delay_days: Distribution = F(
         Fixed(value=2.0), "Wait before the step is tried again", "working days"
@@ -185,7 +191,9 @@ class StepSpec(Strict):
     name: str = F(..., "Step name", "name")
     effort_hours: Distribution = F(Fixed(value=0.0), "Worker time the step takes", "hours")
     lead_time_days: Distribution = F(
-        Fixed(value=0.0), "Waiting on others before the step can be done (no worker time)", "working days"
+        Fixed(value=0.0),
+        "Waiting on others before the step can be done (no worker time)",
+        "working days",
     )
     failure: FailureSpec = F(FailureSpec(), "How attempts at the step fail and are retried", "")
     branches: list[BranchSpec] = F([], "Alternative sub-pathways after this step", "")
@@ -260,9 +268,13 @@ WORKER_TYPES = ("permanent", "newly_qualified", "agency")
 
 
 class TeamSpec(Strict):
-    permanent: int = F(9, "Permanent experienced social workers in post", "headcount", ge=0)
-    newly_qualified: int = F(1, "Newly qualified (ASYE) social workers in post", "headcount", ge=0)
-    agency: int = F(0, "Agency social workers in post", "headcount", ge=0)
+    permanent: int = F(
+        9, "Permanent experienced social workers in post", "headcount", ge=0, le=10_000
+    )
+    newly_qualified: int = F(
+        1, "Newly qualified (ASYE) social workers in post", "headcount", ge=0, le=10_000
+    )
+    agency: int = F(0, "Agency social workers in post", "headcount", ge=0, le=10_000)
     contract_hours_per_week: float = F(
         37.0,
         "Contracted hours per week at 1.0 FTE (a contract day is a fifth of it)",
@@ -323,7 +335,10 @@ class Scenario(Strict):
     seed: int = F(20261123, "Seed for all random streams", "", ge=0, lt=2**63)
     replications: int = F(10, "Independent replications to run", "runs", ge=1, le=100_000)
     horizon_days: int = F(
-        253, "Working days measured after warm-up (253 ~ one year)", "working days", ge=1,
+        253,
+        "Working days measured after warm-up (253 ~ one year)",
+        "working days",
+        ge=1,
         le=100_000,
     )
     warmup_days: int = F(
@@ -343,9 +358,7 @@ class Scenario(Strict):
     allocation: AllocationSpec = F(AllocationSpec(), "Allocation of cases to workers", "")
     overtime: OvertimeSpec = F(OvertimeSpec(), "Work beyond contracted hours", "")
     warm_start: WarmStartSpec = F(WarmStartSpec(), "The team does not start empty", "")
-    sources: dict[str, str] = F(
-        {}, "Your own source notes for values you set, by field path", ""
-    )
+    sources: dict[str, str] = F({}, "Your own source notes for values you set, by field path", "")
 
     @field_validator("pathways", mode="before")
     @classmethod

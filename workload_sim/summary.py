@@ -33,7 +33,15 @@ def summarise(per_rep: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
         mean, sd, lo, hi, n = t_interval(per_rep[metric], confidence)
         unit, text = METRICS.get(metric, ("", ""))
         rows.append(
-            {"metric": metric, "mean": mean, "std": sd, "ci_low": lo, "ci_high": hi,
-             "reps": n, "unit": unit, "description": text}
+            {
+                "metric": metric,
+                "mean": mean,
+                "std": sd,
+                "ci_low": lo,
+                "ci_high": hi,
+                "reps": n,
+                "unit": unit,
+                "description": text,
+            }
         )
     return pd.DataFrame(rows)

@@ -15,8 +15,8 @@ function chosen by name in the scenario:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from heapq import heappop, heappush
-from typing import Callable, Sequence
 
 from .case import Case
 from .worker import _EPS, Worker

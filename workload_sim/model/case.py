@@ -14,10 +14,27 @@ class Case:
     """
 
     __slots__ = (
-        "id", "arrival", "outcome", "urgency", "rank", "pathway", "weight",
-        "plan", "truncated", "step", "attempt", "triaged_at", "allocated_at",
-        "closed_at", "worker", "holders", "failures", "effort_hours", "warm_start",
-        "completion_target", "allocation_target",
+        "id",
+        "arrival",
+        "outcome",
+        "urgency",
+        "rank",
+        "pathway",
+        "weight",
+        "plan",
+        "truncated",
+        "step",
+        "attempt",
+        "triaged_at",
+        "allocated_at",
+        "closed_at",
+        "worker",
+        "holders",
+        "failures",
+        "effort_hours",
+        "warm_start",
+        "completion_target",
+        "allocation_target",
     )
 
     def __init__(self, case_id: int, arrival: float) -> None:

@@ -12,7 +12,7 @@ opened its urgency and pathway.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import simpy
@@ -45,7 +45,10 @@ class Arrivals:
     BLOCK = 1024
 
     def __init__(
-        self, env: simpy.Environment, rates: np.ndarray, rng: np.random.Generator,
+        self,
+        env: simpy.Environment,
+        rates: np.ndarray,
+        rng: np.random.Generator,
         on_arrival: Callable[[], None],
     ) -> None:
         self.env = env

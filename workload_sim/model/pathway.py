@@ -89,9 +89,7 @@ class PathwayPlanner:
                 while len(found) < MAX_FAILURES and st.fails():
                     found.append((st.delay(), st.wasted()))
                 failures = tuple(found)
-            out.append(
-                make(PlannedStep, (pathway, st.name, st.lead(), st.effort(), failures))
-            )
+            out.append(make(PlannedStep, (pathway, st.name, st.lead(), st.effort(), failures)))
             if st.branch is not None:
                 nxt = st.branch()
                 if nxt:

@@ -72,8 +72,15 @@ class Simulation:
                 case_rate = day * spec.fte * (1.0 - spec.non_case_fraction)
                 workers.append(
                     Worker(
-                        self.env, self.ledger, len(workers), kind, spec.fte,
-                        spec.caseload_cap * spec.fte, case_rate, day * spec.fte, ot,
+                        self.env,
+                        self.ledger,
+                        len(workers),
+                        kind,
+                        spec.fte,
+                        spec.caseload_cap * spec.fte,
+                        case_rate,
+                        day * spec.fte,
+                        ot,
                     )
                 )
         return workers

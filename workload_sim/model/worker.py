@@ -13,8 +13,9 @@ overtime. Otherwise the task carries over to the next day.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from heapq import heappop, heappush
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import simpy
 

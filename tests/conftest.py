@@ -1,0 +1,31 @@
+"""Shared helpers: scenario paths, small runs, queueing theory."""
+
+from __future__ import annotations
+
+from math import factorial
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
+DEFAULT = SCENARIOS / "adult_safeguarding_team.yaml"
+MMC = SCENARIOS / "validation" / "mmc.yaml"
+
+
+def erlang_c_wait(lam: float, mu: float, c: int) -> float:
+    """Mean wait in queue of M/M/c (Erlang C)."""
+    a = lam / mu
+    rho = a / c
+    assert rho < 1, "unstable queue"
+    top = a**c / factorial(c) / (1 - rho)
+    p_wait = top / (sum(a**k / factorial(k) for k in range(c)) + top)
+    return p_wait / (c * mu - lam)
+
+
+@pytest.fixture(scope="session")
+def default_small():
+    """The default scenario, 4 replications of a short year: shared by cheap tests."""
+    import workload_sim
+
+    return workload_sim.run(DEFAULT, reps=4, days=120)

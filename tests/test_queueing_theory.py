@@ -1,0 +1,83 @@
+"""The engine against queueing theory: Erlang C and Little's law.
+
+Tolerances are the 95% Student-t confidence intervals across replications; the
+seeds are fixed, so each test is deterministic.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import workload_sim
+from workload_sim.summary import t_interval
+
+from .conftest import DEFAULT, MMC, erlang_c_wait
+
+MU = 1.0  # 7.4 h mean effort at 7.4 case hours a day
+
+# (c, lambda per day, replications, horizon days); one set at utilisation 0.9
+CASES = [
+    pytest.param(5, 4.5, 20, 2000, id="c5-rho0.90"),
+    pytest.param(3, 2.4, 20, 2000, id="c3-rho0.80"),
+    pytest.param(10, 7.0, 10, 1000, id="c10-rho0.70"),
+    pytest.param(1, 0.5, 20, 2000, id="c1-rho0.50"),
+]
+
+
+@pytest.mark.parametrize("c, lam, reps, days", CASES)
+def test_wait_to_allocation_matches_erlang_c(c, lam, reps, days):
+    res = workload_sim.run(
+        MMC,
+        reps=reps,
+        overrides=[
+            f"team.permanent={c}",
+            f"demand.referrals_per_week={lam * 5}",
+            f"horizon_days={days}",
+        ],
+    )
+    row = res.metric("wait_to_allocation_days")
+    theory = erlang_c_wait(lam, MU, c)
+    assert row["ci_low"] <= theory <= row["ci_high"], (theory, row.to_dict())
+    # and the interval is informative, not vacuously wide
+    assert row["ci_high"] - row["ci_low"] < 0.5 * max(theory, 0.2)
+
+
+def test_mmc_header_states_the_erlang_c_value():
+    text = MMC.read_text()
+    stated = float(re.search(r"Wq = ([0-9.]+) working days", text).group(1))
+    assert stated == pytest.approx(erlang_c_wait(4.5, MU, 5), abs=5e-4)
+
+
+def test_littles_law_on_the_default_scenario():
+    """Mean open cases = opening rate x mean time in system, within the CI.
+
+    Measured over a window that ends 200 working days before the horizon, so every
+    case opened in it has closed (no censoring bias), and starts after warm-up.
+    """
+    horizon, warmup, tail = 1000, 100, 200
+    res = workload_sim.run(
+        DEFAULT,
+        reps=10,
+        overrides=[f"horizon_days={horizon}", f"warmup_days={warmup}", "demand.annual_growth=0"],
+    )
+    start, stop = warmup, warmup + horizon - tail
+    diffs, ls = [], []
+    for rep, cases in res.cases.groupby("rep"):
+        ts = res.timeseries[res.timeseries["rep"] == rep]
+        window = ts[(ts["day"] >= start) & (ts["day"] < stop)]
+        opened = cases[
+            (cases["triage_outcome"] == "open_case")
+            & (cases["triaged_at"] >= start)
+            & (cases["triaged_at"] < stop)
+        ]
+        assert opened["closed_at"].notna().all()  # nothing censored
+        lam = len(opened) / len(window)
+        big_l = window["open_cases_mean"].mean()
+        diffs.append(big_l - lam * opened["time_in_system"].mean())
+        ls.append(big_l)
+    mean, _, lo, hi, _ = t_interval(diffs)
+    assert lo <= 0.0 <= hi, (mean, lo, hi)
+    assert abs(mean) < 0.02 * np.mean(ls)
