@@ -55,7 +55,6 @@ class DailyLedger:
         # Hot accumulators are Python lists: numpy scalar indexing costs ~5x more per event.
         self.case_hours = [0.0] * n_days
         self.overtime_hours = [0.0] * n_days
-        self.referrals = [0] * n_days
         self.contract_hours = zeros()
         self.case_hours_available = zeros()
         self.workers = zeros()
@@ -69,7 +68,9 @@ class DailyLedger:
             return
         last = self.n_days - 1
         while start < end and day <= last:
-            stop = min(end, day + 1.0)
+            stop = day + 1.0
+            if end < stop:
+                stop = end
             self.case_hours[day] += (stop - start) * rate
             start = stop
             day += 1
@@ -104,7 +105,9 @@ def timeseries_table(sim, cases: pd.DataFrame) -> pd.DataFrame:
         "day": np.arange(n, dtype=np.int64),
         "date": sim.calendar.dates.astype("datetime64[ms]"),  # Parquet's timestamp unit
         "warmup": np.arange(n) < sim.scenario.warmup_days,
-        "referrals": np.asarray(led.referrals, dtype=np.int64),
+        "referrals": np.bincount(
+            cases.loc[~cases["warm_start"], "arrival"].to_numpy().astype(np.int64), minlength=n
+        )[:n],
         "unallocated": waiting_end,
         "unallocated_mean": waiting_area,
     }

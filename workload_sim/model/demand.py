@@ -99,8 +99,10 @@ class Triage:
         self.urgency = Choice(
             {k: u.share for k, u in spec.urgency.items()}, streams.get(prefix + "triage.urgency")
         )
-        self.rank = {name: i for i, name in enumerate(self.urgency_names)}
-        self.target = {k: u.allocation_target_days for k, u in spec.urgency.items()}
+        # urgency -> (rank in the list, 0 = most urgent; allocation target in working days)
+        self.urgency_terms = {
+            k: (i, u.allocation_target_days) for i, (k, u) in enumerate(spec.urgency.items())
+        }
         self.pathway = Choice(dict(spec.case_mix), streams.get(prefix + "triage.case_mix"))
         eff = spec.effort_hours
         # A fixed effort needs no call per referral: ``effort`` is None and the value is here.

@@ -43,9 +43,8 @@ class Simulation:
         self.urgencies = self.triage.urgency_names
         self.ledger = DailyLedger(self.n_days, self.urgencies)
         self.planner = PathwayPlanner(scenario.pathways, streams)
-        self.weights = {k: p.weight for k, p in scenario.pathways.items()}
-        self.completion_targets = {
-            k: p.completion_target_days for k, p in scenario.pathways.items()
+        self.pathway_terms = {
+            k: (p.weight, p.completion_target_days) for k, p in scenario.pathways.items()
         }
         self.cases: list[Case] = []
         self._on_attempt_done = self._attempt_done  # bound once: it is passed with every task
@@ -111,7 +110,7 @@ class Simulation:
             self._allocated(case, worker)
         for case in self.cases:
             if case.allocated_at is None:
-                self._wait_for_allocation(case)
+                self.unallocated.add(case)
         self.unallocated.allocate()
 
     # --- referrals and triage -------------------------------------------------------
@@ -125,19 +124,16 @@ class Simulation:
         return case
 
     def _describe(self, case: Case, triage: Triage, planner: PathwayPlanner) -> None:
-        case.urgency = triage.urgency()
-        case.rank = triage.rank[case.urgency]
-        case.allocation_target = triage.target[case.urgency]
-        case.pathway = triage.pathway()
-        case.weight = self.weights[case.pathway]
-        case.completion_target = self.completion_targets[case.pathway]
-        case.plan, case.truncated = planner.plan(case.pathway)
+        case.urgency = urgency = triage.urgency()
+        case.rank, case.allocation_target = triage.urgency_terms[urgency]
+        case.pathway = pathway = triage.pathway()
+        case.weight, case.completion_target = self.pathway_terms[pathway]
+        case.plan, case.truncated = planner.plan(pathway)
 
     def _referral(self) -> None:
         now = self.env.now
         case = Case(len(self.cases), now)
         self.cases.append(case)
-        self.ledger.referrals[int(now)] += 1
         triage = self.triage
         case.outcome = triage.outcome()
         effort = triage.effort_fixed if triage.effort is None else triage.effort()
@@ -161,13 +157,10 @@ class Simulation:
             if worker is not None:
                 self._allocated(case, worker)
                 return
-        self._wait_for_allocation(case)
+        waiting.add(case)
         waiting.allocate()
 
     # --- allocation and the steps of a case -----------------------------------------
-
-    def _wait_for_allocation(self, case: Case) -> None:
-        self.unallocated.add(case)
 
     def _allocated(self, case: Case, worker: Worker) -> None:
         case.worker = worker
