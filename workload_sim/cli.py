@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from .assumptions import assumptions_table, markdown
 from .experiment import run_replications
 from .loading import ScenarioError, load_scenario, resolved_dict
 from .outputs import default_out_dir, scenario_yaml, write_run
@@ -66,6 +67,25 @@ def validate(
         out.print(scenario_yaml(resolved_dict(sc)), markup=False, highlight=False)
     else:
         out.print("ok")
+
+
+@app.command()
+def assumptions(
+    scenario: Path = typer.Argument(..., help="Scenario YAML file"),
+    sets: list[str] | None = SetOption,
+    as_markdown: bool = typer.Option(False, "--markdown", help="Print a Markdown table"),
+) -> None:
+    """List every parameter with its value, unit and source (the evidence trail)."""
+    table = assumptions_table(_load(scenario, sets))
+    if as_markdown:
+        out.print(markdown(table), markup=False, highlight=False, soft_wrap=True)
+        return
+    view = Table(title=f"Assumptions of {scenario}")
+    for col in ("field", "value", "unit", "source"):
+        view.add_column(col, overflow="fold")
+    for row in table.itertuples():
+        view.add_row(row.field, row.value, row.unit, row.source)
+    out.print(view)
 
 
 @app.command()

@@ -246,20 +246,14 @@ def load_scenario(
 
 
 def _check_sources(scenario: Scenario) -> None:
-    data = resolved_dict(scenario)
-    bad = []
-    for key in scenario.sources:
-        node: Any = data
-        for part in key.split("."):
-            if isinstance(node, list) and part.isdigit() and int(part) < len(node):
-                node = node[int(part)]
-            elif isinstance(node, dict) and part in node:
-                node = node[part]
-            else:
-                bad.append(
-                    f"sources.{key}: names no field of the scenario; use a field path "
-                    "such as demand.referrals_per_week"
-                )
-                break
+    from .assumptions import unknown_source_keys  # the table defines the field names
+
+    bad = unknown_source_keys(scenario)
     if bad:
-        raise ScenarioError(bad)
+        raise ScenarioError(
+            [
+                f"sources.{key}: names no field of the scenario; use a field path as "
+                "'python run.py assumptions FILE' lists them, e.g. demand.referrals_per_week"
+                for key in bad
+            ]
+        )

@@ -69,9 +69,12 @@ def default_out_dir(name: str, root: Path = Path("results")) -> Path:
 
 
 def write_run(out_dir: Path, results, resolved: dict, command: str) -> list[Path]:
-    """Write the tables, resolved scenario and manifest of one run into ``out_dir``."""
+    """Write the tables, resolved scenario, assumptions and manifest of a run into ``out_dir``."""
+    from .assumptions import assumptions_table
+
     out_dir = Path(out_dir)
     written = [
+        write_csv(out_dir / "assumptions.csv", assumptions_table(results.scenario)),
         write_parquet(out_dir / "timeseries.parquet", results.timeseries),
         write_parquet(out_dir / "cases.parquet", results.cases),
         write_parquet(out_dir / "workers.parquet", results.workers),

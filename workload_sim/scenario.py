@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from .distributions import Distribution, Fixed
 
 ASSUMPTION = "assumption"
+RUN_SETTING = "run setting (a choice about the experiment, not the world)"
 _TOL = 1e-6
 
 
@@ -50,7 +51,10 @@ def _sums_to_one(table: dict[str, float], what: str) -> dict[str, float]:
 
 class CalendarSpec(Strict):
     start_date: dt.date = F(
-        dt.date(2026, 4, 1), "First calendar date of the run (start of a financial year)", "date"
+        dt.date(2026, 4, 1),
+        "First calendar date of the run (start of a financial year)",
+        "date",
+        RUN_SETTING,
     )
     country: str = F("GB", "Country whose public holidays are skipped (ISO code)", "code")
     subdivision: str | None = F("ENG", "Holiday subdivision (ENG, WLS, SCT, NIR)", "code")
@@ -197,6 +201,7 @@ class StepSpec(Strict):
     )
     failure: FailureSpec = F(FailureSpec(), "How attempts at the step fail and are retried", "")
     branches: list[BranchSpec] = F([], "Alternative sub-pathways after this step", "")
+    source: str = F(ASSUMPTION, "Where this step's figures come from", "")
 
     @field_validator("branches")
     @classmethod
@@ -332,17 +337,25 @@ class Scenario(Strict):
 
     name: str = F("scenario", "Short name, used for output folders", "")
     description: str = F("", "The question this scenario answers", "")
-    seed: int = F(20261123, "Seed for all random streams", "", ge=0, lt=2**63)
-    replications: int = F(10, "Independent replications to run", "runs", ge=1, le=100_000)
+    seed: int = F(20261123, "Seed for all random streams", "", RUN_SETTING, ge=0, lt=2**63)
+    replications: int = F(
+        10, "Independent replications to run", "runs", RUN_SETTING, ge=1, le=100_000
+    )
     horizon_days: int = F(
         253,
         "Working days measured after warm-up (253 ~ one year)",
         "working days",
+        RUN_SETTING,
         ge=1,
         le=100_000,
     )
     warmup_days: int = F(
-        0, "Working days run first and excluded from statistics", "working days", ge=0, le=100_000
+        0,
+        "Working days run first and excluded from statistics",
+        "working days",
+        RUN_SETTING,
+        ge=0,
+        le=100_000,
     )
     calendar: CalendarSpec = F(CalendarSpec(), "Dates and holidays", "")
     demand: DemandSpec = F(DemandSpec(), "Referral arrivals", "")

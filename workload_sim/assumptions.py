@@ -1,0 +1,127 @@
+"""The assumptions table: every parameter of a scenario with its value, unit and source.
+
+This is what a union or a team leader shows to defend a result. Sources come
+from, in order: the scenario's own ``sources`` notes; a pathway step's
+``source``; the schema's documented source for a value left at its default.
+A value changed from its default with no note of its own is marked as such,
+never credited to the default's source.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel
+
+from .distributions import _Spec
+from .scenario import ASSUMPTION, RUN_SETTING, FailureSpec, Scenario, StepSpec
+
+UNSOURCED = "set in this scenario; no source given (add one under 'sources')"
+_SKIP = {"sources", "description", "name"}
+
+
+def describe_value(value: Any) -> str:
+    """A short human form of a field value (distributions in their own words)."""
+    if isinstance(value, _Spec):
+        data = value.model_dump(by_alias=True)
+        kind = data.pop("dist")
+        if kind == "fixed":
+            return f"{data['value']:g}"
+        return kind + "(" + ", ".join(f"{k}={v:g}" for k, v in data.items()) + ")"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {describe_value(v)}" for k, v in value.items())
+    return str(value)
+
+
+def _walk(model: BaseModel, default: Any, prefix: str, inherited: tuple[str, bool] | None):
+    for name, field in type(model).model_fields.items():
+        key = field.alias or name
+        path = f"{prefix}{key}"
+        if path in _SKIP:
+            continue
+        value = getattr(model, name)
+        base = getattr(default, name, None) if default is not None else None
+        extra = field.json_schema_extra or {}
+        if isinstance(value, FailureSpec) and value.probability == 0:
+            value, base = value.probability, getattr(base, "probability", None)
+            path, extra = path + ".probability", {"unit": "fraction"}
+            field = FailureSpec.model_fields["probability"]
+        elif isinstance(value, BaseModel) and not isinstance(value, _Spec):
+            yield from _walk(value, base, path + ".", inherited)
+            continue
+        if isinstance(value, dict) and value and isinstance(next(iter(value.values())), BaseModel):
+            for k, item in value.items():
+                item_base = base.get(k) if isinstance(base, dict) else None
+                yield from _walk(item, item_base, f"{path}.{k}.", inherited)
+        elif isinstance(value, list) and value and isinstance(value[0], StepSpec):
+            base_steps = {s.name: s for s in base} if isinstance(base, list) else {}
+            for step in value:
+                step_default = base_steps.get(step.name)
+                # a step's own source covers its values unless they were edited under it
+                fresh = step_default is None or step.source != step_default.source
+                yield from _walk(step, step_default, f"{path}.{step.name}.", (step.source, fresh))
+        elif isinstance(value, list) and value and isinstance(value[0], BaseModel):
+            for i, item in enumerate(value):
+                yield from _walk(item, None, f"{path}[{i}].", inherited)
+        else:
+            if key in ("source", "name") or value == []:
+                continue
+            changed = default is not None and value != base
+            if extra.get("source") == RUN_SETTING:
+                source = RUN_SETTING
+            elif inherited is None:
+                source = UNSOURCED if changed else extra.get("source", ASSUMPTION)
+            else:
+                step_source, fresh = inherited
+                source = UNSOURCED if changed and not fresh else step_source
+            yield path, value, extra.get("unit", ""), field.description or "", source
+
+
+def assumptions_table(scenario: Scenario) -> pd.DataFrame:
+    """One row per parameter: field, value, unit, meaning, source."""
+    rows = []
+    defaults = Scenario()
+    for path, value, unit, text, source in _walk(scenario, defaults, "", None):
+        own = _own_source(scenario.sources, path)
+        rows.append(
+            {
+                "field": path,
+                "value": describe_value(value),
+                "unit": unit,
+                "meaning": text,
+                "source": own or source,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _own_source(sources: dict[str, str], path: str) -> str | None:
+    """The scenario's note for ``path``: its own, or that of the nearest section above it."""
+    best = None
+    for key in sources:
+        if (path == key or path.startswith(key + ".")) and (best is None or len(key) > len(best)):
+            best = key
+    return None if best is None else sources[best]
+
+
+def unknown_source_keys(scenario: Scenario) -> list[str]:
+    """Keys of ``sources`` that name no field or section of the assumptions table."""
+    fields = [row[0] for row in _walk(scenario, Scenario(), "", None)]
+    return [
+        key
+        for key in scenario.sources
+        if not any(f == key or f.startswith(key + ".") for f in fields)
+    ]
+
+
+def markdown(frame: pd.DataFrame) -> str:
+    """The table as GitHub-flavoured Markdown (no extra dependency)."""
+    cols = list(frame.columns)
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for _, row in frame.iterrows():
+        cells = [str(row[c]).replace("|", "/").replace("\n", " ") for c in cols]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
