@@ -178,7 +178,11 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
             value = yaml.safe_load(raw)
         except yaml.YAMLError:
             value = raw
-        problem = _set_path(data, path.strip(), value)
+        path = path.strip()
+        if path.startswith("sources."):  # a source note's key is itself a dotted field path
+            data.setdefault("sources", {})[path.removeprefix("sources.")] = str(value)
+            continue
+        problem = _set_path(data, path, value)
         if problem:
             problems.append(f"--set {item!r}: {problem}")
     if problems:
