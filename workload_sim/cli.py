@@ -31,6 +31,8 @@ HEADLINE = [
     "allocation_breach_share",
     "unallocated_end",
     "backlog_growth_per_week",
+    "work_waiting_hours_mean",
+    "work_waiting_growth_per_week",
     "open_cases_mean",
     "caseload_mean",
     "overtime_hours_per_worker_week",

@@ -23,6 +23,11 @@ METRICS: dict[str, tuple[str, str]] = {
     "unallocated_mean": ("cases", "Mean unallocated list (time-weighted)"),
     "unallocated_end": ("cases", "Unallocated list at the horizon (need still waiting)"),
     "backlog_growth_per_week": ("cases/week", "Slope of the unallocated list over time"),
+    "work_waiting_hours_mean": (
+        "hours",
+        "Mean hours of allocated work queued with workers, not yet started",
+    ),
+    "work_waiting_growth_per_week": ("hours/week", "Slope of that queued work over time"),
     "open_cases_mean": ("cases", "Mean open cases, allocated or not (time-weighted)"),
     "open_cases_end": ("cases", "Open cases at the horizon"),
     "caseload_mean": ("cases", "Mean weighted caseload per worker (time-weighted)"),
@@ -70,6 +75,10 @@ def rep_metrics(timeseries: pd.DataFrame, cases: pd.DataFrame, warmup_days: int)
         "unallocated_end": float(ts["unallocated"].iloc[-1]),
         "backlog_growth_per_week": slope_per_week(
             ts["day"].to_numpy(float), ts["unallocated_mean"].to_numpy()
+        ),
+        "work_waiting_hours_mean": float(ts["work_waiting_hours_mean"].mean()),
+        "work_waiting_growth_per_week": slope_per_week(
+            ts["day"].to_numpy(float), ts["work_waiting_hours_mean"].to_numpy()
         ),
         "open_cases_mean": float(ts["open_cases_mean"].mean()),
         "open_cases_end": float(ts["open_cases"].iloc[-1]),

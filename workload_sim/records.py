@@ -53,6 +53,9 @@ class DailyLedger:
         self.urgencies = urgencies
         zeros = lambda: np.zeros(n_days)  # noqa: E731
         # Hot accumulators are Python lists: numpy scalar indexing costs ~5x more per event.
+        # Every task started, and when: kept as they are (no new objects on the hot path).
+        self.started_tasks: list[tuple] = []
+        self.started_at: list[float] = []
         self.case_hours = [0.0] * n_days
         self.overtime_hours = [0.0] * n_days
         self.contract_hours = zeros()
@@ -100,6 +103,12 @@ def timeseries_table(sim, cases: pd.DataFrame) -> pd.DataFrame:
     for i, w in enumerate(sim.workers):
         mine = held & (holder == w.id)
         loads[i] = levels_by_day(alloc[mine], closed[mine], n, weight[mine])[1]
+    waiting = [t for w in sim.workers for t in w.waiting_tasks()]
+    q_at = np.array([t[1] for t in led.started_tasks] + [t[0] for t in waiting], dtype=float)
+    started = np.array(led.started_at + [np.nan] * len(waiting), dtype=float)
+    hours = np.array([t[3] for t in led.started_tasks] + [t[1] for t in waiting], dtype=float)
+    tasks_area, tasks_end = levels_by_day(q_at, started, n)
+    work_area, work_end = levels_by_day(q_at, started, n, hours)
     cols = {
         "rep": np.full(n, sim.rep, dtype=np.int64),
         "day": np.arange(n, dtype=np.int64),
@@ -121,6 +130,9 @@ def timeseries_table(sim, cases: pd.DataFrame) -> pd.DataFrame:
         caseload_mean=held_area / workers,
         caseload_max=loads.max(axis=0),
         caseload_sd=loads.std(axis=0),
+        tasks_waiting=tasks_end,
+        work_waiting_hours=work_end,
+        work_waiting_hours_mean=work_area,
         workers=workers,
         hours_worked=led.contract_hours + np.asarray(led.overtime_hours),
         case_hours=np.asarray(led.case_hours),

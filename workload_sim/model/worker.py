@@ -62,6 +62,8 @@ class Worker:
         self._seq = 0
         self._current: tuple | None = None  # the task in hand
         self._on_finished = self._finished  # bound once: attached to every task's Timeout
+        self._log_task = ledger.started_tasks.append
+        self._log_start = ledger.started_at.append
 
     def has_room(self, weight: float) -> bool:
         return self.caseload + weight <= self.cap + _EPS
@@ -91,6 +93,10 @@ class Worker:
     @property
     def queued_tasks(self) -> int:
         return len(self._queue)
+
+    def waiting_tasks(self) -> list[tuple[float, float]]:
+        """(queued at, hours) of each task not yet started."""
+        return [(task[1], task[3]) for task in self._queue]
 
     @property
     def busy(self) -> bool:
@@ -122,6 +128,8 @@ class Worker:
         # wake-up events, which is most of the engine's speed on large runs.
         hours = task[3]
         now = self.env.now
+        self._log_task(task)  # its queue time and hours are inside it
+        self._log_start(now)
         end = self._finish_time(now, hours)
         self.case_hours += hours
         self._current = task
