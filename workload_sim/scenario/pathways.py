@@ -1,0 +1,82 @@
+"""Scenario sections for pathways: the work on a case, as data."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+from pydantic import field_validator
+
+from ..distributions import Distribution, Fixed
+from .fields import ASSUMPTION, TOL, F, Probability, Strict
+
+
+class FailureSpec(Strict):
+    probability: float = F(
+        0.0,
+        "Chance an attempt at the step fails (missed call, cancelled visit)",
+        "fraction",
+        ge=0,
+        le=0.95,
+    )
+    reschedule_delay_days: Distribution = F(
+        Fixed(value=2.0), "Wait before the step is tried again", "working days"
+    )
+    wasted_effort_hours: Distribution = F(
+        Fixed(value=0.5), "Worker time lost on the failed attempt", "hours"
+    )
+
+
+class BranchSpec(Strict):
+    probability: Probability = F(0.0, "Chance the case takes this branch", "fraction")
+    pathway: str = F(..., "Pathway whose steps run next (then the chain resumes)", "name")
+
+
+class StepSpec(Strict):
+    name: str = F(..., "Step name", "name")
+    effort_hours: Distribution = F(Fixed(value=0.0), "Worker time the step takes", "hours")
+    lead_time_days: Distribution = F(
+        Fixed(value=0.0),
+        "Waiting on others before the step can be done (no worker time)",
+        "working days",
+    )
+    failure: FailureSpec = F(FailureSpec(), "How attempts at the step fail and are retried", "")
+    branches: list[BranchSpec] = F([], "Alternative sub-pathways after this step", "")
+    source: str = F(ASSUMPTION, "Where this step's figures come from", "")
+
+    @field_validator("branches")
+    @classmethod
+    def _branch_total(cls, v: list[BranchSpec]) -> list[BranchSpec]:
+        total = sum(b.probability for b in v)
+        if total > 1 + TOL:
+            raise ValueError(f"branch probabilities sum to {total:g}; they must sum to <= 1")
+        return v
+
+
+class PathwaySpec(Strict):
+    description: str = F("", "What this pathway is", "")
+    weight: float = F(1.0, "Weighted-caseload units one case counts for", "cases", gt=0)
+    completion_target_days: float | None = F(
+        None, "Standard from referral to completion (none: no standard)", "working days", ge=0
+    )
+    steps: list[StepSpec] = F(..., "The ordered chain of steps", "", min_length=1)
+
+    @field_validator("steps")
+    @classmethod
+    def _unique_names(cls, v: list[StepSpec]) -> list[StepSpec]:
+        names = [s.name for s in v]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"step names must be unique within a pathway; repeated: {dup}")
+        return v
+
+
+@lru_cache(maxsize=1)
+def default_pathways() -> dict[str, PathwaySpec]:
+    """The built-in adult safeguarding pathways (package data, each figure sourced there)."""
+    text = resources.files("workload_sim").joinpath("data/pathways.yaml").read_text("utf-8")
+    return {k: PathwaySpec.model_validate(v) for k, v in yaml.safe_load(text).items()}
+
+
+# --- the team ------------------------------------------------------------------------
