@@ -62,3 +62,10 @@ def test_docs_parameter_reference_is_up_to_date():
     spec.loader.exec_module(upd)
     text = upd.DOC.read_text()
     assert upd.updated(text) == text, "run: python docs/update_parameters.py"
+
+
+def test_a_partly_given_worker_type_keeps_its_own_defaults():
+    sc = workload_sim.load_scenario(DEFAULT, ["workforce.agency={fte: 0.8}"])
+    assert sc.workforce.agency.fte == 0.8
+    assert sc.workforce.agency.day_cost_gbp == Scenario().workforce.agency.day_cost_gbp
+    assert sc.workforce.agency.ramp_up_days == Scenario().workforce.agency.ramp_up_days

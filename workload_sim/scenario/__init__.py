@@ -18,6 +18,7 @@ from pydantic import field_validator, model_validator
 from .demand import MONTHS, WEEKDAYS, CalendarSpec, DemandSpec, TriageSpec, UrgencySpec
 from .fields import ASSUMPTION, RUN_SETTING, F, Probability, Strict
 from .pathways import BranchSpec, FailureSpec, PathwaySpec, StepSpec, default_pathways
+from .people import AbsenceSpec, CoverSpec, NaasRoundSpec, NaasSpec, RecruitmentSpec
 from .team import (
     WORKER_TYPES,
     AllocationSpec,
@@ -68,6 +69,10 @@ class Scenario(Strict):
     allocation: AllocationSpec = F(AllocationSpec(), "Allocation of cases to workers", "")
     overtime: OvertimeSpec = F(OvertimeSpec(), "Work beyond contracted hours", "")
     warm_start: WarmStartSpec = F(WarmStartSpec(), "The team does not start empty", "")
+    absence: AbsenceSpec = F(AbsenceSpec(), "Annual leave, sickness, pressure", "")
+    cover: CoverSpec = F(CoverSpec(), "Who does an absent worker's work", "")
+    recruitment: RecruitmentSpec = F(RecruitmentSpec(), "Leavers, vacancies, agency fill", "")
+    naas: NaasSpec = F(NaasSpec(), "NAAS accreditation testing rounds", "")
     sources: dict[str, str] = F({}, "Your own source notes for values you set, by field path", "")
 
     @field_validator("pathways", mode="before")
@@ -78,12 +83,18 @@ class Scenario(Strict):
     @model_validator(mode="after")
     def _references(self) -> Scenario:
         names = set(self.pathways)
-        for key in self.triage.case_mix:
-            if key not in names:
-                raise ValueError(
-                    f"triage.case_mix names pathway {key!r}, which is not in pathways "
-                    f"(known: {sorted(names)})"
-                )
+        mixes = [("triage.case_mix", self.triage.case_mix)]
+        if self.warm_start.case_mix is not None:
+            mixes.append(("warm_start.case_mix", self.warm_start.case_mix))
+        for label, mix in mixes:
+            if abs(sum(mix.values()) - 1.0) > 1e-6:
+                raise ValueError(f"{label} probabilities must sum to 1")
+            for key in mix:
+                if key not in names:
+                    raise ValueError(
+                        f"{label} names pathway {key!r}, which is not in pathways "
+                        f"(known: {sorted(names)})"
+                    )
         for pname, path in self.pathways.items():
             for step in path.steps:
                 for b in step.branches:
@@ -100,6 +111,11 @@ class Scenario(Strict):
 
 
 __all__ = [
+    "AbsenceSpec",
+    "CoverSpec",
+    "NaasRoundSpec",
+    "NaasSpec",
+    "RecruitmentSpec",
     "ASSUMPTION",
     "MONTHS",
     "RUN_SETTING",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import model_validator
 
 from .fields import F, Strict
+
+WORKER_TYPES = ("permanent", "newly_qualified", "agency")
 
 
 class WorkerTypeSpec(Strict):
@@ -26,19 +28,75 @@ class WorkerTypeSpec(Strict):
         ge=0,
         lt=1,
     )
+    leaving_rate_per_year: float = F(
+        0.145,
+        "Chance per year that a worker leaves, before pressure (turnover rate)",
+        "fraction/year",
+        "Skills for Care 2023: council adult social workers, 14.5% turnover a year",
+        ge=0,
+        le=20,
+    )
+    day_cost_gbp: float = F(
+        256.0,
+        "Cost of one worker-day at 1.0 FTE (salary and on-costs, or agency charge)",
+        "GBP/day",
+        "St Helens Council 2025: about GBP 1,280 a week for a permanent social worker",
+        ge=0,
+    )
+    paid_when_absent: bool = F(True, "Paid while on leave or sick (agency: not)", "")
+    ramp_up_days: int = F(
+        0, "Working days after arrival at reduced productivity", "working days", ge=0, le=500
+    )
+    ramp_up_productivity: float = F(
+        1.0, "Share of normal case work done while ramping up", "fraction", gt=0, le=1
+    )
+
+
+_AGENCY_COST = "St Helens Council 2025: about GBP 1,800 a week for an agency social worker (1.4x)"
 
 
 class WorkforceSpec(Strict):
     permanent: WorkerTypeSpec = F(WorkerTypeSpec(), "Permanent experienced social workers", "")
     newly_qualified: WorkerTypeSpec = F(
-        WorkerTypeSpec(caseload_cap=14.0, non_case_fraction=0.40),
-        "Newly qualified (ASYE) workers: protected, lower caseload",
+        WorkerTypeSpec(caseload_cap=14.0, non_case_fraction=0.40, day_cost_gbp=230.0),
+        "Newly qualified (ASYE) workers: protected, lower caseload, lower grade",
         "",
     )
-    agency: WorkerTypeSpec = F(WorkerTypeSpec(), "Agency social workers", "")
+    agency: WorkerTypeSpec = F(
+        WorkerTypeSpec(
+            leaving_rate_per_year=2.0,
+            day_cost_gbp=360.0,
+            paid_when_absent=False,
+            ramp_up_days=20,
+            ramp_up_productivity=0.6,
+        ),
+        "Agency social workers: short tenure, ramp-up on arrival, higher day rate. "
+        "Day cost: " + _AGENCY_COST + "; tenure and ramp-up: assumption",
+        "",
+    )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _merge_over_type_defaults(cls, data: Any) -> Any:
+        # A partly given type keeps this section's defaults for the rest (an agency entry
+        # that only sets fte must not silently take the permanent day rate).
+        if not isinstance(data, dict):
+            return data
+        merged = dict(data)
+        for kind in WORKER_TYPES:
+            given = data.get(kind)
+            if isinstance(given, dict):
+                default = cls.model_fields[kind].default.model_dump(by_alias=True)
+                merged[kind] = {**default, **given}
+        return merged
 
-WORKER_TYPES = ("permanent", "newly_qualified", "agency")
+    asye_days: int = F(
+        253,
+        "Working days a newly qualified worker stays protected before counting as experienced",
+        "working days",
+        "ASYE is one year (Assessed and Supported Year in Employment)",
+        ge=0,
+    )
 
 
 class TeamSpec(Strict):
@@ -49,6 +107,9 @@ class TeamSpec(Strict):
         1, "Newly qualified (ASYE) social workers in post", "headcount", ge=0, le=10_000
     )
     agency: int = F(0, "Agency social workers in post", "headcount", ge=0, le=10_000)
+    vacant: int = F(
+        0, "Funded posts empty on day 0 (recruitment under way)", "posts", ge=0, le=10_000
+    )
     contract_hours_per_week: float = F(
         37.0,
         "Contracted hours per week at 1.0 FTE (a contract day is a fifth of it)",
@@ -76,6 +137,13 @@ class AllocationSpec(Strict):
         "(lowest caseload/cap), round_robin (next in turn), first_available (lowest number)",
         "",
     )
+    close_unallocated_after_days: int | None = F(
+        None,
+        "Close cases left unallocated this long without the work done, recorded as unmet "
+        "need (null: never; some councils do this under pressure)",
+        "working days",
+        ge=1,
+    )
 
 
 class OvertimeSpec(Strict):
@@ -99,3 +167,8 @@ class WarmStartSpec(Strict):
         ge=0,
     )
     unallocated: int = F(0, "Cases already waiting for allocation on day 0", "cases", ge=0)
+    case_mix: dict[str, float] | None = F(
+        None,
+        "Pathways of the day-0 cases (null: as triage.case_mix)",
+        "fraction",
+    )
