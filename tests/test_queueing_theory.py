@@ -54,10 +54,10 @@ def test_mmc_header_states_the_erlang_c_value():
 def test_littles_law_on_the_default_scenario():
     """Mean open cases = opening rate x mean time in system, within the CI.
 
-    Measured over a window that ends 200 working days before the horizon, so every
-    case opened in it has closed (no censoring bias), and starts after warm-up.
+    Measured over a window that ends 300 working days before the horizon, so almost
+    every case opened in it has closed (censoring bias negligible), after warm-up.
     """
-    horizon, warmup, tail = 1000, 100, 200
+    horizon, warmup, tail = 1100, 100, 300
     res = workload_sim.run(
         DEFAULT,
         reps=10,
@@ -73,10 +73,12 @@ def test_littles_law_on_the_default_scenario():
             & (cases["triaged_at"] >= start)
             & (cases["triaged_at"] < stop)
         ]
-        assert opened["closed_at"].notna().all()  # nothing censored
+        # almost nothing censored; the few still open count up to the horizon
+        assert opened["closed_at"].notna().mean() > 0.995
+        sojourn = opened["closed_at"].fillna(float(warmup + horizon)) - opened["triaged_at"]
         lam = len(opened) / len(window)
         big_l = window["open_cases_mean"].mean()
-        diffs.append(big_l - lam * opened["time_in_system"].mean())
+        diffs.append(big_l - lam * sojourn.mean())
         ls.append(big_l)
     mean, _, lo, hi, _ = t_interval(diffs)
     assert lo <= 0.0 <= hi, (mean, lo, hi)

@@ -61,6 +61,15 @@ class DailyLedger:
         self.contract_hours = zeros()
         self.case_hours_available = zeros()
         self.workers = zeros()
+        self.fte_present = zeros()
+        self.fte_leave = zeros()
+        self.fte_sick = zeros()
+        self.fte_naas = zeros()
+        self.fte_vacant = zeros()
+        self.fte_agency = zeros()
+        self.staff_cost = zeros()
+        self.agency_premium = zeros()
+        self.naas_cost = zeros()
 
     def add_work(self, start: float, end: float, rate: float) -> None:
         """Credit case hours worked between clock times ``start`` and ``end`` at ``rate`` h/day."""
@@ -85,25 +94,34 @@ class DailyLedger:
 
 
 def timeseries_table(sim, cases: pd.DataFrame) -> pd.DataFrame:
-    """One row per working day of one replication; levels come from ``cases`` intervals."""
+    """One row per working day of one replication; levels come from logged intervals."""
     led = sim.ledger
     n = led.n_days
+    nan = float("nan")
     opened = cases[cases["triage_outcome"] == "open_case"]
     start = opened["triaged_at"].to_numpy()
-    alloc = opened["allocated_at"].to_numpy()
     closed = opened["closed_at"].to_numpy()
-    waiting_area, waiting_end = levels_by_day(start, alloc, n)
     open_area, open_end = levels_by_day(start, closed, n)
-    held = ~np.isnan(alloc)
-    weight = opened["weight"].to_numpy()
-    held_area, _ = levels_by_day(alloc[held], closed[held], n, weight[held])
+    # spells on the list and spells held, still-open ones included
+    waits = sim.wait_log + [(c.rank, c.waiting_since, nan) for c in sim.unallocated.waiting()]
+    w_rank, w_from, w_to = _columns(waits, 3)
+    waiting_area, waiting_end = levels_by_day(w_from, w_to, n)
+    team = sim.workforce.everyone
+    holds = sim.hold_log + [
+        (w.id, c.weight, c.held_since, nan) for w in sim.workforce.in_post for c in w.held
+    ]
+    h_who, h_weight, h_from, h_to = _columns(holds, 4)
+    held_area, _ = levels_by_day(h_from, h_to, n, h_weight)
     workers = np.asarray(led.workers)
-    holder = opened["worker"].to_numpy()
-    loads = np.zeros((len(sim.workers), n))
-    for i, w in enumerate(sim.workers):
-        mine = held & (holder == w.id)
-        loads[i] = levels_by_day(alloc[mine], closed[mine], n, weight[mine])[1]
-    waiting = [t for w in sim.workers for t in w.waiting_tasks()]
+    days = np.arange(n)
+    loads = np.full((len(team), n), np.nan)
+    for i, w in enumerate(team):
+        mine = h_who == w.id
+        level = levels_by_day(h_from[mine], h_to[mine], n, h_weight[mine])[1]
+        left = n if w.left_at is None else w.left_at
+        in_post = (days + 1 > w.joined_at) & (days < left)
+        loads[i, in_post] = level[in_post]
+    waiting = [t for w in team for t in w.waiting_tasks()]
     q_at = np.array([t[1] for t in led.started_tasks] + [t[0] for t in waiting], dtype=float)
     started = np.array(led.started_at + [np.nan] * len(waiting), dtype=float)
     hours = np.array([t[3] for t in led.started_tasks] + [t[1] for t in waiting], dtype=float)
@@ -120,16 +138,17 @@ def timeseries_table(sim, cases: pd.DataFrame) -> pd.DataFrame:
         "unallocated": waiting_end,
         "unallocated_mean": waiting_area,
     }
-    urgency = opened["urgency"].to_numpy()
-    for name in sim.urgencies:
-        mine = urgency == name
-        cols[f"unallocated_{name}"] = levels_by_day(start[mine], alloc[mine], n)[1]
+    for rank, name in enumerate(sim.urgencies):
+        mine = w_rank == rank
+        cols[f"unallocated_{name}"] = levels_by_day(w_from[mine], w_to[mine], n)[1]
     cols.update(
         open_cases=open_end,
         open_cases_mean=open_area,
-        caseload_mean=held_area / workers,
-        caseload_max=loads.max(axis=0),
-        caseload_sd=loads.std(axis=0),
+        caseload_mean=np.divide(
+            held_area, workers, out=np.full(n, np.nan), where=workers > 0
+        ),
+        caseload_max=np.nanmax(loads, axis=0, initial=0.0),
+        caseload_sd=np.nan_to_num(np.nanstd(loads, axis=0)),
         tasks_waiting=tasks_end,
         work_waiting_hours=work_end,
         work_waiting_hours_mean=work_area,
@@ -138,8 +157,23 @@ def timeseries_table(sim, cases: pd.DataFrame) -> pd.DataFrame:
         case_hours=np.asarray(led.case_hours),
         case_hours_available=led.case_hours_available,
         overtime_hours=np.asarray(led.overtime_hours),
+        fte_present=led.fte_present,
+        fte_leave=led.fte_leave,
+        fte_sick=led.fte_sick,
+        fte_naas=led.fte_naas,
+        fte_vacant=led.fte_vacant,
+        fte_agency=led.fte_agency,
+        staff_cost=led.staff_cost,
+        agency_premium=led.agency_premium,
+        naas_cost=led.naas_cost,
     )
     return pd.DataFrame(cols)
+
+
+def _columns(rows: list[tuple], width: int) -> tuple[np.ndarray, ...]:
+    if not rows:
+        return tuple(np.zeros(0) for _ in range(width))
+    return tuple(np.array(col, dtype=float) for col in zip(*rows, strict=True))
 
 
 def cases_table(sim) -> pd.DataFrame:
@@ -193,6 +227,7 @@ def cases_table(sim) -> pd.DataFrame:
         "failures": np.array(col(lambda c: c.failures), dtype=np.int64),
         "effort_hours": np.array(col(lambda c: c.effort_hours)),
         "holders": np.array(col(lambda c: c.holders), dtype=np.int64),
+        "closed_unworked": np.array(col(lambda c: c.closed_unworked)),
         "path_truncated": np.array(col(lambda c: c.truncated)),
     }
     for name in sim.scenario.pathways:
@@ -214,15 +249,19 @@ def _entries(plan, pathway: str) -> int:
 
 
 def workers_table(sim) -> pd.DataFrame:
-    """One row per worker of one replication."""
+    """One row per worker who was ever in the team in one replication (leavers included)."""
     rows = [
         {
             "rep": sim.rep,
             "worker": w.id,
+            "post": w.post,
             "kind": w.kind,
             "fte": w.fte,
             "caseload_cap": w.cap,
             "case_hours_per_day": w.rate,
+            "joined_at": w.joined_at,
+            "left_at": np.nan if w.left_at is None else w.left_at,
+            "leave_reason": w.leave_reason or None,
             "caseload_end": w.caseload,
             "cases_end": w.cases,
             "peak_caseload": w.peak_caseload,
@@ -230,8 +269,13 @@ def workers_table(sim) -> pd.DataFrame:
             "tasks_done": w.tasks_done,
             "case_hours": w.case_hours,
             "overtime_hours": w.overtime_hours,
+            "cover_hours": w.cover_hours,
+            "naas_prep_hours": w.naas_hours,
+            "leave_days": w.days_away["leave"],
+            "sick_days": w.days_away["sick"],
+            "naas_days": w.days_away["naas"],
             "tasks_queued_end": w.queued_tasks,
         }
-        for w in sim.workers
+        for w in sim.workforce.everyone
     ]
     return pd.DataFrame(rows)

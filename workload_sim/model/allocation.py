@@ -16,7 +16,7 @@ function chosen by name in the scenario:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from heapq import heappop, heappush
+from heapq import heapify, heappop, heappush
 
 from .case import Case
 from .worker import _EPS, Worker
@@ -29,7 +29,7 @@ def least_loaded(workers: Sequence[Worker], case: Case, state: dict) -> Worker |
     best, best_load = None, 0.0
     w = case.weight - _EPS
     for worker in workers:
-        if worker.caseload + w <= worker.cap:  # has_room, inlined: the hottest loop
+        if worker.caseload + w <= worker.limit:  # has_room, inlined: the hottest loop
             load = worker.caseload / worker.cap
             if best is None or load < best_load:
                 best, best_load = worker, load
@@ -88,6 +88,16 @@ class UnallocatedList:
 
     def waiting(self) -> list[Case]:
         return [item[3] for item in self.heap]
+
+    def remove_if(self, test: Callable[[Case], bool]) -> list[Case]:
+        """Take out and return the waiting cases for which ``test`` is true."""
+        gone = [item[3] for item in self.heap if test(item[3])]
+        if gone:
+            self.heap[:] = [item for item in self.heap if not test(item[3])]
+            heapify(self.heap)
+            for case in gone:
+                self.by_rank[case.rank] -= 1
+        return gone
 
     def choose(self, case: Case) -> Worker | None:
         """The worker the policy would give ``case`` to now, or None if nobody has room."""

@@ -35,6 +35,10 @@ class Case:
         "warm_start",
         "completion_target",
         "allocation_target",
+        "held_since",
+        "waiting_since",
+        "pending",
+        "closed_unworked",
     )
 
     def __init__(self, case_id: int, arrival: float) -> None:
@@ -59,6 +63,10 @@ class Case:
         self.warm_start = False
         self.completion_target: float | None = None
         self.allocation_target = 0.0
+        self.held_since = 0.0
+        self.waiting_since: float | None = None
+        self.pending: list | None = None  # tasks waiting for the next worker to take the case
+        self.closed_unworked = False
 
     @property
     def is_open(self) -> bool:

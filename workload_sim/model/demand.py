@@ -89,7 +89,13 @@ class Arrivals:
 class Triage:
     """Front-door decisions for each referral, drawn in arrival order."""
 
-    def __init__(self, spec: TriageSpec, streams: Streams, prefix: str = "") -> None:
+    def __init__(
+        self,
+        spec: TriageSpec,
+        streams: Streams,
+        prefix: str = "",
+        case_mix: dict[str, float] | None = None,
+    ) -> None:
         self.spec = spec
         self.outcome = Choice(
             {NFA: spec.no_further_action, SIGNPOST: spec.signpost, OPEN: spec.open_case},
@@ -103,7 +109,8 @@ class Triage:
         self.urgency_terms = {
             k: (i, u.allocation_target_days) for i, (k, u) in enumerate(spec.urgency.items())
         }
-        self.pathway = Choice(dict(spec.case_mix), streams.get(prefix + "triage.case_mix"))
+        mix = spec.case_mix if case_mix is None else case_mix
+        self.pathway = Choice(dict(mix), streams.get(prefix + "triage.case_mix"))
         eff = spec.effort_hours
         # A fixed effort needs no call per referral: ``effort`` is None and the value is here.
         self.effort_fixed = eff.value if eff.is_fixed else 0.0

@@ -17,13 +17,14 @@ import simpy
 
 from ..calendar import WorkCalendar
 from ..records import DailyLedger
-from ..scenario import WORKER_TYPES, Scenario
+from ..scenario import Scenario
 from ..streams import Streams
 from .allocation import UnallocatedList
 from .case import OPEN, Case
 from .demand import Arrivals, Triage, daily_rates
 from .pathway import PathwayPlanner
 from .worker import Worker
+from .workforce import Workforce
 
 INF = float("inf")
 DUTY_RANK = -1  # triage comes before any case task in the duty worker's queue
@@ -54,38 +55,18 @@ class Simulation:
         self.unallocated = UnallocatedList(
             scenario.allocation.policy, len(self.urgencies), self._allocated
         )
-        self.workers = self._hire_team()
+        self.hold_log: list[tuple] = []  # (worker id, weight, from, to) per spell holding a case
+        self.wait_log: list[tuple] = []  # (urgency rank, from, to) per spell on the list
+        self.handover_hours = scenario.recruitment.handover_hours
+        self.workforce = Workforce(self, streams)
+        self.workers = self.workforce.in_post  # the live team; allocation reads the same list
         self.unallocated.workers = self.workers
         self.rates = daily_rates(scenario.demand, self.calendar)
         self._warm_start(streams)
         Arrivals(env, self.rates, streams.get("demand.arrivals"), self._referral)
-        self._record_team_days()
+        self.workforce.start()
 
-    # --- the team -------------------------------------------------------------------
-
-    def _hire_team(self) -> list[Worker]:
-        sc = self.scenario
-        day = sc.team.contract_day_hours
-        ot = sc.overtime.max_hours_per_day if sc.overtime.enabled else 0.0
-        workers: list[Worker] = []
-        for kind in WORKER_TYPES:
-            spec = getattr(sc.workforce, kind)
-            for _ in range(getattr(sc.team, kind)):
-                case_rate = day * spec.fte * (1.0 - spec.non_case_fraction)
-                workers.append(
-                    Worker(
-                        self.env,
-                        self.ledger,
-                        len(workers),
-                        kind,
-                        spec.fte,
-                        spec.caseload_cap * spec.fte,
-                        case_rate,
-                        day * spec.fte,
-                        ot,
-                    )
-                )
-        return workers
+    # --- the start ------------------------------------------------------------------
 
     def _warm_start(self, streams: Streams) -> None:
         """Cases already open on day 0: own streams, so they never shift arrivals' draws."""
@@ -94,7 +75,7 @@ class Simulation:
             return
         planner = PathwayPlanner(self.scenario.pathways, streams, prefix="warm_start.")
         progress = streams.get("warm_start.progress")
-        pick = Triage(self.scenario.triage, streams, prefix="warm_start.")
+        pick = Triage(self.scenario.triage, streams, prefix="warm_start.", case_mix=ws.case_mix)
         held = []
         for worker in self.workers:
             n = int(round(ws.cases_per_worker))
@@ -113,7 +94,7 @@ class Simulation:
             self._allocated(case, worker)
         for case in self.cases:
             if case.allocated_at is None:
-                self.unallocated.add(case)
+                self._wait(case)
         self.unallocated.allocate()
 
     # --- referrals and triage -------------------------------------------------------
@@ -143,8 +124,7 @@ class Simulation:
         if case.outcome == OPEN:
             self._describe(case, triage, self.planner)
         if effort > 0.0:
-            duty = self.workers[int(now) % len(self.workers)]
-            duty.add_task(DUTY_RANK, effort, self._triaged, case)
+            self.workforce.duty_worker(int(now)).add_task(DUTY_RANK, effort, self._triaged, case)
         else:
             self._triaged(case)
 
@@ -160,17 +140,56 @@ class Simulation:
             if worker is not None:
                 self._allocated(case, worker)
                 return
-        waiting.add(case)
+        self._wait(case)
         waiting.allocate()
 
     # --- allocation and the steps of a case -----------------------------------------
 
+    def _wait(self, case: Case) -> None:
+        case.waiting_since = self.env.now
+        self.unallocated.add(case)
+
     def _allocated(self, case: Case, worker: Worker) -> None:
+        now = self.env.now
+        if case.waiting_since is not None:
+            self.wait_log.append((case.rank, case.waiting_since, now))
+            case.waiting_since = None
         case.worker = worker
-        case.allocated_at = self.env.now
+        case.held_since = now
+        worker.take_case(case)
         case.holders += 1
-        worker.take_case(case.weight)
-        self._advance(case)
+        if case.holders == 1:
+            case.allocated_at = now
+            self._advance(case)
+            return
+        # a case taken over from someone else: read in, then carry on where it was
+        if self.handover_hours > 0.0:
+            worker.add_task(case.rank, self.handover_hours, _handover_done, case)
+            case.effort_hours += self.handover_hours
+        pending, case.pending = case.pending, None
+        for task in pending or ():
+            worker.add_task_tuple(task)
+
+    def move_case(self, case: Case, to: Worker | None = None) -> None:
+        """Take a case from its worker: to ``to``, or back on the unallocated list."""
+        holder = case.worker
+        tasks = holder.take_tasks_of(case)
+        holder.release_case(case)
+        self.hold_log.append((holder.id, case.weight, case.held_since, self.env.now))
+        case.worker = None
+        case.pending = tasks
+        if to is None:
+            self._wait(case)
+        else:
+            self._allocated(case, to)
+
+    def close_unworked(self, case: Case) -> None:
+        """Close a waiting case without the work done: unmet need, recorded as such."""
+        now = self.env.now
+        self.wait_log.append((case.rank, case.waiting_since, now))
+        case.waiting_since = None
+        case.closed_at = now
+        case.closed_unworked = True
 
     def _advance(self, case: Case) -> None:
         if case.step >= len(case.plan):
@@ -179,7 +198,7 @@ class Simulation:
         planned = case.plan[case.step]
         if planned.lead_time > 0.0:
             self.env.timeout(planned.lead_time).callbacks.append(lambda _ev: self._ready(case))
-        elif planned.effort > 0.0 and not planned.failures:  # the common case, without a hop
+        elif planned.effort > 0.0 and not planned.failures and case.worker is not None:
             case.worker.add_task(case.rank, planned.effort, self._on_attempt_done, case)
         else:
             self._ready(case)
@@ -188,10 +207,13 @@ class Simulation:
         planned = case.plan[case.step]
         a = case.attempt
         hours = planned.failures[a][1] if a < len(planned.failures) else planned.effort
-        if hours > 0.0:
-            case.worker.add_task(case.rank, hours, self._on_attempt_done, case)
-        else:
+        if hours <= 0.0:
             self._attempt_done(case)
+        elif case.worker is None:  # between workers: the task waits for whoever takes it
+            task = (case.rank, self.env.now, 0, hours, self._on_attempt_done, case)
+            case.pending = [*(case.pending or ()), task]
+        else:
+            case.worker.add_task(case.rank, hours, self._on_attempt_done, case)
 
     def _attempt_done(self, case: Case) -> None:
         planned = case.plan[case.step]
@@ -214,26 +236,23 @@ class Simulation:
     def _close(self, case: Case) -> None:
         now = self.env.now
         case.closed_at = now
-        case.worker.release_case(case.weight)
+        worker = case.worker
+        worker.release_case(case)
+        self.hold_log.append((worker.id, case.weight, case.held_since, now))
         if self.unallocated.heap:
             self.unallocated.capacity_changed()
         else:  # nothing waiting: only forget that the list was blocked
             self.unallocated.blocked_weight = INF
-
-    # --- daily records --------------------------------------------------------------
-
-    def _record_team_days(self) -> None:
-        """Who is in post each day (the team is fixed for the whole run here)."""
-        led = self.ledger
-        led.workers[:] = len(self.workers)
-        led.contract_hours[:] = sum(w.contract_hours_per_day for w in self.workers)
-        led.case_hours_available[:] = sum(w.rate for w in self.workers)
 
     def run(self) -> Simulation:
         """Run to the end of the last working day; returns self for chaining."""
         with _cyclic_gc_paused():
             self.env.run(until=float(self.n_days))
         return self
+
+
+def _handover_done(case: Case) -> None:
+    """Reading a case in leaves its steps where they were."""
 
 
 @contextmanager

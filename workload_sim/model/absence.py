@@ -1,0 +1,112 @@
+"""Absence: annual leave booked through the year, sickness, and workload pressure.
+
+Leave is booked per post in blocks, spread over each year of the run. Sickness
+episodes (short and long term) start at random on days a worker is present,
+at rates set so that a worker loses ``sickness_days`` a year on average, and
+these rates rise with the worker's **pressure**: the larger of caseload/cap and
+queued case work / (``backlog_days_at_full_pressure`` days of their work). Above
+``pressure_threshold`` the hazard is multiplied by
+``1 + effect x (pressure - threshold) / (1 - threshold)``: the reinforcing loop
+of the Munro review's system model, acting worker by worker.
+
+Each post has its own random streams and draws one number per day whatever
+happens, so scenarios stay on common random numbers.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..distributions import Sampler
+from ..scenario import AbsenceSpec
+from ..streams import Streams
+from .worker import Worker
+
+WORKING_DAYS_PER_YEAR = 253
+
+
+def pressure(worker: Worker, spec: AbsenceSpec) -> float:
+    """How stretched a worker is: 1.0 means at their cap or a full backlog."""
+    load = worker.caseload / worker.cap if worker.cap > 0 else 0.0
+    backlog = worker.queued_hours() / (spec.backlog_days_at_full_pressure * worker.rate)
+    return max(load, backlog)
+
+
+def pressure_multiplier(p: float, threshold: float, effect: float) -> float:
+    if effect <= 0.0 or p <= threshold:
+        return 1.0
+    return 1.0 + effect * (p - threshold) / max(1e-9, 1.0 - threshold)
+
+
+class Uniforms:
+    """One uniform number per call from a dedicated stream, drawn in blocks."""
+
+    __slots__ = ("_rng", "_buf", "_i")
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self._rng, self._buf, self._i = rng, [], 0
+
+    def __call__(self) -> float:
+        if self._i == len(self._buf):
+            self._buf, self._i = self._rng.random(256).tolist(), 0
+        self._i += 1
+        return self._buf[self._i - 1]
+
+
+class Absence:
+    """Leave calendars and sickness draws for every post of the team."""
+
+    def __init__(self, spec: AbsenceSpec, streams: Streams, n_posts: int, n_days: int):
+        self.spec = spec
+        self.n_days = n_days
+        self.active = spec.annual_leave_days > 0 or spec.sickness_days > 0
+        present_days = max(1.0, WORKING_DAYS_PER_YEAR - spec.annual_leave_days - spec.sickness_days)
+        short, long_ = spec.short_term_episode_days, spec.long_term_episode_days
+        self.p_short = spec.sickness_days * (1 - spec.long_term_share) / short.mean() / present_days
+        self.p_long = spec.sickness_days * spec.long_term_share / long_.mean() / present_days
+        self._streams = streams
+        self._sick: dict[int, Uniforms] = {}
+        self._lengths: dict[int, tuple[Sampler, Sampler]] = {}
+        self.leave_starts: dict[int, dict[int, int]] = {}  # post -> {start day: length}
+        for post in range(n_posts):
+            self.add_post(post)
+
+    def add_post(self, post: int) -> None:
+        s = self._streams
+        self._sick[post] = Uniforms(s.get(f"absence.sickness.post{post}"))
+        self._lengths[post] = (
+            Sampler(self.spec.short_term_episode_days, s.get(f"absence.short_length.post{post}")),
+            Sampler(self.spec.long_term_episode_days, s.get(f"absence.long_length.post{post}")),
+        )
+        self.leave_starts[post] = self._book_leave(s.get(f"absence.leave.post{post}"))
+
+    def _book_leave(self, rng: np.random.Generator) -> dict[int, int]:
+        """Leave blocks for each year of the run, in distinct weeks chosen at random."""
+        block = self.spec.leave_block_days
+        total = int(round(self.spec.annual_leave_days))
+        lengths = [block] * (total // block) + ([total % block] if total % block else [])
+        slots = WORKING_DAYS_PER_YEAR // block
+        starts: dict[int, int] = {}
+        for year_start in range(0, self.n_days, WORKING_DAYS_PER_YEAR):
+            if not lengths:
+                break
+            chosen = rng.choice(slots, size=min(len(lengths), slots), replace=False)
+            for slot, length in zip(sorted(chosen.tolist()), lengths, strict=False):
+                starts[year_start + slot * block] = length
+        return starts
+
+    def leave_today(self, post: int, day: int) -> int:
+        """Days of leave starting today for this post (0: none)."""
+        return self.leave_starts.get(post, {}).get(day, 0)
+
+    def sickness_today(self, post: int, multiplier: float) -> int:
+        """Length of a sickness episode starting today (0: none). Draws once a day."""
+        u = self._sick[post]()
+        short, long_ = self._lengths[post]
+        if u < self.p_short * multiplier:
+            return max(1, int(round(short())))
+        if u < (self.p_short + self.p_long) * multiplier:
+            return max(1, int(math.ceil(long_())))
+        return 0
