@@ -8,7 +8,7 @@ import pytest
 
 import workload_sim
 from workload_sim.assumptions import UNSOURCED, assumptions_table
-from workload_sim.loading import ScenarioError
+from workload_sim.loading import OVERRIDDEN, ScenarioError
 from workload_sim.scenario import Scenario
 
 from .conftest import DEFAULT, ROOT
@@ -30,7 +30,7 @@ def test_default_scenario_sources_every_value_it_sets():
 def test_a_changed_value_loses_the_default_source_until_given_one():
     changed = workload_sim.load_scenario(DEFAULT, ["demand.referrals_per_week=50"])
     row = assumptions_table(changed).set_index("field").loc["demand.referrals_per_week"]
-    assert row["value"] == "50" and row["source"] == UNSOURCED
+    assert row["value"] == "50" and row["source"] == OVERRIDDEN
     noted = workload_sim.load_scenario(
         DEFAULT, ["demand.referrals_per_week=50", "sources.demand.referrals_per_week=our FOI 2026"]
     )
@@ -41,8 +41,8 @@ def test_a_changed_value_loses_the_default_source_until_given_one():
 def test_editing_a_pathway_step_is_flagged_and_a_section_note_covers_it():
     edited = workload_sim.load_scenario(DEFAULT, ["pathways.s42_enquiry.steps.2.effort_hours=5"])
     table = assumptions_table(edited).set_index("field")
-    assert table.loc["pathways.s42_enquiry.steps.visit.effort_hours", "source"] == UNSOURCED
-    assert table.loc["pathways.s42_enquiry.steps.visit.lead_time_days", "source"] != UNSOURCED
+    assert table.loc["pathways.s42_enquiry.steps.visit.effort_hours", "source"] == OVERRIDDEN
+    assert table.loc["pathways.s42_enquiry.steps.visit.lead_time_days", "source"] != OVERRIDDEN
     noted = workload_sim.load_scenario(
         DEFAULT,
         ["pathways.s42_enquiry.steps.2.effort_hours=5", "sources.pathways.s42_enquiry=time study"],

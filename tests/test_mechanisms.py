@@ -35,7 +35,10 @@ def world(steps, *, workers=1, cap=1, per_week=0.001, overtime=0.0, days=30, **e
         "team": {"permanent": workers, "newly_qualified": 0, "agency": 0},
         "workforce": {
             "permanent": {
-                "fte": 1, "caseload_cap": cap, "non_case_fraction": 0, "leaving_rate_per_year": 0
+                "fte": 1,
+                "caseload_cap": cap,
+                "non_case_fraction": 0,
+                "leaving_rate_per_year": 0,
             }
         },
         "overtime": {"enabled": overtime > 0, "max_hours_per_day": overtime},

@@ -18,6 +18,7 @@ from .distributions import _Spec
 from .scenario import ASSUMPTION, RUN_SETTING, FailureSpec, Scenario, StepSpec
 
 UNSOURCED = "set in this scenario; no source given (add one under 'sources')"
+OVERRIDDEN = "set on the command line (--set); no source given"
 _SKIP = {"sources", "description", "name"}
 
 
@@ -112,8 +113,8 @@ def unknown_source_keys(scenario: Scenario) -> list[str]:
     fields = [row[0] for row in _walk(scenario, Scenario(), "", None)]
     return [
         key
-        for key in scenario.sources
-        if not any(f == key or f.startswith(key + ".") for f in fields)
+        for key, note in scenario.sources.items()
+        if note != OVERRIDDEN and not any(f == key or f.startswith(key + ".") for f in fields)
     ]
 
 

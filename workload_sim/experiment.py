@@ -36,9 +36,11 @@ def simulate_replication(scenario: Scenario, rep: int, seed: int) -> RepResult:
     sim = Simulation(scenario, rep=rep, seed=seed).run()
     cases = cases_table(sim)
     ts = timeseries_table(sim, cases)
-    return RepResult(
-        rep, ts, cases, workers_table(sim), rep_metrics(ts, cases, scenario.warmup_days)
+    workers = workers_table(sim)
+    metrics = rep_metrics(
+        ts, cases, workers, scenario.warmup_days, scenario.team.contract_day_hours
     )
+    return RepResult(rep, ts, cases, workers, metrics)
 
 
 @dataclass

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from .assumptions import OVERRIDDEN, unknown_source_keys
 from .scenario import Scenario
 
 _DIST_TAGS = {"fixed", "exponential", "lognormal", "gamma", "triangular", "uniform"}
@@ -169,6 +170,11 @@ def resolved_dict(scenario: Scenario) -> dict:
 def apply_overrides(data: dict, overrides: list[str]) -> dict:
     """Apply ``a.b.c=value`` overrides to a resolved mapping (values parsed as YAML)."""
     problems = []
+    noted = {  # fields given a fresh source note on the same command line
+        i.split("=", 1)[0].strip().removeprefix("sources.")
+        for i in overrides
+        if "=" in i and i.strip().startswith("sources.")
+    }
     for item in overrides:
         if "=" not in item:
             problems.append(f"--set {item!r}: expected FIELD.PATH=VALUE, e.g. team.permanent=10")
@@ -185,9 +191,29 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
         problem = _set_path(data, path, value)
         if problem:
             problems.append(f"--set {item!r}: {problem}")
+            continue
+        key = _source_key(data, path)
+        if not any(p == n or p.startswith(n + ".") for n in noted for p in (key, path)):
+            # a note in the file described the old value, not this one
+            data.setdefault("sources", {})[key] = OVERRIDDEN
     if problems:
         raise ScenarioError(problems)
     return data
+
+
+def _source_key(data: Any, path: str) -> str:
+    """The assumptions-table name of a field path: list items named by their 'name'."""
+    parts, node = [], data
+    for key in path.split("."):
+        if isinstance(node, list) and key.isdigit() and int(key) < len(node):
+            node = node[int(key)]
+            parts.append(str(node.get("name", key)) if isinstance(node, dict) else key)
+        elif isinstance(node, dict):
+            node = node.get(key)
+            parts.append(key)
+        else:
+            parts.append(key)
+    return ".".join(parts)
 
 
 def _set_path(data: Any, path: str, value: Any) -> str | None:
@@ -250,9 +276,7 @@ def load_scenario(
 
 
 def _check_sources(scenario: Scenario) -> None:
-    from .assumptions import unknown_source_keys  # the table defines the field names
-
-    bad = unknown_source_keys(scenario)
+    bad = unknown_source_keys(scenario)  # the assumptions table defines the field names
     if bad:
         raise ScenarioError(
             [

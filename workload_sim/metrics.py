@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+LEAVING_REASONS = ("left (turnover)", "left rather than take NAAS")
+
 # metric name -> (unit, plain-English meaning); the order is the report order.
 METRICS: dict[str, tuple[str, str]] = {
     "referrals": ("referrals", "Referrals received in the measured period"),
@@ -35,6 +37,25 @@ METRICS: dict[str, tuple[str, str]] = {
     "case_hours_per_worker_week": ("hours/week", "Hours on case work per worker per week"),
     "overtime_hours_per_worker_week": ("hours/week", "Hours beyond contract per worker per week"),
     "utilisation": ("fraction", "Case hours worked / case hours available in contract"),
+    "fte_present_mean": ("FTE", "Mean FTE at work"),
+    "fte_sick_mean": ("FTE", "Mean FTE off sick"),
+    "fte_leave_mean": ("FTE", "Mean FTE on annual leave"),
+    "fte_vacant_mean": ("posts", "Mean vacant posts"),
+    "fte_agency_mean": ("FTE", "Mean agency FTE in the team"),
+    "sickness_days_per_fte_year": ("days/FTE/year", "Sickness absence per FTE per year"),
+    "leavers": ("people", "Workers who left in the measured period"),
+    "leavers_rather_than_naas": ("people", "Of whom left rather than take NAAS"),
+    "cover_hours_per_worker_week": ("hours/week", "Hours covering absent colleagues' tasks"),
+    "naas_worker_days": ("worker-days", "Days away for NAAS plus preparation hours / contract day"),
+    "staff_cost_gbp": ("GBP", "Staff cost over the measured period"),
+    "agency_premium_gbp": ("GBP", "Agency cost above the permanent rate for the same FTE"),
+    "naas_cost_gbp": ("GBP", "NAAS testing cost"),
+    "unmet_closed_unworked": ("cases", "Cases closed without the work done (waited too long)"),
+    "unmet_not_allocated_in_target": ("cases", "Cases not allocated within their target"),
+    "capacity_assessments": ("assessments", "Mental Capacity Act assessments in opened cases"),
+    "best_interest_meetings": ("meetings", "Best-interest meetings, repeats included"),
+    "best_interest_repeats": ("meetings", "Best-interest meetings that were repeats"),
+    "workers_per_case": ("workers", "Different workers who held each closed case (continuity)"),
 }
 
 
@@ -47,15 +68,20 @@ def slope_per_week(days: np.ndarray, values: np.ndarray) -> float:
     return float((d * (values - values.mean())).sum() / denom * 5.0) if denom else 0.0
 
 
-def rep_metrics(timeseries: pd.DataFrame, cases: pd.DataFrame, warmup_days: int) -> dict:
+def rep_metrics(
+    timeseries: pd.DataFrame,
+    cases: pd.DataFrame,
+    workers: pd.DataFrame,
+    warmup_days: int,
+    contract_day_hours: float = 7.4,
+) -> dict:
     """The metrics of :data:`METRICS` for one replication."""
     ts = timeseries[timeseries["day"] >= warmup_days]
     measured = cases[~cases["warmup"].to_numpy()]
     opened = measured[measured["triage_outcome"] == "open_case"]
     allocated = opened["wait_to_allocation"].dropna()
     closed = opened["time_in_system"].dropna()
-    workers = ts["workers"].to_numpy()
-    worker_weeks = float(workers.sum()) / 5.0
+    worker_weeks = float(ts["workers"].sum()) / 5.0
     available = float(ts["case_hours_available"].sum())
     nan = float("nan")
     return {
@@ -87,4 +113,50 @@ def rep_metrics(timeseries: pd.DataFrame, cases: pd.DataFrame, warmup_days: int)
         "case_hours_per_worker_week": float(ts["case_hours"].sum()) / worker_weeks,
         "overtime_hours_per_worker_week": float(ts["overtime_hours"].sum()) / worker_weeks,
         "utilisation": float(ts["case_hours"].sum()) / available if available else nan,
+        **_people(ts, workers, warmup_days, contract_day_hours, worker_weeks),
+        **_unmet_and_work(opened),
+    }
+
+
+def _people(ts, workers, warmup_days, day_hours, worker_weeks) -> dict:
+    in_post_fte = (ts["fte_present"] + ts["fte_sick"] + ts["fte_leave"] + ts["fte_naas"]).sum()
+    left = workers[workers["left_at"] >= warmup_days]
+    return {
+        "fte_present_mean": float(ts["fte_present"].mean()),
+        "fte_sick_mean": float(ts["fte_sick"].mean()),
+        "fte_leave_mean": float(ts["fte_leave"].mean()),
+        "fte_vacant_mean": float(ts["fte_vacant"].mean()),
+        "fte_agency_mean": float(ts["fte_agency"].mean()),
+        "sickness_days_per_fte_year": (
+            float(ts["fte_sick"].sum()) / float(in_post_fte) * 253 if in_post_fte else 0.0
+        ),
+        "leavers": float(left["leave_reason"].isin(LEAVING_REASONS).sum()),
+        "leavers_rather_than_naas": float(
+            (left["leave_reason"] == "left rather than take NAAS").sum()
+        ),
+        "cover_hours_per_worker_week": float(workers["cover_hours"].sum()) / worker_weeks,
+        "naas_worker_days": float(
+            workers["naas_days"].sum() + workers["naas_prep_hours"].sum() / day_hours
+        ),
+        "staff_cost_gbp": float(ts["staff_cost"].sum()),
+        "agency_premium_gbp": float(ts["agency_premium"].sum()),
+        "naas_cost_gbp": float(ts["naas_cost"].sum()),
+    }
+
+
+def _unmet_and_work(opened: pd.DataFrame) -> dict:
+    bi = opened["n_best_interest"] if "n_best_interest" in opened else pd.Series(dtype=float)
+    ca = (
+        opened["n_capacity_assessment"]
+        if "n_capacity_assessment" in opened
+        else pd.Series(dtype=float)
+    )
+    closed = opened[opened["closed_at"].notna() & ~opened["closed_unworked"]]
+    return {
+        "unmet_closed_unworked": float(opened["closed_unworked"].sum()),
+        "unmet_not_allocated_in_target": float(opened["allocation_breach"].sum()),
+        "capacity_assessments": float(ca.sum()),
+        "best_interest_meetings": float(bi.sum()),
+        "best_interest_repeats": float((bi - 1).clip(lower=0).sum()),
+        "workers_per_case": float(closed["holders"].mean()) if len(closed) else float("nan"),
     }

@@ -144,9 +144,7 @@ def timeseries_table(sim, cases: pd.DataFrame) -> pd.DataFrame:
     cols.update(
         open_cases=open_end,
         open_cases_mean=open_area,
-        caseload_mean=np.divide(
-            held_area, workers, out=np.full(n, np.nan), where=workers > 0
-        ),
+        caseload_mean=np.divide(held_area, workers, out=np.full(n, np.nan), where=workers > 0),
         caseload_max=np.nanmax(loads, axis=0, initial=0.0),
         caseload_sd=np.nan_to_num(np.nanstd(loads, axis=0)),
         tasks_waiting=tasks_end,

@@ -237,6 +237,13 @@ class Simulation:
         now = self.env.now
         case.closed_at = now
         worker = case.worker
+        if worker is None:
+            # finished by a colleague covering an urgent task while the case was back on
+            # the list: it leaves the list done
+            self.unallocated.remove_if(lambda c: c is case)
+            self.wait_log.append((case.rank, case.waiting_since, now))
+            case.waiting_since = None
+            return
         worker.release_case(case)
         self.hold_log.append((worker.id, case.weight, case.held_since, now))
         if self.unallocated.heap:

@@ -91,7 +91,8 @@ class Workforce:
             post = self._new_post("permanent")
             self._turnover[post.index] = Uniforms(streams.get(f"turnover.post{post.index}"))
             self._vacate(post, 0)
-        rates = [getattr(sc.workforce, k).leaving_rate_per_year for k in WORKER_TYPES]
+        staffed = [k for k in WORKER_TYPES if getattr(team, k) > 0]
+        rates = [getattr(sc.workforce, k).leaving_rate_per_year for k in staffed]
         self.active = (
             self.absence.active
             or self.naas.active
