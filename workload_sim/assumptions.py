@@ -103,9 +103,14 @@ def _own_source(sources: dict[str, str], path: str) -> str | None:
     """The scenario's note for ``path``: its own, or that of the nearest section above it."""
     best = None
     for key in sources:
-        if (path == key or path.startswith(key + ".")) and (best is None or len(key) > len(best)):
+        if _under(path, key) and (best is None or len(key) > len(best)):
             best = key
     return None if best is None else sources[best]
+
+
+def _under(field: str, key: str) -> bool:
+    """Whether ``key`` names ``field`` or a section (mapping or list) holding it."""
+    return field == key or field.startswith(key + ".") or field.startswith(key + "[")
 
 
 def unknown_source_keys(scenario: Scenario) -> list[str]:
@@ -114,7 +119,7 @@ def unknown_source_keys(scenario: Scenario) -> list[str]:
     return [
         key
         for key, note in scenario.sources.items()
-        if note != OVERRIDDEN and not any(f == key or f.startswith(key + ".") for f in fields)
+        if note != OVERRIDDEN and not any(_under(f, key) for f in fields)
     ]
 
 
