@@ -41,7 +41,7 @@ def year_times(overrides: list[str], repeats: int) -> list[float]:
     return times
 
 
-def memory_by_rep(reps: int) -> list[float]:
+def memory_by_rep(reps: int) -> tuple[list[float], float]:
     """Traced memory (MiB) held after each replication, its tables thrown away."""
     sc = load_scenario(DEFAULT)
     tracemalloc.start()
@@ -50,8 +50,9 @@ def memory_by_rep(reps: int) -> list[float]:
         simulate_replication(sc, rep, sc.seed)
         gc.collect()
         held.append(tracemalloc.get_traced_memory()[0] / 2**20)
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
-    return held
+    return held, peak
 
 
 def main() -> None:
@@ -68,11 +69,13 @@ def main() -> None:
     )
     print(f"  people mechanisms off median {statistics.median(base):.3f} s  best {min(base):.3f} s")
     print(f"  ratio (full / off)    {statistics.median(full) / statistics.median(base):.2f}x")
-    held = memory_by_rep(args.reps)
+    held, peak = memory_by_rep(args.reps)
     early, late = held[9], held[-1]
+    per_rep_kib = (late - early) * 1024 / (args.reps - 10)
     print(
-        f"memory held after rep 10: {early:.2f} MiB, after rep {args.reps}: {late:.2f} MiB"
-        f"  (growth {late - early:+.2f} MiB, {late / early:.2f}x)"
+        f"memory held between replications: {early:.3f} MiB after rep 10, {late:.3f} MiB after"
+        f" rep {args.reps} ({per_rep_kib:+.2f} KiB per replication); peak during one"
+        f" replication {peak:.1f} MiB"
     )
 
 
