@@ -269,3 +269,19 @@ def test_a_run_makes_almost_no_cyclic_garbage():
         gc.enable()
     assert gc.isenabled()
     assert leftover < 50, leftover  # vs ~30,000 live objects the run holds
+
+
+def test_optional_steps_happen_with_their_probability_and_recording_scales_effort():
+    steps = [
+        {"name": "visit", "effort_hours": 2.0},
+        {"name": "police", "probability": 0.25, "effort_hours": 1.0},
+    ]
+    sc = world(steps, workers=5, cap=50, per_week=100, days=200, pathways__p__recording_share=0.5)
+    cases = workload_sim.run(sc, reps=1).cases
+    done = cases[cases["closed_at"].notna()]
+    with_police = done["steps_planned"] == 2
+    share = with_police.mean()
+    assert abs(share - 0.25) < Z * np.sqrt(0.25 * 0.75 / len(done))
+    # recording adds half of each step's direct work
+    assert np.allclose(done.loc[~with_police, "effort_hours"], 3.0)
+    assert np.allclose(done.loc[with_police, "effort_hours"], 4.5)

@@ -67,7 +67,7 @@ def test_littles_law_on_the_default_scenario():
             "demand.annual_growth=0",
             # absence, turnover, cover, failures and branches stay on; only the open-ended
             # long-term work is cut, so sojourn times have a bounded tail
-            "pathways.s42_enquiry.steps.6.branches=[]",
+            "pathways.s42_enquiry.steps.8.branches=[]",  # review_and_close
             "warm_start.case_mix={s42_enquiry: 1}",
         ],
     )

@@ -11,8 +11,13 @@ from .conftest import SCENARIOS
 
 LIBRARY = sorted(p.name for p in SCENARIOS.glob("*.yaml"))
 EXPECTED = {
-    "adult_safeguarding_team.yaml", "children_in_need_team.yaml", "long_term_sickness.yaml",
-    "agency_heavy.yaml", "vacancies_unfilled.yaml", "naas_rollout.yaml", "demand_growth.yaml",
+    "adult_safeguarding_team.yaml",
+    "children_in_need_team.yaml",
+    "long_term_sickness.yaml",
+    "agency_heavy.yaml",
+    "vacancies_unfilled.yaml",
+    "naas_rollout.yaml",
+    "demand_growth.yaml",
 }
 
 

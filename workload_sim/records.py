@@ -213,6 +213,7 @@ def cases_table(sim) -> pd.DataFrame:
         "allocated_at": allocated,
         "closed_at": closed,
         "open_at_end": is_case & np.isnan(closed),
+        "wait_for_triage": triaged - arrival,
         "wait_to_allocation": wait,
         "allocation_to_close": closed - allocated,
         "time_in_system": in_system,

@@ -44,11 +44,17 @@ class PlannedStep(NamedTuple):
 
 
 class _CompiledStep:
-    __slots__ = ("name", "effort", "lead", "fails", "delay", "wasted", "branch")
+    __slots__ = ("name", "effort", "lead", "fails", "delay", "wasted", "branch", "occurs", "scale")
 
-    def __init__(self, pname: str, spec, streams: Streams, prefix: str) -> None:
+    def __init__(self, pname: str, spec, streams: Streams, prefix: str, scale: float) -> None:
         key = f"{prefix}pathway.{pname}.{spec.name}"
         self.name = spec.name
+        self.scale = scale  # 1 + the pathway's recording share
+        self.occurs = (
+            Bernoulli(spec.probability, streams.get(key + ".occurs"))
+            if spec.probability < 1.0
+            else None
+        )
         self.effort = _sampler(spec.effort_hours, streams, key + ".effort")
         self.lead = _sampler(spec.lead_time_days, streams, key + ".lead_time")
         p = spec.failure.probability
@@ -69,7 +75,10 @@ class PathwayPlanner:
         self, pathways: dict[str, PathwaySpec], streams: Streams, prefix: str = ""
     ) -> None:
         self._steps = {
-            name: [_CompiledStep(name, s, streams, prefix) for s in spec.steps]
+            name: [
+                _CompiledStep(name, st, streams, prefix, 1.0 + spec.recording_share)
+                for st in spec.steps
+            ]
             for name, spec in pathways.items()
         }
 
@@ -83,13 +92,16 @@ class PathwayPlanner:
         truncated = False
         make = tuple.__new__  # builds the named tuple ~3x faster than its Python __new__
         for st in self._steps[pathway]:
+            if st.occurs is not None and not st.occurs():
+                continue
             failures: tuple = ()
             if st.fails is not None and st.fails():
                 found = [(st.delay(), st.wasted())]
                 while len(found) < MAX_FAILURES and st.fails():
                     found.append((st.delay(), st.wasted()))
                 failures = tuple(found)
-            out.append(make(PlannedStep, (pathway, st.name, st.lead(), st.effort(), failures)))
+            effort = st.effort() * st.scale
+            out.append(make(PlannedStep, (pathway, st.name, st.lead(), effort, failures)))
             if st.branch is not None:
                 nxt = st.branch()
                 if nxt:

@@ -35,6 +35,9 @@ class BranchSpec(Strict):
 
 class StepSpec(Strict):
     name: str = F(..., "Step name", "name")
+    probability: Probability = F(
+        1.0, "Chance the step happens at all for a case (else it is skipped)", "fraction"
+    )
     effort_hours: Distribution = F(Fixed(value=0.0), "Worker time the step takes", "hours")
     lead_time_days: Distribution = F(
         Fixed(value=0.0),
@@ -57,6 +60,14 @@ class StepSpec(Strict):
 class PathwaySpec(Strict):
     description: str = F("", "What this pathway is", "")
     weight: float = F(1.0, "Weighted-caseload units one case counts for", "cases", gt=0)
+    recording_share: float = F(
+        0.0,
+        "Recording (case notes, records, decision tools) added to each step, as a share of "
+        "the step's direct work",
+        "fraction",
+        ge=0,
+        le=5,
+    )
     completion_target_days: float | None = F(
         None, "Standard from referral to completion (none: no standard)", "working days", ge=0
     )
