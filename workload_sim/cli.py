@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import shlex
+import shutil
 from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from .assumptions import assumptions_table, markdown
-from .experiment import run_replications
+from .backends import BACKENDS
+from .cli_session import Session
+from .experiment import run_replications, run_to_precision
 from .loading import ScenarioError, load_scenario, resolved_dict
-from .outputs import default_out_dir, scenario_yaml, write_run
+from .metrics import METRICS
+from .outputs import default_out_dir, scenario_hash, scenario_yaml, write_run
+from .store import ExperimentMismatch, PartStore
 
 app = typer.Typer(
     add_completion=False,
@@ -57,6 +61,61 @@ def _load(scenario: Path, sets: list[str] | None, extra: list[str] | None = None
         _fail(exc.problems)
 
 
+PRECISION_METRICS = ("wait_to_allocation_days", "open_cases_mean")
+BackendOption = typer.Option("serial", "--backend", help="serial, process (all cores) or dask")
+WorkersOption = typer.Option(None, "--workers", min=1, help="Processes (default: all cores)")
+SchedulerOption = typer.Option(
+    None, "--scheduler", help="Address of a running Dask scheduler (tcp://host:port)"
+)
+QuietOption = typer.Option(False, "--quiet", "-q", help="No progress bar or tables")
+LogOption = typer.Option(
+    "none", "--log", help="'json': one JSON line per finished task on stderr, for scripts"
+)
+
+
+def _session(backend: str, workers: int | None, scheduler: str | None, quiet: bool, log: str):
+    if log not in ("none", "json"):
+        _fail([f"--log {log!r}: use 'none' or 'json'"])
+    if backend not in BACKENDS:
+        _fail([f"--backend {backend!r}: use one of {', '.join(BACKENDS)}"])
+    return Session(backend, workers, scheduler, quiet, log)
+
+
+def _known_metrics(names: list[str]) -> None:
+    unknown = [m for m in names if m not in METRICS]
+    if unknown:
+        _fail([f"unknown metric(s) {', '.join(unknown)}; known: {', '.join(METRICS)}"])
+
+
+def _store(target: Path, identity: dict, resume: bool) -> PartStore:
+    try:
+        return PartStore(target, identity, resume=resume)
+    except ExperimentMismatch as exc:
+        _fail([str(exc)])
+
+
+def _report_failures(failures: list, target: Path, store: PartStore | None) -> None:
+    if not failures:
+        if store is not None and store.parts.exists():
+            shutil.rmtree(store.parts)  # every part is in the final tables now
+        return
+    for f in failures:
+        err.print(
+            f"warning: point {f.point} replication {f.rep} (seed {f.seed}) failed: {f.error}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    err.print(
+        f"{len(failures)} task(s) failed; the others are in {target}/. Re-run only what is "
+        f"missing with the same command and --resume {target}",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+    raise typer.Exit(code=3)
+
+
 @app.command()
 def validate(
     scenario: Path = typer.Argument(..., help="Scenario YAML file"),
@@ -94,51 +153,94 @@ def assumptions(
 def run(
     scenario: Path = typer.Argument(..., help="Scenario YAML file"),
     reps: int | None = typer.Option(None, min=1, help="Replications (default: the file's)"),
+    precision: float | None = typer.Option(
+        None,
+        min=0.001,
+        max=1.0,
+        help="Instead of --reps: add replications until the 95%% CI half-width of each "
+        "--precision-metric is within this share of its mean (e.g. 0.05)",
+    ),
+    precision_metric: list[str] | None = typer.Option(
+        None, "--precision-metric", help="Metric(s) for --precision (repeatable)"
+    ),
+    max_reps: int = typer.Option(200, min=2, help="Cap on replications with --precision"),
     seed: int | None = typer.Option(None, min=0, help="Seed (default: the file's)"),
     days: int | None = typer.Option(None, min=1, help="Working days measured after warm-up"),
     warmup_days: int | None = typer.Option(None, min=0, help="Working days of warm-up"),
     out_dir: Path | None = typer.Option(None, "--out", help="Output folder"),
+    resume: Path | None = typer.Option(None, "--resume", help="Finish an interrupted run here"),
     sets: list[str] | None = SetOption,
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or table"),
+    backend: str = BackendOption,
+    workers: int | None = WorkersOption,
+    scheduler: str | None = SchedulerOption,
+    quiet: bool = QuietOption,
+    log: str = LogOption,
 ) -> None:
     """Run a scenario's replications and write tables, summary and manifest."""
     extra = [f"horizon_days={days}"] if days is not None else []
     if warmup_days is not None:
         extra.append(f"warmup_days={warmup_days}")
     sc = _load(scenario, sets, extra)
-    target = out_dir or default_out_dir(sc.name)
-    if (target / "manifest.json").exists():
-        _fail([f"--out {target}: already holds a run; choose another folder or remove it"])
-    n = reps or sc.replications
-    progress = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        disable=quiet or not err.is_terminal,
-    )
-    with progress:
-        task = progress.add_task(f"{sc.name}: replications", total=n)
-        results = run_replications(
-            sc, reps=n, seed=seed, on_rep_done=lambda _r: progress.advance(task)
-        )
+    seed = sc.seed if seed is None else seed
+    metrics = precision_metric or list(PRECISION_METRICS)
+    _known_metrics(metrics)
+    resolved = resolved_dict(sc)
+    identity = {
+        "kind": "run",
+        "name": sc.name,
+        "seed": seed,
+        "sha256": scenario_hash({"scenario": resolved, "seed": seed}),
+    }
+    target = resume or out_dir or default_out_dir(sc.name)
+    store = _store(target, identity, resume is not None)
+    total = max_reps if precision else (reps or sc.replications)
+    with _session(backend, workers, scheduler, quiet, log) as session:
+        on_result = session.tracker(total, f"{sc.name}: replications")
+        if precision:
+            results = run_to_precision(
+                sc,
+                metrics,
+                precision,
+                max_reps=max_reps,
+                seed=seed,
+                backend=session.backend,
+                store=store,
+                on_result=on_result,
+            )
+        else:
+            results = run_replications(
+                sc, reps=total, seed=seed, backend=session.backend, store=store, on_result=on_result
+            )
+        session.finish()
     args = ["run", str(scenario)]
     for flag, value in (
         ("--reps", reps),
+        ("--precision", precision),
         ("--seed", seed),
         ("--days", days),
         ("--warmup-days", warmup_days),
-        ("--out", out_dir),
+        ("--out", target),
     ):
         if value is not None:
             args += [flag, str(value)]
     for item in sets or []:
         args += ["--set", item]
-    write_run(target, results, resolved_dict(sc), _command(args))
-    if not quiet:
+    if results.reps:
+        write_run(target, results, resolved, _command(args))
+    reached = results.extra.get("precision", {}).get("reached", True)
+    if not reached:
+        last = results.extra["precision"]["history"][-1]
+        widths = ", ".join(f"{m} {last[m]:.1%}" for m in metrics)
+        err.print(
+            f"warning: --precision {precision} not reached after {results.reps} "
+            f"replications (half-width/mean: {widths}); raise --max-reps",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    if not quiet and results.reps:
         _print_summary(results, target)
+    _report_failures(results.failures, target, store)
 
 
 def _command(args: list[str]) -> str:
@@ -166,3 +268,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+from . import cli_experiments  # noqa: E402, F401  (registers compare, sweep and staffing)

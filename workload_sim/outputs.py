@@ -100,6 +100,11 @@ def write_run(out_dir: Path, results, resolved: dict, command: str) -> list[Path
             f"--seed {results.seed} --out {out_dir}-rerun"
         ),
         "files": [p.name for p in written],
+        **({"precision": results.extra["precision"]} if "precision" in results.extra else {}),
+        "failed_tasks": [
+            {"point": f.point, "rep": f.rep, "seed": f.seed, "error": f.error}
+            for f in results.failures
+        ],
     }
     written.append(write_text(out_dir / "manifest.json", json.dumps(manifest, indent=2) + "\n"))
     return written

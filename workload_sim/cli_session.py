@@ -1,0 +1,81 @@
+"""What every experiment command shares: the backend, progress bars and JSON logs."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from .backends import make_backend
+from .tasks import TaskResult
+
+
+class Session:
+    """Opens the backend, shows progress (or logs JSON lines), closes everything."""
+
+    def __init__(
+        self, backend: str, workers: int | None, scheduler: str | None, quiet: bool, log: str
+    ) -> None:
+        self.backend = make_backend(backend, workers, scheduler)
+        self.log_json = log == "json"
+        self.console = Console(stderr=True)
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=self.console,
+            disable=quiet or self.log_json or not self.console.is_terminal,
+        )
+        self._started = time.perf_counter()
+        self._done = 0
+
+    def __enter__(self) -> Session:
+        self.progress.start()
+        self._log({"event": "start", "backend": self.backend.name, "workers": self.backend.workers})
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.progress.stop()
+        self.backend.close()
+
+    def tracker(self, total: int, label: str):
+        """A callback for each finished task: advances the bar, logs a line."""
+        bar = self.progress.add_task(
+            f"{label} ({self.backend.name} x{self.backend.workers})", total=total
+        )
+
+        def on_result(res: TaskResult) -> None:
+            self._done += 1
+            self.progress.advance(bar)
+            self._log(
+                {
+                    "event": "task",
+                    "point": res.point,
+                    "rep": res.rep,
+                    "seed": res.seed,
+                    "ok": res.ok,
+                    "seconds": round(res.seconds, 4),
+                    "error": res.error,
+                }
+            )
+
+        return on_result
+
+    def finish(self) -> None:
+        self._log(
+            {
+                "event": "end",
+                "tasks": self._done,
+                "seconds": round(time.perf_counter() - self._started, 3),
+            }
+        )
+
+    def _log(self, record: dict) -> None:
+        if self.log_json:
+            sys.stderr.write(json.dumps(record) + "\n")
+            sys.stderr.flush()

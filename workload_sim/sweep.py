@@ -1,0 +1,230 @@
+"""Parameter sweeps: a design over any scenario fields, run on common random numbers.
+
+A sweep file names a base scenario, the fields to vary (any field path, as a
+range or a list of values) and a design: a full ``grid``, a Latin hypercube
+(``lhs``, scipy.stats.qmc) or ``sobol`` (Saltelli sampling from SALib), in which
+case first- and total-order Sobol indices are computed for each metric. Every
+point runs the same replications with the same seed, so differences between
+points are due to the parameters, not to luck.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import model_validator
+
+from .loading import ScenarioError, load_scenario, parse_yaml, resolved_dict
+from .scenario import F, Scenario, Strict
+from .summary import t_interval
+
+DEFAULT_METRICS = [
+    "wait_to_allocation_days",
+    "allocation_breach_share",
+    "unallocated_mean",
+    "backlog_growth_per_week",
+    "caseload_mean",
+    "overtime_hours_per_worker_week",
+]
+
+
+class FieldSpec(Strict):
+    low: float | None = F(None, "Lowest value (with high)", "")
+    high: float | None = F(None, "Highest value (with low)", "")
+    steps: int | None = F(None, "Grid: values from low to high, this many", "", ge=2)
+    values: list | None = F(None, "Or: the exact values to use", "")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> FieldSpec:
+        ranged = self.low is not None and self.high is not None
+        if self.values is None and not ranged:
+            raise ValueError("give low and high, or values")
+        if self.values is not None and (ranged or self.steps is not None):
+            raise ValueError("give either values or low/high, not both")
+        if ranged and self.low > self.high:
+            raise ValueError("low must not exceed high")
+        if self.values is not None and not self.values:
+            raise ValueError("values must not be empty")
+        return self
+
+
+class SweepSpec(Strict):
+    name: str = F("sweep", "Short name, used for output folders", "")
+    base: str = F(..., "The base scenario file, relative to this sweep file", "path")
+    set: list[str] = F([], "Overrides applied to the base first (as --set)", "")
+    design: Literal["grid", "lhs", "sobol"] = F("lhs", "grid, lhs (Latin hypercube) or sobol", "")
+    points: int = F(
+        64,
+        "lhs: number of points; sobol: base sample N (points = N x (fields + 2))",
+        "",
+        ge=1,
+        le=1_000_000,
+    )
+    reps: int = F(10, "Replications at every point", "runs", ge=1, le=10_000)
+    seed: int | None = F(None, "Seed for the design and the runs (default: the base's)", "")
+    metrics: list[str] = F(DEFAULT_METRICS, "Metrics to summarise (and for Sobol indices)", "")
+    fields: dict[str, FieldSpec] = F(..., "Fields to vary, by field path", "", min_length=1)
+
+    @model_validator(mode="after")
+    def _design_fits(self) -> SweepSpec:
+        for path, f in self.fields.items():
+            if self.design == "grid" and f.values is None and f.steps is None:
+                raise ValueError(f"fields.{path}: a grid needs values, or low/high with steps")
+            if self.design == "sobol" and f.values is not None:
+                raise ValueError(f"fields.{path}: a Sobol design needs a low/high range")
+        return self
+
+
+class Sweep:
+    """A loaded sweep: its spec, its base scenario and its design points."""
+
+    def __init__(self, spec: SweepSpec, base: Scenario, where: Path) -> None:
+        self.spec = spec
+        self.base = base
+        self.where = where
+        self.seed = base.seed if spec.seed is None else spec.seed
+        self.fields = list(spec.fields)
+        resolved = resolved_dict(base)
+        self.integer = {p: isinstance(_lookup(resolved, p), int) for p in self.fields}
+        self.design = self._design()
+        self.scenarios = self._scenarios()
+
+    def _design(self) -> pd.DataFrame:
+        spec, names = self.spec, self.fields
+        if spec.design == "grid":
+            axes = [_grid_values(spec.fields[n]) for n in names]
+            rows = list(itertools.product(*axes))
+        elif spec.design == "lhs":
+            from scipy.stats import qmc
+
+            u = qmc.LatinHypercube(d=len(names), seed=self.seed).random(spec.points)
+            rows = [
+                [_scale(spec.fields[n], x) for n, x in zip(names, row, strict=True)] for row in u
+            ]
+        else:
+            from SALib.sample import sobol
+
+            x = sobol.sample(self.problem, spec.points, calc_second_order=False, seed=self.seed)
+            rows = x.tolist()
+        frame = pd.DataFrame(rows, columns=names)
+        for n in names:
+            if self.integer[n] and spec.fields[n].values is None:
+                frame[n] = frame[n].round().astype(int)
+        frame.insert(0, "point", range(len(frame)))
+        return frame
+
+    @property
+    def problem(self) -> dict:
+        return {
+            "num_vars": len(self.fields),
+            "names": self.fields,
+            "bounds": [[self.spec.fields[n].low, self.spec.fields[n].high] for n in self.fields],
+        }
+
+    def _scenarios(self) -> list[Scenario]:
+        out, problems = [], []
+        for record in self.design.to_dict("records"):
+            sets = [f"{n}={_as_text(record[n])}" for n in self.fields]
+            try:
+                out.append(load_scenario(self.base, sets))
+            except ScenarioError as exc:
+                problems += [f"point {record['point']}: {p}" for p in exc.problems]
+        if problems:
+            raise ScenarioError(problems[:20])
+        return out
+
+
+def _as_text(value) -> str:
+    """A design value as --set text (YAML); floats keep full precision."""
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value)).lower()
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return repr(float(value))
+    return str(value)
+
+
+def _lookup(data, path: str):
+    node = data
+    for key in path.split("."):
+        if isinstance(node, list) and key.isdigit():
+            node = node[int(key)]
+        elif isinstance(node, dict):
+            node = node.get(key)
+        else:
+            return None
+    return node
+
+
+def _grid_values(f: FieldSpec) -> list:
+    if f.values is not None:
+        return list(f.values)
+    return np.linspace(f.low, f.high, f.steps).tolist()
+
+
+def _scale(f: FieldSpec, u: float):
+    if f.values is not None:
+        return f.values[min(int(u * len(f.values)), len(f.values) - 1)]
+    return f.low + u * (f.high - f.low)
+
+
+def load_sweep(path: str | Path, overrides: list[str] | None = None) -> Sweep:
+    """A sweep file -> Sweep (base scenario loaded, every design point validated)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError([f"{path}: no such sweep file"])
+    data = parse_yaml(path.read_text("utf-8"), str(path))
+    from pydantic import ValidationError
+
+    from .loading import explain
+
+    try:
+        spec = SweepSpec.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError([f"{path}: {p}" for p in explain(exc)]) from None
+    base = load_scenario(path.parent / spec.base, [*spec.set, *(overrides or [])])
+    return Sweep(spec, base, path)
+
+
+def summarise_points(sweep: Sweep, per_rep: pd.DataFrame) -> pd.DataFrame:
+    """One row per point: its field values and each metric's mean and 95% CI."""
+    rows = []
+    for point, group in per_rep.groupby("point"):
+        row = sweep.design[sweep.design["point"] == point].to_dict("records")[0]
+        row["reps"] = len(group)
+        for m in sweep.spec.metrics:
+            mean, _, lo, hi, _ = t_interval(group[m])
+            row[m] = mean
+            row[f"{m}_ci_low"], row[f"{m}_ci_high"] = lo, hi
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def sobol_indices(sweep: Sweep, summary: pd.DataFrame) -> pd.DataFrame:
+    """First- and total-order Sobol indices of each metric's point means."""
+    from SALib.analyze import sobol
+
+    rows = []
+    ordered = summary.sort_values("point")
+    for m in sweep.spec.metrics:
+        y = ordered[m].to_numpy(dtype=float)
+        if not np.all(np.isfinite(y)) or np.allclose(y, y[0]):
+            continue  # undefined where a metric is missing or never varies
+        res = sobol.analyze(sweep.problem, y, calc_second_order=False, seed=sweep.seed)
+        for i, field in enumerate(sweep.fields):
+            rows.append(
+                {
+                    "metric": m,
+                    "field": field,
+                    "S1": res["S1"][i],
+                    "S1_conf": res["S1_conf"][i],
+                    "ST": res["ST"][i],
+                    "ST_conf": res["ST_conf"][i],
+                }
+            )
+    return pd.DataFrame(rows)

@@ -1,0 +1,75 @@
+"""The unit of work: one replication of one scenario at one point of an experiment.
+
+A task carries everything a worker process (or a Dask worker on another
+machine) needs, and returns plain tables. An exception in the model never
+escapes: it comes back as a failed result naming the point, replication and
+seed, so it can be re-run alone and the rest of the experiment carries on.
+"""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .scenario import Scenario
+
+
+@dataclass(frozen=True)
+class Task:
+    scenario: Scenario
+    point: int
+    rep: int
+    seed: int
+    tables: bool = True  # False: metrics only (sweeps), to keep what travels back small
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return (self.point, self.rep)
+
+
+@dataclass
+class TaskResult:
+    point: int
+    rep: int
+    seed: int
+    metrics: dict = field(default_factory=dict)
+    timeseries: pd.DataFrame | None = None
+    cases: pd.DataFrame | None = None
+    workers: pd.DataFrame | None = None
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return (self.point, self.rep)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def run_task(task: Task) -> TaskResult:
+    """Run one task; failures are returned, not raised."""
+    import time
+
+    from .experiment import simulate_replication
+
+    started = time.perf_counter()
+    try:
+        rep = simulate_replication(task.scenario, task.rep, task.seed)
+    except Exception as exc:  # noqa: BLE001 - reported with its point, rep and seed
+        last = traceback.format_exception(type(exc), exc, exc.__traceback__)[-1].strip()
+        return TaskResult(
+            task.point, task.rep, task.seed, error=last, seconds=time.perf_counter() - started
+        )
+    result = TaskResult(
+        task.point, task.rep, task.seed, metrics=rep.metrics, seconds=time.perf_counter() - started
+    )
+    if task.tables:
+        for name in ("timeseries", "cases", "workers"):
+            frame = getattr(rep, name).copy()
+            frame.insert(0, "point", task.point)
+            setattr(result, name, frame)
+    return result
