@@ -17,7 +17,7 @@ from .experiment import run_replications, run_to_precision
 from .loading import ScenarioError, load_scenario, resolved_dict
 from .metrics import METRICS
 from .outputs import default_out_dir, scenario_hash, scenario_yaml, write_run
-from .store import ExperimentMismatch, PartStore
+from .store import ExperimentFinished, ExperimentMismatch, PartStore
 
 app = typer.Typer(
     add_completion=False,
@@ -92,6 +92,9 @@ def _store(target: Path, identity: dict, resume: bool) -> PartStore:
         return PartStore(target, identity, resume=resume)
     except ExperimentMismatch as exc:
         _fail([str(exc)])
+    except ExperimentFinished as exc:
+        out.print(f"{exc}; nothing to resume", markup=False, highlight=False)
+        raise typer.Exit(code=0) from None
 
 
 def _report_failures(failures: list, target: Path, store: PartStore | None) -> None:

@@ -27,6 +27,10 @@ class ExperimentMismatch(ValueError):
     """--resume was pointed at a folder holding a different experiment."""
 
 
+class ExperimentFinished(Exception):
+    """--resume was pointed at an experiment that has nothing left to run."""
+
+
 class PartStore:
     def __init__(self, root: Path, identity: dict, resume: bool = False) -> None:
         self.root = Path(root)
@@ -45,10 +49,15 @@ class PartStore:
                     f"({saved.get('kind')} {saved.get('name')}, seed {saved.get('seed')}); "
                     "resume with the same file and options, or choose a new --out"
                 )
-        elif marker.exists():
+            if (self.root / "manifest.json").exists() and not self.failures():
+                raise ExperimentFinished(f"{self.root}: this experiment is already complete")
+        elif marker.exists() or (self.root / "manifest.json").exists():
+            finished = (self.root / "manifest.json").exists() and not self.parts.exists()
             raise ExperimentMismatch(
-                f"--out {self.root}: already holds an experiment; use --resume {self.root} "
-                "to finish it, or choose another folder"
+                f"--out {self.root}: already holds a finished run; choose another folder"
+                if finished
+                else f"--out {self.root}: already holds an experiment; use --resume "
+                f"{self.root} to finish it, or choose another folder"
             )
         self.parts.mkdir(parents=True, exist_ok=True)
         if not resume:
