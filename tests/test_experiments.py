@@ -237,3 +237,11 @@ def test_evaluate_is_a_plain_function_of_field_values():
     assert set(a) >= {"wait_to_allocation_days", "unallocated_mean", "caseload_mean"}
     assert a["caseload_mean"] > b["caseload_mean"]
     assert a == workload_sim.evaluate(DEFAULT, reps=2, horizon_days=40, team__permanent=7)
+
+
+@pytest.mark.parametrize("name", ["sweep_staffing_demand.yaml", "sweep_sobol.yaml"])
+def test_documented_example_sweeps_load(name):
+    from workload_sim.sweep import load_sweep
+
+    sweep = load_sweep(ROOT / "docs" / "examples" / name)
+    assert len(sweep.scenarios) == len(sweep.design) > 0
