@@ -28,6 +28,7 @@ from .cli import (
 from .experiment import compare as compare_scenarios
 from .experiment import execute
 from .loading import ScenarioError, resolved_dict
+from .metrics import KEY_METRICS
 from .outputs import (
     default_out_dir,
     scenario_hash,
@@ -106,15 +107,7 @@ def _print_comparison(table: pd.DataFrame, names: list[str]) -> None:
     view = Table(title=f"Paired differences against {names[0]} (95% CI, common random numbers)")
     for col in ("metric", "scenario", "mean", "difference", "95% CI of difference"):
         view.add_column(col)
-    keep = [
-        "wait_to_allocation_days",
-        "allocation_breach_share",
-        "unallocated_mean",
-        "backlog_growth_per_week",
-        "caseload_mean",
-        "overtime_hours_per_worker_week",
-    ]
-    for row in table[table["metric"].isin(keep)].itertuples():
+    for row in table[table["metric"].isin(KEY_METRICS)].itertuples():
         if pd.isna(getattr(row, "diff_vs_first", float("nan"))):
             continue
         view.add_row(

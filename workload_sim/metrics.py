@@ -12,6 +12,16 @@ import pandas as pd
 
 LEAVING_REASONS = ("left (turnover)", "left rather than take NAAS")
 
+# the few metrics that answer "is this workload safe?", for tables that cannot show all
+KEY_METRICS = (
+    "wait_to_allocation_days",
+    "allocation_breach_share",
+    "unallocated_mean",
+    "backlog_growth_per_week",
+    "caseload_mean",
+    "overtime_hours_per_worker_week",
+)
+
 # metric name -> (unit, plain-English meaning); the order is the report order.
 METRICS: dict[str, tuple[str, str]] = {
     "referrals": ("referrals", "Referrals received in the measured period"),

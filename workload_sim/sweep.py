@@ -19,17 +19,11 @@ import pandas as pd
 from pydantic import model_validator
 
 from .loading import ScenarioError, load_scenario, parse_yaml, resolved_dict
+from .metrics import KEY_METRICS
 from .scenario import F, Scenario, Strict
 from .summary import t_interval
 
-DEFAULT_METRICS = [
-    "wait_to_allocation_days",
-    "allocation_breach_share",
-    "unallocated_mean",
-    "backlog_growth_per_week",
-    "caseload_mean",
-    "overtime_hours_per_worker_week",
-]
+DEFAULT_METRICS = list(KEY_METRICS)
 
 
 class FieldSpec(Strict):
