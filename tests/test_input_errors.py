@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -166,6 +166,7 @@ VALUES = st.recursive(
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(path=st.sampled_from(FIELD_PATHS), value=VALUES)
+@example(path="triage.case_mix", value={"\n": None})  # once gave a two-line error
 def test_any_value_anywhere_gives_a_scenario_or_one_line_errors(path, value):
     data = resolved_dict(Scenario())
     node = data

@@ -8,6 +8,7 @@ print each and exit 2, never a traceback.
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -89,9 +90,18 @@ def _path(loc: tuple) -> str:
             parts.append(f"[{item}]")
         elif item in _DIST_TAGS or str(item).startswith("function-"):
             continue
-        else:
-            parts.append(("." if parts else "") + str(item))
+        elif isinstance(item, str) and _PLAIN_KEY.match(item):
+            parts.append(("." if parts else "") + item)
+        else:  # a key with spaces, dots or control characters: shown quoted
+            parts.append(f"[{str(item)!r}]")
     return "".join(parts) or "(top level)"
+
+
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_\-]+$")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split("\n")).replace("\r", " ")
 
 
 def _allowed_keys(model: type[BaseModel] | None) -> list[str]:
@@ -151,7 +161,7 @@ def explain(exc: ValidationError) -> list[str]:
             if len(shown) > 60:
                 shown = shown[:57] + "..."
             lines.append(f"{path}: got {shown}; {msg}")
-    return lines
+    return [_one_line(line) for line in lines]
 
 
 def validate(data: dict) -> Scenario:
