@@ -17,6 +17,7 @@ from .experiment import run_replications, run_to_precision
 from .loading import ScenarioError, load_scenario, resolved_dict
 from .metrics import METRICS
 from .outputs import default_out_dir, scenario_hash, scenario_yaml, write_run
+from .report import run_page
 from .store import ExperimentFinished, ExperimentMismatch, PartStore
 
 app = typer.Typer(
@@ -117,6 +118,16 @@ def _report_failures(failures: list, target: Path, store: PartStore | None) -> N
         soft_wrap=True,
     )
     raise typer.Exit(code=3)
+
+
+@app.command()
+def report(
+    folder: Path = typer.Argument(..., help="A run folder (written by 'run')"),
+) -> None:
+    """Rebuild report.html in a run folder from its tables."""
+    if not (folder / "summary.csv").exists():
+        _fail([f"{folder}: no summary.csv here; give the folder a 'run' wrote"])
+    out.print(f"wrote {run_page.build(folder)}")
 
 
 @app.command()
@@ -230,6 +241,7 @@ def run(
         args += ["--set", item]
     if results.reps:
         write_run(target, results, resolved, _command(args))
+        run_page.build(target)
     reached = results.extra.get("precision", {}).get("reached", True)
     if not reached:
         last = results.extra["precision"]["history"][-1]

@@ -1,0 +1,289 @@
+"""Plotly figures from a run's tables: each answers one question a reader has."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from scipy import stats
+
+BLUE, RED, GREY, GREEN, AMBER = "#1f5fa8", "#c0392b", "#7f8c8d", "#2e8b57", "#d68910"
+LAYOUT = dict(
+    template="plotly_white",
+    margin=dict(l=60, r=20, t=50, b=40),
+    height=360,
+    legend=dict(orientation="h", y=-0.18),
+    hovermode="x unified",
+)
+
+
+def band(ts: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Per day: mean across replications and its 95% t-interval."""
+    g = ts.groupby("day")[column]
+    out = pd.DataFrame({"mean": g.mean(), "sd": g.std(ddof=1), "n": g.count()})
+    t = stats.t.ppf(0.975, np.maximum(out["n"] - 1, 1))
+    half = np.where(out["n"] > 1, t * out["sd"] / np.sqrt(out["n"]), 0.0)
+    # every charted level is a count or hours: a band below zero is the t-interval's
+    # symmetry on skewed data, not a possibility, so the chart stops at zero
+    out["low"], out["high"] = (out["mean"] - half).clip(lower=0), out["mean"] + half
+    out["date"] = ts.groupby("day")["date"].first()
+    return out
+
+
+def _with_band(fig: go.Figure, b: pd.DataFrame, name: str, colour: str) -> None:
+    fig.add_trace(
+        go.Scatter(x=b["date"], y=b["high"], line=dict(width=0), showlegend=False, hoverinfo="skip")
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=b["date"],
+            y=b["low"],
+            line=dict(width=0),
+            fill="tonexty",
+            fillcolor=_alpha(colour),
+            name=f"{name}: 95% CI",
+            hoverinfo="skip",
+        )
+    )
+    fig.add_trace(go.Scatter(x=b["date"], y=b["mean"], line=dict(color=colour, width=2), name=name))
+
+
+def _alpha(hex_colour: str, a: float = 0.18) -> str:
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{a})"
+
+
+def _warmup_line(fig: go.Figure, ts: pd.DataFrame, warmup_days: int) -> None:
+    if warmup_days > 0:
+        when = ts.loc[ts["day"] == warmup_days, "date"]
+        if len(when):
+            fig.add_vline(x=when.iloc[0], line=dict(color=GREY, dash="dot"))
+            fig.add_annotation(
+                x=when.iloc[0],
+                y=1,
+                yref="paper",
+                text="end of warm-up",
+                showarrow=False,
+                xanchor="left",
+                font=dict(color=GREY),
+            )
+
+
+def backlog(ts: pd.DataFrame, urgencies: list[str], warmup_days: int) -> go.Figure:
+    fig = go.Figure()
+    _with_band(fig, band(ts, "unallocated_mean"), "unallocated (mean across replications)", RED)
+    palette = [AMBER, BLUE, GREEN, GREY]
+    for i, u in enumerate(urgencies):
+        col = f"unallocated_{u}"
+        if col in ts:
+            b = band(ts, col)
+            fig.add_trace(
+                go.Scatter(
+                    x=b["date"],
+                    y=b["mean"],
+                    name=f"of which {u}",
+                    line=dict(color=palette[i % 4], width=1, dash="dash"),
+                )
+            )
+    _warmup_line(fig, ts, warmup_days)
+    fig.update_layout(title="Cases waiting for allocation to a named worker", **LAYOUT)
+    fig.update_yaxes(title="cases", rangemode="tozero")
+    return fig
+
+
+def queued_work(ts: pd.DataFrame, warmup_days: int) -> go.Figure:
+    fig = go.Figure()
+    _with_band(
+        fig, band(ts, "work_waiting_hours_mean"), "hours of allocated work not started", AMBER
+    )
+    _warmup_line(fig, ts, warmup_days)
+    fig.update_layout(title="Work waiting in workers' queues (allocated, not yet done)", **LAYOUT)
+    fig.update_yaxes(title="hours", rangemode="tozero")
+    return fig
+
+
+def caseload(ts: pd.DataFrame, cap: float, warmup_days: int) -> go.Figure:
+    mean, top, spread = band(ts, "caseload_mean"), band(ts, "caseload_max"), band(ts, "caseload_sd")
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=mean["date"],
+            y=mean["mean"] + spread["mean"],
+            line=dict(width=0),
+            showlegend=False,
+            hoverinfo="skip",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=mean["date"],
+            y=(mean["mean"] - spread["mean"]).clip(lower=0),
+            line=dict(width=0),
+            fill="tonexty",
+            fillcolor=_alpha(BLUE),
+            name="spread across workers (+/- 1 sd)",
+            hoverinfo="skip",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=mean["date"], y=mean["mean"], name="mean caseload", line=dict(color=BLUE, width=2)
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=top["date"], y=top["mean"], name="busiest worker", line=dict(color=RED, width=1.5)
+        )
+    )
+    fig.add_hline(
+        y=cap,
+        line=dict(color=RED, dash="dash"),
+        annotation_text=f"cap {cap:g}",
+        annotation_position="top left",
+    )
+    _warmup_line(fig, ts, warmup_days)
+    fig.update_layout(title="Weighted caseload per worker, against the cap", **LAYOUT)
+    fig.update_yaxes(title="cases", rangemode="tozero")
+    return fig
+
+
+def staffing_over_time(ts: pd.DataFrame) -> go.Figure:
+    fig = go.Figure()
+    parts = [
+        ("fte_present", "at work", GREEN),
+        ("fte_leave", "on leave", BLUE),
+        ("fte_sick", "sick", RED),
+        ("fte_naas", "NAAS", AMBER),
+        ("fte_vacant", "vacant", GREY),
+    ]
+    for col, name, colour in parts:
+        if col in ts:
+            b = band(ts, col)
+            fig.add_trace(
+                go.Scatter(
+                    x=b["date"],
+                    y=b["mean"],
+                    name=name,
+                    stackgroup="fte",
+                    line=dict(width=0.5, color=colour),
+                )
+            )
+    if "fte_agency" in ts:
+        b = band(ts, "fte_agency")
+        fig.add_trace(
+            go.Scatter(
+                x=b["date"],
+                y=b["mean"],
+                name="of whom agency (FTE)",
+                line=dict(color="black", dash="dot"),
+            )
+        )
+    fig.update_layout(
+        title="Who is there: FTE at work, away and vacant (mean across replications)", **LAYOUT
+    )
+    fig.update_yaxes(title="FTE / posts", rangemode="tozero")
+    return fig
+
+
+def waits(cases: pd.DataFrame) -> go.Figure:
+    """Per stage: quartiles and whiskers (computed here, so the page carries 5 numbers each)."""
+    opened = cases[(cases["triage_outcome"] == "open_case") & ~cases["warmup"]]
+    fig = go.Figure()
+    stages = [
+        ("wait_for_triage", "referral to triage"),
+        ("wait_to_allocation", "triage to allocation"),
+        ("allocation_to_close", "allocation to closure"),
+    ]
+    for col, name in stages:
+        x = opened[col].dropna().to_numpy()
+        if len(x):
+            q1, med, q3, lo, hi = np.percentile(x, [25, 50, 75, 5, 95])
+            fig.add_trace(
+                go.Box(
+                    y=[name],
+                    q1=[q1],
+                    median=[med],
+                    q3=[q3],
+                    lowerfence=[lo],
+                    upperfence=[hi],
+                    mean=[x.mean()],
+                    name=name,
+                    orientation="h",
+                )
+            )
+    fig.update_layout(
+        title="How long each stage takes (working days; box: middle half, "
+        "whiskers: 5th to 95th percentile)",
+        **{**LAYOUT, "hovermode": "closest"},
+    )
+    fig.update_xaxes(title="working days", rangemode="tozero")
+    return fig
+
+
+def wait_histogram(cases: pd.DataFrame, target: float | None) -> go.Figure:
+    opened = cases[(cases["triage_outcome"] == "open_case") & ~cases["warmup"]]
+    x = opened["wait_to_allocation"].dropna().to_numpy()
+    counts, edges = np.histogram(x, bins=40) if len(x) else (np.zeros(0), np.zeros(1))
+    fig = go.Figure(
+        go.Bar(
+            x=np.round((edges[:-1] + edges[1:]) / 2, 3),
+            y=counts,
+            width=np.diff(edges),
+            marker_color=BLUE,
+            name="cases",
+        )
+    )
+    if target is not None:
+        fig.add_vline(
+            x=target,
+            line=dict(color=RED, dash="dash"),
+            annotation_text=f"standard target {target:g} days",
+        )
+    fig.update_layout(
+        title="Wait from referral to allocation", **{**LAYOUT, "hovermode": "closest"}
+    )
+    fig.update_xaxes(title="working days")
+    fig.update_yaxes(title="cases (all replications)")
+    return fig
+
+
+def metric_bars(summary: pd.DataFrame, names: list[str], title: str, unit: str) -> go.Figure:
+    rows = summary.set_index("metric").reindex(names).dropna(subset=["mean"])
+    err = (rows["ci_high"] - rows["mean"]).fillna(0)
+    fig = go.Figure(
+        go.Bar(
+            x=[n.replace("_", " ") for n in rows.index],
+            y=rows["mean"],
+            error_y=dict(type="data", array=err.to_numpy()),
+            marker_color=BLUE,
+        )
+    )
+    fig.update_layout(title=title, **{**LAYOUT, "hovermode": "closest"})
+    fig.update_yaxes(title=unit, rangemode="tozero")
+    return fig
+
+
+def warmup_check(ts: pd.DataFrame, warmup_days: int) -> go.Figure:
+    """Running mean of open cases from day 0: where it settles, warm-up can end."""
+    daily = ts.groupby("day").agg(date=("date", "first"), level=("open_cases_mean", "mean"))
+    daily["running"] = daily["level"].expanding().mean()
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=daily["date"],
+            y=daily["level"],
+            name="open cases (daily mean)",
+            line=dict(color=GREY, width=1),
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=daily["date"], y=daily["running"], name="running mean", line=dict(color=BLUE, width=2)
+        )
+    )
+    _warmup_line(fig, ts, warmup_days)
+    fig.update_layout(
+        title="Warm-up check: has the running mean settled before the dotted line?", **LAYOUT
+    )
+    fig.update_yaxes(title="open cases", rangemode="tozero")
+    return fig

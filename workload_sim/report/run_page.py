@@ -1,0 +1,123 @@
+"""report.html for one run: the verdict first, then the evidence, then every assumption."""
+
+from __future__ import annotations
+
+import html
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from ..assumptions import OVERRIDDEN, UNSOURCED
+from . import charts
+from .pages import cards, figure_div, read_folder, table_html, write_page
+from .verdict import backlog_trend, sentences
+
+WORK_METRICS = [
+    "capacity_assessments",
+    "best_interest_meetings",
+    "best_interest_repeats",
+    "unmet_not_allocated_in_target",
+    "unmet_closed_unworked",
+    "leavers",
+]
+SHARE_METRICS = ["allocation_breach_share", "completion_breach_share", "utilisation"]
+
+
+def _card(summary: pd.DataFrame, metric: str, label: str, fmt: str) -> tuple[str, str, str]:
+    rows = summary.set_index("metric")
+    if metric not in rows.index or not math.isfinite(rows.loc[metric, "mean"]):
+        return ("n/a", label, "")
+    r = rows.loc[metric]
+    ci = (
+        ""
+        if not math.isfinite(r["ci_low"])
+        else (f"95% CI {fmt.format(r['ci_low'])} to {fmt.format(r['ci_high'])}")
+    )
+    return (fmt.format(r["mean"]), label, ci)
+
+
+def build(folder: Path) -> Path:
+    """Write ``report.html`` into a run folder from its tables; returns its path."""
+    folder = Path(folder)
+    d = read_folder(folder)
+    sc, summary, ts, cases, man = (
+        d["scenario"],
+        d["summary"],
+        d["timeseries"],
+        d["cases"],
+        d["manifest"],
+    )
+    warmup = int(sc.get("warmup_days", 0))
+    urgencies = list(sc["triage"]["urgency"])
+    targets = [u["allocation_target_days"] for u in sc["triage"]["urgency"].values()]
+    perm = sc["workforce"]["permanent"]
+    cap = perm["caseload_cap"] * perm["fte"]
+    trend, _ = backlog_trend(summary)
+    verdict = "".join(f"<li>{html.escape(s)}</li>" for s in sentences(summary, cap, targets[-1]))
+    kpis = cards(
+        [
+            _card(summary, "backlog_growth_per_week", "backlog change, cases/week", "{:+.2f}"),
+            _card(summary, "wait_to_allocation_days", "mean wait to allocation, days", "{:.1f}"),
+            _card(summary, "wait_to_allocation_p90", "90th percentile wait, days", "{:.1f}"),
+            _card(summary, "allocation_breach_share", "not allocated within target", "{:.0%}"),
+            _card(summary, "caseload_mean", f"mean caseload (cap {cap:g})", "{:.1f}"),
+            _card(summary, "overtime_hours_per_worker_week", "overtime, h/worker/week", "{:.1f}"),
+            _card(summary, "unallocated_end", "still waiting at the end", "{:.0f}"),
+            _card(summary, "staff_cost_gbp", "staff cost, GBP", "{:,.0f}"),
+        ]
+    )
+    figs = [
+        ("backlog", charts.backlog(ts, urgencies, warmup)),
+        ("queued", charts.queued_work(ts, warmup)),
+        ("caseload", charts.caseload(ts, cap, warmup)),
+        ("fte", charts.staffing_over_time(ts)),
+        ("waits", charts.waits(cases)),
+        ("wait_hist", charts.wait_histogram(cases, targets[-1])),
+        (
+            "shares",
+            charts.metric_bars(
+                summary,
+                SHARE_METRICS,
+                "Timescale breaches and utilisation (mean, 95% CI)",
+                "fraction",
+            ),
+        ),
+        (
+            "work",
+            charts.metric_bars(
+                summary,
+                WORK_METRICS,
+                "Capacity assessments, best-interest "
+                "meetings, unmet need and leavers (per replication)",
+                "count",
+            ),
+        ),
+        ("warmup", charts.warmup_check(ts, warmup)),
+    ]
+    chart_html = {name: figure_div(fig, f"chart-{name}") for name, fig in figs}
+    assumptions = d["assumptions"]
+    flagged = assumptions["source"].isin([UNSOURCED, OVERRIDDEN]).sum() if len(assumptions) else 0
+    reproduce = man.get("reproduce", "")
+    body = f"""
+<h1>{html.escape(sc["name"])}: is this workload safe?</h1>
+<div class='sub'>{html.escape(str(sc.get("description", "")).strip())}<br>
+{man["reps"]} replications, seed {man["seed"]}, {man["horizon_days"]} working days measured
+after {warmup} days of warm-up, from {ts["date"].min():%d %b %Y}.</div>
+<div class='verdict {trend}'><strong>Verdict</strong><ul>{verdict}</ul></div>
+{kpis}
+<h2>The backlog</h2>{chart_html["backlog"]}{chart_html["queued"]}
+<h2>Caseloads</h2>{chart_html["caseload"]}
+<h2>The team: present, away, vacant</h2>{chart_html["fte"]}
+<h2>Waits</h2>{chart_html["wait_hist"]}{chart_html["waits"]}
+<h2>Timescales, assessments and unmet need</h2>{chart_html["shares"]}{chart_html["work"]}
+<h2>Was the warm-up long enough?</h2>{chart_html["warmup"]}
+<h2>Every assumption</h2>
+<p>Every parameter with its value, unit and source. {flagged} value(s) were set without a
+source and are highlighted: give each a note under <code>sources</code> before relying on it.</p>
+{table_html(assumptions, "source", "set ") if len(assumptions) else "<p>(no assumptions.csv)</p>"}
+<h2>How to reproduce this</h2><pre>{html.escape(reproduce)}</pre>
+<p>Package {html.escape(str(man.get("version")))}; scenario SHA-256
+<code>{html.escape(str(man.get("scenario_sha256", ""))[:16])}</code>.</p>
+"""
+    return write_page(folder / "report.html", f"{sc['name']}: workload report", body)
