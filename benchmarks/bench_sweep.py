@@ -60,7 +60,7 @@ def main() -> None:
         path.write_text(SWEEP.format(base=base, points=args.points, reps=args.reps))
         sweep = load_sweep(path)
     tasks = [
-        Task(sc, p, r, sweep.seed, tables=False)
+        Task(sc, p, r, sweep.seed, tables=())
         for p, sc in enumerate(sweep.scenarios)
         for r in range(args.reps)
     ]

@@ -55,8 +55,10 @@ def test_dask_local_cluster_gives_the_serial_tables(serial_run):
 def test_paired_difference_is_narrower_than_unpaired_for_a_staffing_change():
     base = load_scenario(DEFAULT, ["horizon_days=150", "demand.referrals_per_week=32"])
     more = load_scenario(base, ["team.permanent=10", "name=more_staff"])
-    table, per_rep, failed = compare([base, more], reps=12, seed=5)
-    assert not failed and len(per_rep) == 24
+    result = compare([base, more], reps=12, seed=5)
+    assert not result.failed and len(result.per_rep) == 24
+    assert set(result.timeseries) == {base.name, "more_staff"}
+    table = result.table
     row = table[(table.metric == "wait_to_allocation_days") & (table.scenario == "more_staff")]
     row = row.iloc[0]
     paired = row.diff_ci_high - row.diff_ci_low

@@ -37,6 +37,7 @@ from .outputs import (
     write_parquet,
     write_text,
 )
+from .report import experiment_pages
 from .staffing import Target, staffing_search
 from .sweep import load_sweep, sobol_indices, summarise_points
 from .tasks import Task
@@ -78,9 +79,8 @@ def compare(
     store = _store(target, identity, resume is not None)
     with _session(backend, workers, scheduler, quiet, log) as session:
         on_result = session.tracker(reps * len(loaded), "compare")
-        table, per_rep, failed = compare_scenarios(
-            loaded, reps, seed, session.backend, store, on_result
-        )
+        result = compare_scenarios(loaded, reps, seed, session.backend, store, on_result)
+        table, per_rep, failed = result.table, result.per_rep, result.failed
         session.finish()
     write_csv(target / "comparison.csv", table)
     write_parquet(target / "comparison_reps.parquet", per_rep)
@@ -98,6 +98,7 @@ def compare(
         *sum((["--set", x] for x in sets or []), []),
     ]
     _manifest(target, identity, _command(args))
+    experiment_pages.comparison(target, result.timeseries)
     if not quiet:
         _print_comparison(table, names)
     _report_failures(failed, target, store)
@@ -153,7 +154,7 @@ def sweep(
     target = resume or out_dir or default_out_dir(spec.name)
     store = _store(target, identity, resume is not None)
     tasks = [
-        Task(sc, point, r, sw.seed, tables=False)
+        Task(sc, point, r, sw.seed, tables=())
         for point, sc in enumerate(sw.scenarios)
         for r in range(spec.reps)
     ]
@@ -171,6 +172,7 @@ def sweep(
     write_parquet(target / "design.parquet", sw.design)
     if spec.design == "sobol" and not failed:
         write_csv(target / "sobol.csv", sobol_indices(sw, summary))
+    experiment_pages.sweep(target, sw.fields, spec.metrics)
     write_text(target / "base_scenario.yaml", scenario_yaml(resolved_dict(sw.base)))
     write_text(target / "sweep.yaml", scenario_yaml(spec.model_dump(mode="json")))
     args = [
@@ -234,6 +236,7 @@ def staffing(
         + "\n",
     )
     write_text(where / "scenario.yaml", scenario_yaml(resolved_dict(sc)))
+    experiment_pages.staffing(where)
     out.print(answer.sentence(), markup=False, highlight=False)
     if not quiet:
         view = Table(title=f"Evidence: {goal.metric}, one-sided {confidence:.0%} bound")

@@ -102,8 +102,8 @@ class Results:
         return self.summary.set_index("metric").loc[name]
 
 
-def _tasks(scenario: Scenario, reps: range, seed: int, point: int = 0, tables: bool = True):
-    return [Task(scenario, point, r, seed, tables) for r in reps]
+def _tasks(scenario: Scenario, reps: range, seed: int, point: int = 0):
+    return [Task(scenario, point, r, seed) for r in reps]
 
 
 def run_replications(
@@ -203,6 +203,14 @@ def combine(
     )
 
 
+@dataclass
+class Comparison:
+    table: pd.DataFrame  # per metric and scenario: mean, CI, paired difference from the first
+    per_rep: pd.DataFrame  # every replication's metrics
+    timeseries: dict[str, pd.DataFrame]  # per scenario, for curves
+    failed: list[TaskResult]
+
+
 def compare(
     scenarios: Sequence[Scenario],
     reps: int,
@@ -210,8 +218,8 @@ def compare(
     backend: Backend | None = None,
     store: PartStore | None = None,
     on_result: OnResult | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame, list[TaskResult]]:
-    """Run scenarios on common random numbers; returns (comparison, per-rep metrics, failures).
+) -> Comparison:
+    """Run scenarios on common random numbers.
 
     The comparison has, per metric and scenario, the mean and 95% CI and the
     difference from the first scenario with its **paired** CI (replication r of
@@ -219,7 +227,9 @@ def compare(
     (Welch) CI that independent runs would have given.
     """
     tasks = [
-        Task(sc, i, r, seed, tables=False) for i, sc in enumerate(scenarios) for r in range(reps)
+        Task(sc, i, r, seed, tables=("timeseries",))
+        for i, sc in enumerate(scenarios)
+        for r in range(reps)
     ]
     done, failed = execute(tasks, backend, store, on_result)
     per_rep = pd.DataFrame(
@@ -228,7 +238,13 @@ def compare(
             for r in done
         ]
     )
-    return comparison_table(per_rep, [s.name for s in scenarios]), per_rep, failed
+    names = [s.name for s in scenarios]
+    timeseries = {
+        names[i]: pd.concat([r.timeseries for r in done if r.point == i], ignore_index=True)
+        for i in range(len(scenarios))
+        if any(r.point == i and r.timeseries is not None for r in done)
+    }
+    return Comparison(comparison_table(per_rep, names), per_rep, timeseries, failed)
 
 
 def comparison_table(per_rep: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:

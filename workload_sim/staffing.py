@@ -96,7 +96,7 @@ def staffing_search(
         if value not in tried:
             sc = load_scenario(scenario, [f"{field}={value}"])
             done, failed = execute(
-                [Task(sc, value, r, seed, tables=False) for r in range(reps)], backend
+                [Task(sc, value, r, seed, tables=()) for r in range(reps)], backend
             )
             x = np.array([r.metrics[target.metric] for r in done], dtype=float)
             x = x[np.isfinite(x)]

@@ -22,7 +22,8 @@ class Task:
     point: int
     rep: int
     seed: int
-    tables: bool = True  # False: metrics only (sweeps), to keep what travels back small
+    # which tables travel back besides the metrics: () for sweeps keeps results small
+    tables: tuple[str, ...] = ("timeseries", "cases", "workers")
 
     @property
     def key(self) -> tuple[int, int]:
@@ -68,7 +69,7 @@ def run_task(task: Task) -> TaskResult:
         task.point, task.rep, task.seed, metrics=rep.metrics, seconds=time.perf_counter() - started
     )
     if task.tables:
-        for name in ("timeseries", "cases", "workers"):
+        for name in task.tables:
             frame = getattr(rep, name).copy()
             frame.insert(0, "point", task.point)
             setattr(result, name, frame)
