@@ -17,6 +17,7 @@ from .experiment import run_replications, run_to_precision
 from .loading import ScenarioError, load_scenario, resolved_dict
 from .metrics import METRICS
 from .outputs import default_out_dir, scenario_hash, scenario_yaml, write_run
+from .report import evidence as evidence_pack
 from .report import run_page
 from .store import ExperimentFinished, ExperimentMismatch, PartStore
 
@@ -128,6 +129,18 @@ def report(
     if not (folder / "summary.csv").exists():
         _fail([f"{folder}: no summary.csv here; give the folder a 'run' wrote"])
     out.print(f"wrote {run_page.build(folder)}")
+
+
+@app.command()
+def evidence(
+    folder: Path = typer.Argument(..., help="A run folder (written by 'run')"),
+    out_dir: Path | None = typer.Option(None, "--out", help="Pack folder (default DIR/evidence)"),
+) -> None:
+    """Bundle report, tables (CSV), scenario, assumptions and a plain-English summary."""
+    if not (folder / "summary.csv").exists():
+        _fail([f"{folder}: no summary.csv here; give the folder a 'run' wrote"])
+    pack, archive = evidence_pack.build_pack(folder, out_dir)
+    out.print(f"evidence pack: {pack}/ and {archive}", markup=False, highlight=False)
 
 
 @app.command()

@@ -1,0 +1,119 @@
+"""Reports and the evidence pack, checked without a browser (the browser test opens them)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from workload_sim.cli import app
+from workload_sim.report.verdict import backlog_trend
+
+from .conftest import DEFAULT, ROOT
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("rep") / "run"
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            str(DEFAULT),
+            "--reps",
+            "3",
+            "--out",
+            str(out),
+            "--set",
+            "horizon_days=60",
+            "--set",
+            "warmup_days=20",
+            "-q",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_run_writes_a_self_contained_report(run_dir):
+    text = (run_dir / "report.html").read_text()
+    head = text[: text.index("</head>")]
+    assert head.count("<script>") == 1 and "<script src" not in head  # plotly.js inline
+    assert 'src="http' not in text  # nothing loaded from the network (the browser test
+    # also checks no request leaves the machine)
+    assert "plotly.js (cartesian - minified) v4.1.1" in text
+    for heading in (
+        "Verdict",
+        "The backlog",
+        "Caseloads",
+        "Waits",
+        "Every assumption",
+        "How to reproduce this",
+        "Was the warm-up long enough?",
+    ):
+        assert heading in text
+    assert "demand.referrals_per_week" in text  # the assumptions table, with sources
+    assert "DHSC" in text
+
+
+def test_report_command_rebuilds_the_page(run_dir):
+    (run_dir / "report.html").unlink()
+    result = runner.invoke(app, ["report", str(run_dir)])
+    assert result.exit_code == 0 and (run_dir / "report.html").exists()
+    bad = runner.invoke(app, ["report", str(ROOT / "scenarios")])
+    assert bad.exit_code == 2 and "no summary.csv" in bad.output
+
+
+def test_backlog_verdict_follows_the_interval():
+    def summary(mean, lo, hi):
+        return pd.DataFrame(
+            [{"metric": "backlog_growth_per_week", "mean": mean, "ci_low": lo, "ci_high": hi}]
+        )
+
+    assert backlog_trend(summary(2.0, 0.5, 3.5))[0] == "growing"
+    assert backlog_trend(summary(-1.0, -2.0, -0.1))[0] == "shrinking"
+    assert backlog_trend(summary(0.4, -0.2, 1.0))[0] == "stable"
+
+
+def test_evidence_pack_holds_everything_and_reproduces_from_itself(run_dir, tmp_path):
+    result = runner.invoke(app, ["evidence", str(run_dir), "--out", str(tmp_path / "pack")])
+    assert result.exit_code == 0, result.output
+    pack = tmp_path / "pack"
+    expected = {
+        "SUMMARY.md",
+        "report.html",
+        "summary.csv",
+        "timeseries.csv",
+        "cases.csv",
+        "workers.csv",
+        "replications.csv",
+        "assumptions.csv",
+        "scenario.yaml",
+        "manifest.json",
+    }
+    assert expected <= {p.name for p in pack.iterdir()}
+    with zipfile.ZipFile(tmp_path / "pack.zip") as z:
+        assert {n.split("/", 1)[1] for n in z.namelist()} >= expected
+    summary = (pack / "SUMMARY.md").read_text()
+    assert "## Verdict" in summary and "## Reproduce this exactly" in summary
+    assert "e+0" not in summary  # numbers as people write them
+    command = "python run.py run scenario.yaml --reps 3 --seed 20261123"
+    assert command in summary
+    # the command, from the pack alone, gives the same summary
+    rerun = subprocess.run(
+        [sys.executable, str(ROOT / "run.py"), *command.split()[2:], "--out", "rerun", "-q"],
+        cwd=pack,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    pd.testing.assert_frame_equal(
+        pd.read_csv(pack / "summary.csv"), pd.read_csv(pack / "rerun" / "summary.csv")
+    )

@@ -1,0 +1,140 @@
+"""The evidence pack: everything a union or team leader hands over, in one folder and zip.
+
+The pack holds the report, every table as CSV (for spreadsheets), the resolved
+scenario, the assumptions with their sources, the manifest, and SUMMARY.md: the
+verdict and key numbers in plain English, what they mean and do not mean, and
+the one command that reproduces them from the pack alone.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+
+from ..assumptions import OVERRIDDEN, UNSOURCED
+from ..metrics import KEY_METRICS, METRICS
+from ..outputs import atomic_write, write_csv, write_text
+from . import run_page
+from .pages import read_folder
+from .verdict import sentences
+
+LIMITS = """## What these numbers mean, and what they do not
+- They are the model's answer **given the assumptions listed in `assumptions.csv`**. Each
+  has a source or is marked "assumption"; the answer is only as good as those inputs. Vary
+  the assumptions that matter (see `docs/model.md`) before relying on a single run.
+- Each figure is a mean over independent replications with a 95% confidence interval: an
+  interval built this way contains the model's true long-run mean 95 times out of 100. It
+  is not the range of outcomes for any one person or week.
+- A trend whose interval includes zero is "not shown", not "shown to be zero".
+- The model counts working days (weekends and bank holidays are not on the clock).
+- Mean waits cover cases that were allocated; when the list runs away, read the share not
+  allocated within target and the number still waiting instead.
+"""
+
+
+def _table(summary: pd.DataFrame) -> str:
+    rows = ["| measure | mean | 95% CI | unit |", "|---|---|---|---|"]
+    s = summary.set_index("metric")
+    for m in (
+        *KEY_METRICS,
+        "wait_to_allocation_p90",
+        "unallocated_end",
+        "staff_cost_gbp",
+        "agency_premium_gbp",
+        "sickness_days_per_fte_year",
+        "leavers",
+    ):
+        if m not in s.index or not math.isfinite(s.loc[m, "mean"]):
+            continue
+        r = s.loc[m]
+        ci = (
+            "" if not math.isfinite(r["ci_low"]) else f"{_num(r['ci_low'])} to {_num(r['ci_high'])}"
+        )
+        rows.append(f"| {METRICS[m][1]} | {_num(r['mean'])} | {ci} | {METRICS[m][0]} |")
+    return "\n".join(rows)
+
+
+def _num(x: float) -> str:
+    """Numbers as people write them: 633,989 not 6.34e+05; 3 significant figures below 1,000."""
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
+
+
+def summary_text(folder: Path) -> str:
+    d = read_folder(folder)
+    sc, man = d["scenario"], d["manifest"]
+    perm = sc["workforce"]["permanent"]
+    targets = [u["allocation_target_days"] for u in sc["triage"]["urgency"].values()]
+    verdict = "\n".join(
+        f"- {s}" for s in sentences(d["summary"], perm["caseload_cap"] * perm["fte"], targets[-1])
+    )
+    a = d["assumptions"]
+    flagged = a[a["source"].isin([UNSOURCED, OVERRIDDEN])] if len(a) else a
+    flagged_text = (
+        "Every value has a source or is marked as an assumption."
+        if flagged.empty
+        else "These values were set without a source; give each one before relying on them:\n"
+        + "\n".join(f"- `{r.field}` = {r.value}" for r in flagged.itertuples())
+    )
+    n_assumed = int((a["source"] == "assumption").sum()) if len(a) else 0
+    return f"""# Evidence: {sc["name"]}
+
+{str(sc.get("description", "")).strip()}
+
+{man["reps"]} replications (seed {man["seed"]}), {man["horizon_days"]} working days measured
+after {man.get("warmup_days", 0)} days of warm-up. Package workload_sim {man.get("version")}.
+
+## Verdict
+{verdict}
+
+## Key numbers
+{_table(d["summary"])}
+
+{LIMITS}
+## Assumptions
+`assumptions.csv` lists all {len(a)} parameters with value, unit and source;
+{n_assumed} are marked "assumption" (no published figure). {flagged_text}
+
+## Reproduce this exactly
+With workload_sim {man.get("version")} installed (`pip install -e .` in its repository):
+
+    python run.py run scenario.yaml --reps {man["reps"]} --seed {man["seed"]} --out rerun
+
+run in this folder gives identical tables (same seed, same numbers). The files:
+`report.html` (open in any browser, works offline), `summary.csv`, `timeseries.csv`,
+`cases.csv`, `workers.csv`, `replications.csv`, `assumptions.csv`, `scenario.yaml`,
+`manifest.json`.
+"""
+
+
+def build_pack(folder: Path, out: Path | None = None) -> tuple[Path, Path]:
+    """Write the pack folder and its zip; returns (folder, zip)."""
+    folder = Path(folder)
+    pack = Path(out) if out else folder / "evidence"
+    pack.mkdir(parents=True, exist_ok=True)
+    if not (folder / "report.html").exists():
+        run_page.build(folder)
+    for name in ("report.html", "summary.csv", "assumptions.csv", "scenario.yaml"):
+        if (folder / name).exists():
+            atomic_write(pack / name, lambda tmp, src=folder / name: shutil.copyfile(src, tmp))
+    for name in ("timeseries", "cases", "workers", "replications"):
+        write_csv(pack / f"{name}.csv", pd.read_parquet(folder / f"{name}.parquet"))
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["reproduce_from_pack"] = (
+        f"python run.py run scenario.yaml --reps {manifest['reps']} --seed {manifest['seed']}"
+    )
+    write_text(pack / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+    write_text(pack / "SUMMARY.md", summary_text(folder))
+    archive = pack.with_suffix(".zip")
+
+    def zip_to(tmp: Path) -> None:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+            for f in sorted(pack.iterdir()):
+                z.write(f, arcname=f"{pack.name}/{f.name}")
+
+    atomic_write(archive, zip_to)
+    return pack, archive
