@@ -36,3 +36,30 @@ def default_small():
     import workload_sim
 
     return workload_sim.run(DEFAULT, reps=4, days=120)
+
+
+@pytest.fixture(scope="session")
+def run_dir(tmp_path_factory):
+    """One folder written by the CLI's run command, shared by the output and report tests."""
+    from typer.testing import CliRunner
+
+    from workload_sim.cli import app
+
+    out = tmp_path_factory.mktemp("run") / "out"
+    args = [
+        "run",
+        str(DEFAULT),
+        "--reps",
+        "3",
+        "--seed",
+        "5",
+        "--days",
+        "40",
+        "--out",
+        str(out),
+        "--set",
+        "team.permanent=8",
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return out

@@ -49,30 +49,6 @@ METRICS = {
 }
 
 
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("run") / "out"
-    result = runner.invoke(
-        app,
-        [
-            "run",
-            str(DEFAULT),
-            "--reps",
-            "3",
-            "--seed",
-            "5",
-            "--days",
-            "40",
-            "--out",
-            str(out),
-            "--set",
-            "team.permanent=8",
-        ],
-    )
-    assert result.exit_code == 0, result.output
-    return out
-
-
 def test_run_writes_every_table(run_dir):
     ts = pd.read_parquet(run_dir / "timeseries.parquet")
     assert TS_COLUMNS <= set(ts.columns)

@@ -30,6 +30,11 @@ def band(ts: pd.DataFrame, column: str) -> pd.DataFrame:
     return out
 
 
+def mean_line(b: pd.DataFrame, name: str, **style) -> go.Scatter:
+    """The daily mean of a band as a line (style: plotly Scatter options)."""
+    return go.Scatter(x=b["date"], y=b["mean"], name=name, **style)
+
+
 def _with_band(fig: go.Figure, b: pd.DataFrame, name: str, colour: str) -> None:
     fig.add_trace(
         go.Scatter(x=b["date"], y=b["high"], line=dict(width=0), showlegend=False, hoverinfo="skip")
@@ -45,7 +50,7 @@ def _with_band(fig: go.Figure, b: pd.DataFrame, name: str, colour: str) -> None:
             hoverinfo="skip",
         )
     )
-    fig.add_trace(go.Scatter(x=b["date"], y=b["mean"], line=dict(color=colour, width=2), name=name))
+    fig.add_trace(mean_line(b, name, line=dict(color=colour, width=2)))
 
 
 def _alpha(hex_colour: str, a: float = 0.18) -> str:
@@ -78,12 +83,7 @@ def backlog(ts: pd.DataFrame, urgencies: list[str], warmup_days: int) -> go.Figu
         if col in ts:
             b = band(ts, col)
             fig.add_trace(
-                go.Scatter(
-                    x=b["date"],
-                    y=b["mean"],
-                    name=f"of which {u}",
-                    line=dict(color=palette[i % 4], width=1, dash="dash"),
-                )
+                mean_line(b, f"of which {u}", line=dict(color=palette[i % 4], width=1, dash="dash"))
             )
     _warmup_line(fig, ts, warmup_days)
     fig.update_layout(title="Cases waiting for allocation to a named worker", **LAYOUT)
@@ -159,25 +159,10 @@ def staffing_over_time(ts: pd.DataFrame) -> go.Figure:
     for col, name, colour in parts:
         if col in ts:
             b = band(ts, col)
-            fig.add_trace(
-                go.Scatter(
-                    x=b["date"],
-                    y=b["mean"],
-                    name=name,
-                    stackgroup="fte",
-                    line=dict(width=0.5, color=colour),
-                )
-            )
+            fig.add_trace(mean_line(b, name, stackgroup="fte", line=dict(width=0.5, color=colour)))
     if "fte_agency" in ts:
         b = band(ts, "fte_agency")
-        fig.add_trace(
-            go.Scatter(
-                x=b["date"],
-                y=b["mean"],
-                name="of whom agency (FTE)",
-                line=dict(color="black", dash="dot"),
-            )
-        )
+        fig.add_trace(mean_line(b, "of whom agency (FTE)", line=dict(color="black", dash="dot")))
     fig.update_layout(
         title="Who is there: FTE at work, away and vacant (mean across replications)", **LAYOUT
     )

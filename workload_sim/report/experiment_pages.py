@@ -71,11 +71,7 @@ def comparison(folder: Path, timeseries: dict[str, pd.DataFrame] | None = None) 
         palette = [charts.BLUE, charts.RED, charts.GREEN, charts.AMBER, charts.GREY]
         for i, (name, ts) in enumerate(timeseries.items()):
             b = charts.band(ts, "unallocated_mean")
-            fig.add_trace(
-                go.Scatter(
-                    x=b["date"], y=b["mean"], name=name, line=dict(color=palette[i % 5], width=2)
-                )
-            )
+            fig.add_trace(charts.mean_line(b, name, line=dict(color=palette[i % 5], width=2)))
         fig.update_layout(
             title="Unallocated list over time (mean across replications)", **charts.LAYOUT
         )
