@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from workload_sim.cli import app
 from workload_sim.report.verdict import backlog_trend
 
-from .conftest import ROOT
+from .conftest import DEFAULT, ROOT
 
 runner = CliRunner()
 
@@ -93,3 +93,18 @@ def test_evidence_pack_holds_everything_and_reproduces_from_itself(run_dir, tmp_
     pd.testing.assert_frame_equal(
         pd.read_csv(pack / "summary.csv"), pd.read_csv(pack / "rerun" / "summary.csv")
     )
+
+
+def test_verdict_does_not_let_a_runaway_list_hide_in_the_mean_wait():
+    import workload_sim
+    from workload_sim.report.verdict import sentences
+
+    res = workload_sim.run(
+        DEFAULT, reps=3, days=150, overrides=["team.permanent=6", "demand.referrals_per_week=36"]
+    )
+    m = res.summary.set_index("metric")["mean"]
+    # waits of cases still waiting count up to the horizon: never below the allocated mean
+    assert m["wait_incl_still_waiting_days"] > 1.5 * m["wait_to_allocation_days"]
+    text = " ".join(sentences(res.summary, 20, 5))
+    assert "Counting the cases still waiting at the end" in text
+    assert "GROWING" in text

@@ -29,6 +29,11 @@ METRICS: dict[str, tuple[str, str]] = {
     "closed": ("cases", "Cases opened in the period and closed by the horizon"),
     "wait_to_allocation_days": ("working days", "Mean wait from referral to allocation"),
     "wait_to_allocation_p90": ("working days", "90th percentile of that wait"),
+    "wait_incl_still_waiting_days": (
+        "working days",
+        "Mean wait counting cases still waiting at the horizon up to then (a lower bound "
+        "that cannot hide a runaway list)",
+    ),
     "time_in_system_days": ("working days", "Mean time from opening to closure (closed cases)"),
     "allocation_breach_share": ("fraction", "Cases not allocated within their urgency target"),
     "completion_breach_share": ("fraction", "Cases not completed within their standard"),
@@ -100,6 +105,7 @@ def rep_metrics(
         "closed": float(len(closed)),
         "wait_to_allocation_days": float(allocated.mean()) if len(allocated) else nan,
         "wait_to_allocation_p90": float(np.percentile(allocated, 90)) if len(allocated) else nan,
+        "wait_incl_still_waiting_days": _wait_so_far(opened, float(timeseries["day"].max() + 1)),
         "time_in_system_days": float(closed.mean()) if len(closed) else nan,
         "allocation_breach_share": float(opened["allocation_breach"].mean())
         if len(opened)
@@ -126,6 +132,14 @@ def rep_metrics(
         **_people(ts, workers, warmup_days, contract_day_hours, worker_weeks),
         **_unmet_and_work(opened),
     }
+
+
+def _wait_so_far(opened: pd.DataFrame, horizon: float) -> float:
+    """Mean wait to allocation with unallocated cases counted up to the horizon."""
+    if not len(opened):
+        return float("nan")
+    waited = opened["allocated_at"].fillna(horizon) - opened["arrival"]
+    return float(waited.mean())
 
 
 def _people(ts, workers, warmup_days, day_hours, worker_weeks) -> dict:

@@ -52,6 +52,13 @@ def sentences(summary: pd.DataFrame, cap: float, target_days: float | None) -> l
         if target_days is not None:
             text += f" (standard target: {target_days:g} days)"
         out.append(text + ".")
+        still = _row(summary, "wait_incl_still_waiting_days")
+        if still is not None and math.isfinite(still["mean"]) and still["mean"] > 1.5 * w["mean"]:
+            out.append(
+                f"Counting the cases still waiting at the end, the mean wait is at "
+                f"least {still['mean']:.1f} days{_ci(still)}: the average over allocated "
+                "cases understates it, because many were never allocated."
+            )
     if breach is not None and math.isfinite(breach["mean"]):
         out.append(
             f"{breach['mean']:.0%} of cases are not allocated within their urgency "
