@@ -131,6 +131,7 @@ def test_vacancy_is_covered_by_agency_until_the_recruit_starts():
             "horizon_days=200",
             "recruitment.permanent_fill_days=100",
             "recruitment.agency_fill_days=10",
+            "recruitment.newly_qualified_share=0",
         ],
     )
     sim = Simulation(sc, 0).run()
@@ -177,3 +178,21 @@ def test_more_staff_means_a_smaller_backlog_on_common_random_numbers():
         _, _, lo, _, _ = t_interval(fewer - more)  # paired on common random numbers
         assert lo > 0
     assert np.all(lists[0] >= lists[2])
+
+
+@pytest.mark.parametrize("share, kind", [(0.0, "permanent"), (1.0, "newly_qualified")])
+def test_recruits_are_newly_qualified_with_the_given_share(share, kind):
+    sc = load_scenario(
+        DEFAULT,
+        [
+            *QUIET,
+            "team.vacant=1",
+            "warmup_days=0",
+            "horizon_days=200",
+            "recruitment.permanent_fill_days=50",
+            f"recruitment.newly_qualified_share={share}",
+        ],
+    )
+    sim = Simulation(sc, 0).run()
+    recruit = next(w for w in sim.workforce.everyone if w.joined_at == 50)
+    assert recruit.kind == kind

@@ -72,6 +72,7 @@ class Workforce:
         self._due: dict[int, list[Callable[[int], None]]] = defaultdict(list)
         self._samplers: dict[str, Sampler] = {}
         self.naas_cost_today = 0.0
+        self._recruit_kind = Uniforms(streams.get("recruitment.newly_qualified"))
         team = sc.team
         kinds = (
             ["permanent"] * team.permanent
@@ -183,7 +184,8 @@ class Workforce:
                 return
             self.let_go(post.holder, "end of assignment (post filled)")
             post.holder = None
-        self.hire(post.index, "permanent")
+        newly = self._recruit_kind() < self.scenario.recruitment.newly_qualified_share
+        self.hire(post.index, "newly_qualified" if newly else "permanent")
         self.sim.unallocated.capacity_changed()
 
     def _agency_starts(self, post: Post) -> None:

@@ -103,6 +103,12 @@ class RecruitmentSpec(Strict):
         "Time to fill a permanent vacancy (advert to start)",
         "working days",
     )
+    newly_qualified_share: Probability = F(
+        0.25,
+        "Share of recruits to permanent posts who are newly qualified (ASYE)",
+        "fraction",
+        "assumption: no published figure for adult teams; vary it",
+    )
     agency_instead_of_vacancy: bool = F(
         True,
         "Fill a vacancy with agency while recruiting",
