@@ -228,6 +228,21 @@ def test_staffing_search_finds_the_erlang_c_answer():
     assert answer.evidence["met"].tolist() == sorted(answer.evidence["met"].tolist())
 
 
+@pytest.mark.parametrize(
+    "field, words",
+    [
+        ("pathways.job.weight", "needs a whole-number field"),  # a path through a mapping
+        ("team.permanant", "team.permanant: no such field"),
+    ],
+)
+def test_staffing_command_rejects_a_bad_field_in_one_line(field, words):
+    result = runner.invoke(
+        app, ["staffing", str(MMC), "--target", "unallocated_mean <= 1", "--field", field]
+    )
+    assert result.exit_code == 2 and words in result.output, result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+
+
 def test_staffing_command_rejects_a_bad_target():
     result = runner.invoke(app, ["staffing", str(DEFAULT), "--target", "waiting < five"])
     assert result.exit_code == 2 and "METRIC <= NUMBER" in result.output

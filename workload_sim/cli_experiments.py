@@ -38,7 +38,7 @@ from .outputs import (
     write_text,
 )
 from .report import experiment_pages
-from .staffing import Target, staffing_search
+from .staffing import Target, staffing_search, whole_number_field
 from .sweep import load_sweep, sobol_indices, summarise_points
 from .tasks import Task
 
@@ -210,6 +210,7 @@ def staffing(
     sc = _load(scenario, sets)
     try:
         goal = Target.parse(target)
+        whole_number_field(sc, field)
         _load(scenario, [*(sets or []), f"{field}={lowest}"])
     except ScenarioError as exc:
         _fail(exc.problems)

@@ -211,6 +211,19 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
     return data
 
 
+def field_value(data: Any, path: str) -> Any:
+    """The value at a dotted field path of a resolved scenario mapping (None if absent)."""
+    node = data
+    for key in path.split("."):
+        if isinstance(node, list) and key.isdigit() and int(key) < len(node):
+            node = node[int(key)]
+        elif isinstance(node, dict):
+            node = node.get(key)
+        else:
+            return None
+    return node
+
+
 def _source_key(data: Any, path: str) -> str:
     """The assumptions-table name of a field path: list items named by their 'name'."""
     parts, node = [], data

@@ -21,7 +21,7 @@ from scipy import stats
 
 from .backends import Backend
 from .experiment import execute
-from .loading import ScenarioError, load_scenario
+from .loading import ScenarioError, field_value, load_scenario, resolved_dict
 from .metrics import METRICS
 from .scenario import Scenario
 from .tasks import Task
@@ -103,7 +103,7 @@ def staffing_search(
             tried[value] = _evidence(value, x, target, confidence, len(failed))
         return tried[value]["met"]
 
-    start = min(highest, max(lowest, _current(scenario, field)))
+    start = min(highest, max(lowest, whole_number_field(scenario, field)))
     if evaluate(start):
         bad, good = lowest - 1, start  # met already: the answer is at or below it
     else:
@@ -125,11 +125,21 @@ def staffing_search(
     return StaffingAnswer(field, good, target, confidence, _table(tried))
 
 
-def _current(scenario: Scenario, field: str) -> int:
-    node = scenario
-    for part in field.split("."):
-        node = getattr(node, part)
-    return int(node)
+def whole_number_field(scenario: Scenario, field: str) -> int:
+    """The current value of ``field``, which must be a whole number (a headcount)."""
+    value = field_value(resolved_dict(scenario), field)
+    if value is None:
+        raise ScenarioError(
+            [f"--field {field}: no such field; use a field path such as team.permanent"]
+        )
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ScenarioError(
+            [
+                f"--field {field}: the staffing search needs a whole-number field such as "
+                f"team.permanent (this one is {value!r})"
+            ]
+        )
+    return value
 
 
 def _evidence(value: int, x: np.ndarray, target: Target, confidence: float, failed: int) -> dict:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from pydantic import model_validator
 
-from .loading import ScenarioError, load_scenario, parse_yaml, resolved_dict
+from .loading import ScenarioError, field_value, load_scenario, parse_yaml, resolved_dict
 from .metrics import KEY_METRICS
 from .scenario import F, Scenario, Strict
 from .summary import t_interval
@@ -83,7 +83,7 @@ class Sweep:
         self.seed = base.seed if spec.seed is None else spec.seed
         self.fields = list(spec.fields)
         resolved = resolved_dict(base)
-        self.integer = {p: isinstance(_lookup(resolved, p), int) for p in self.fields}
+        self.integer = {p: isinstance(field_value(resolved, p), int) for p in self.fields}
         self.design = self._design()
         self.scenarios = self._scenarios()
 
@@ -141,18 +141,6 @@ def _as_text(value) -> str:
     if isinstance(value, (float, np.floating)):
         return repr(float(value))
     return str(value)
-
-
-def _lookup(data, path: str):
-    node = data
-    for key in path.split("."):
-        if isinstance(node, list) and key.isdigit():
-            node = node[int(key)]
-        elif isinstance(node, dict):
-            node = node.get(key)
-        else:
-            return None
-    return node
 
 
 def _grid_values(f: FieldSpec) -> list:
