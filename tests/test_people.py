@@ -106,6 +106,8 @@ def test_naas_uses_the_worker_days_computed_by_hand():
     expected = tested * (days + prep / 7.4)
     assert res.per_rep["naas_worker_days"].to_numpy() == pytest.approx([expected] * 2)
     assert res.per_rep["naas_cost_gbp"].to_numpy() == pytest.approx([tested * cost] * 2)
+    assert (res.per_rep["naas_attempts"] == tested).all()  # pass rate 1: one sitting each
+    assert (res.per_rep["naas_passes"] == tested).all()
 
 
 def test_leaving_rather_than_testing_raises_leavers():

@@ -65,6 +65,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "staff_cost_gbp": ("GBP", "Staff cost over the measured period"),
     "agency_premium_gbp": ("GBP", "Agency cost above the permanent rate for the same FTE"),
     "naas_cost_gbp": ("GBP", "NAAS testing cost"),
+    "naas_attempts": ("attempts", "NAAS assessments sat, retakes included"),
+    "naas_passes": ("people", "Workers who passed NAAS"),
     "unmet_closed_unworked": ("cases", "Cases closed without the work done (waited too long)"),
     "unmet_not_allocated_in_target": ("cases", "Cases not allocated within their target"),
     "capacity_assessments": ("assessments", "Mental Capacity Act assessments in opened cases"),
@@ -165,6 +167,8 @@ def _people(ts, workers, warmup_days, day_hours, worker_weeks) -> dict:
         "staff_cost_gbp": float(ts["staff_cost"].sum()),
         "agency_premium_gbp": float(ts["agency_premium"].sum()),
         "naas_cost_gbp": float(ts["naas_cost"].sum()),
+        "naas_attempts": float(workers["naas_attempts"].sum()),
+        "naas_passes": float(workers["naas_passed"].sum()),
     }
 
 

@@ -125,7 +125,7 @@ def timeseries_table(sim, cases: pd.DataFrame) -> pd.DataFrame:
     q_at = np.array([t[1] for t in led.started_tasks] + [t[0] for t in waiting], dtype=float)
     started = np.array(led.started_at + [np.nan] * len(waiting), dtype=float)
     hours = np.array([t[3] for t in led.started_tasks] + [t[1] for t in waiting], dtype=float)
-    tasks_area, tasks_end = levels_by_day(q_at, started, n)
+    _, tasks_end = levels_by_day(q_at, started, n)
     work_area, work_end = levels_by_day(q_at, started, n, hours)
     cols = {
         "rep": np.full(n, sim.rep, dtype=np.int64),
@@ -273,6 +273,8 @@ def workers_table(sim) -> pd.DataFrame:
             "leave_days": w.days_away["leave"],
             "sick_days": w.days_away["sick"],
             "naas_days": w.days_away["naas"],
+            "naas_attempts": w.naas_attempts,
+            "naas_passed": w.naas_passed,
             "tasks_queued_end": w.queued_tasks,
         }
         for w in sim.workforce.everyone

@@ -67,7 +67,3 @@ class Case:
         self.waiting_since: float | None = None
         self.pending: list | None = None  # tasks waiting for the next worker to take the case
         self.closed_unworked = False
-
-    @property
-    def is_open(self) -> bool:
-        return self.outcome == OPEN and self.closed_at is None

@@ -44,8 +44,6 @@ class Naas:
         self._select = streams.get("naas.selection")
         self._leave = streams.get("naas.leave_instead")
         self._pass = streams.get("naas.outcome")
-        self.tested = self.passed = self.failed = self.left_instead = 0
-        self.attempts = 0
 
     def start(self) -> None:
         for _i, rnd, select, day in self.rounds:
@@ -59,10 +57,8 @@ class Naas:
             if self._select.random() >= rnd.share_tested:
                 continue
             if worker.kind == "permanent" and self._leave.random() < rnd.leave_instead_probability:
-                self.left_instead += 1
                 wf.let_go(worker, "left rather than take NAAS")
                 continue
-            self.tested += 1
             self._prepare(worker, rnd.prep_hours, rnd.prep_weeks, assessment_day)
             wf.schedule(assessment_day, lambda d, w=worker, r=rnd: self._assess(w, r, d, 1))
 
@@ -86,14 +82,13 @@ class Naas:
         if worker.away is not None:  # off on the day: sits it at the retake date
             self.workforce.schedule(retake, lambda d: self._assess(worker, rnd, d, attempt))
             return
-        self.attempts += 1
+        worker.naas_attempts += 1
         self.workforce.naas_cost_today += rnd.cost_per_worker_gbp
         days = max(1, math.ceil(rnd.assessment_days))
         worker.go_away("naas", day + days)
         if self._pass.random() < rnd.pass_rate:
-            self.passed += 1
+            worker.naas_passed = True
             return
-        self.failed += 1
         if attempt < rnd.max_attempts:
             self._prepare(worker, rnd.retake_prep_hours, rnd.prep_weeks, retake)
             self.workforce.schedule(retake, lambda d: self._assess(worker, rnd, d, attempt + 1))

@@ -71,6 +71,8 @@ class Worker:
         self.days_away = {"leave": 0, "sick": 0, "naas": 0}
         self.cover_hours = 0.0
         self.naas_hours = 0.0
+        self.naas_attempts = 0
+        self.naas_passed = False
         self.caseload = 0.0  # weighted
         # the cases this worker holds: a dict as an insertion-ordered set, so every walk
         # over them (handover, reallocation) runs in the same order on every run
@@ -202,10 +204,6 @@ class Worker:
     def waiting_tasks(self) -> list[tuple[float, float]]:
         """(queued at, hours) of each task not yet started."""
         return [(task[1], task[3]) for task in self._queue]
-
-    @property
-    def busy(self) -> bool:
-        return self._current is not None
 
     def _finish_time(self, now: float, hours: float) -> float:
         rate = self.rate if now >= self.ramp_until else self.rate * self.ramp
