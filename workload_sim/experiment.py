@@ -21,7 +21,7 @@ from scipy import stats
 from .backends import Backend
 from .metrics import rep_metrics
 from .model.simulation import Simulation
-from .records import cases_table, timeseries_table, workers_table
+from .records import tables_of
 from .scenario import Scenario
 from .store import PartStore
 from .summary import summarise, t_interval
@@ -37,18 +37,29 @@ class RepResult:
     cases: pd.DataFrame
     workers: pd.DataFrame
     metrics: dict
+    tasks: pd.DataFrame | None = None
+    events: pd.DataFrame | None = None
 
 
-def simulate_replication(scenario: Scenario, rep: int, seed: int) -> RepResult:
-    """Run replication ``rep`` of ``scenario`` with random streams from ``seed``."""
+def simulate_replication(
+    scenario: Scenario, rep: int, seed: int, extra: tuple[str, ...] = ()
+) -> RepResult:
+    """Run replication ``rep`` of ``scenario`` with random streams from ``seed``.
+
+    The tables are built from the run's event log; ``extra`` asks for the
+    optional ``tasks`` and ``events`` tables too.
+    """
     sim = Simulation(scenario, rep=rep, seed=seed).run()
-    cases = cases_table(sim)
-    ts = timeseries_table(sim, cases)
-    workers = workers_table(sim)
+    t = tables_of(sim, extra)
     metrics = rep_metrics(
-        ts, cases, workers, scenario.warmup_days, scenario.team.contract_day_hours
+        t.timeseries,
+        t.cases,
+        t.workers,
+        scenario.warmup_days,
+        scenario.team.contract_day_hours,
+        waits=t.waits,
     )
-    return RepResult(rep, ts, cases, workers, metrics)
+    return RepResult(rep, t.timeseries, t.cases, t.workers, metrics, t.tasks, t.events)
 
 
 OnResult = Callable[[TaskResult], None]
