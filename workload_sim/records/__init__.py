@@ -15,7 +15,7 @@ import pandas as pd
 
 from .cases import AWAITING, cases_table
 from .levels import levels_by_day
-from .log_frames import frame
+from .log_frames import columns
 from .team import team_by_day
 from .timeseries import timeseries_table
 from .trace import events_table, tasks_table
@@ -38,14 +38,15 @@ def build_tables(
     log, scenario, dates: np.ndarray, urgencies: list[str], rep: int, extra: tuple[str, ...] = ()
 ) -> Tables:
     """The tables of one replication from its event log (``extra``: tasks and/or events)."""
-    work = frame(log, "work")
-    spells = frame(log, "spells")
+    work = columns(log, "work")
+    spells = columns(log, "spells")
     team = team_by_day(log, scenario)
-    cases = cases_table(log, scenario, dates, urgencies, rep)
+    cases = cases_table(log, scenario, dates, urgencies, rep, work, spells)
     ts = timeseries_table(log, scenario, dates, urgencies, rep, cases, team, work, spells)
     workers = workers_table(log, rep, team, work, spells)
-    waits = spells.loc[spells["place"] == "list", ["case", "start", "end", "reason"]]
-    out = Tables(ts, cases, workers, waits.reset_index(drop=True))
+    listed = spells["place"] == "list"
+    waits = pd.DataFrame({k: spells[k][listed] for k in ("case", "start", "end", "reason")})
+    out = Tables(ts, cases, workers, waits)
     if "tasks" in extra:
         out.tasks = tasks_table(log, rep, work)
     if "events" in extra:

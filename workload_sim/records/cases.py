@@ -6,14 +6,22 @@ import numpy as np
 import pandas as pd
 
 from ..model import events as ev
-from .log_frames import frame
+from .log_frames import Columns
 
 AWAITING = "awaiting_triage"  # referrals still in the duty worker's queue at the horizon
 CLOSING = {ev.CLOSED, ev.CLOSED_UNWORKED, ev.AT_DOOR}
 CASE_WORK = (ev.CASE_TASK, ev.HANDOVER_TASK, ev.COVER_TASK)
 
 
-def cases_table(log, scenario, dates: np.ndarray, urgencies: list[str], rep: int) -> pd.DataFrame:
+def cases_table(
+    log,
+    scenario,
+    dates: np.ndarray,
+    urgencies: list[str],
+    rep: int,
+    work: Columns,
+    sp: Columns,
+) -> pd.DataFrame:
     """One row per referral of one replication, open cases at the horizon included.
 
     Waits on the list count every spell there, not only the first: a case put
@@ -31,11 +39,11 @@ def cases_table(log, scenario, dates: np.ndarray, urgencies: list[str], rep: int
     alloc_target = np.where(is_case, np.array([r[6] for r in ref], dtype=float), nan)
     comp_target = np.array([nan if r[7] is None else r[7] for r in ref], dtype=float)
 
-    sp = frame(log, "spells")
-    case = sp["case"].to_numpy(np.int64)
-    place = sp["place"].to_numpy()
-    start, end = sp["start"].to_numpy(float), sp["end"].to_numpy(float)
-    reason = sp["reason"].to_numpy()
+    case = sp["case"].astype(np.int64)
+    place = sp["place"]
+    start, end = sp["start"].astype(float), sp["end"].astype(float)
+    reason = sp["reason"]
+    sp_worker = sp["worker"].astype(np.int64)
 
     triage = place == ev.TRIAGE
     triaged_at = arrival.copy()  # warm-start cases were triaged before day 0
@@ -49,11 +57,11 @@ def cases_table(log, scenario, dates: np.ndarray, urgencies: list[str], rep: int
     holders = np.zeros(n, dtype=np.int64)
     allocations = np.bincount(case[held], minlength=n)
     if held.any():  # distinct workers: going back to the same worker is not a new one
-        pairs = np.unique(np.stack([case[held], sp["worker"].to_numpy(np.int64)[held]]), axis=1)
+        pairs = np.unique(np.stack([case[held], sp_worker[held]]), axis=1)
         np.add.at(holders, pairs[0], 1)
     worker = np.full(n, -1, dtype=np.int64)
     open_held = held & np.isnan(end)
-    worker[case[open_held]] = sp["worker"].to_numpy(np.int64)[open_held]
+    worker[case[open_held]] = sp_worker[open_held]
 
     closed_at = np.full(n, nan)
     closing = np.isin(reason, list(CLOSING))
@@ -82,13 +90,11 @@ def cases_table(log, scenario, dates: np.ndarray, urgencies: list[str], rep: int
     enquiry_done_at[step_case[last]] = step_time[last]
     enquiry_so_far = np.where(np.isnan(enquiry_done_at), horizon, enquiry_done_at) - arrival
 
-    wk = frame(log, "work")
-    wk = wk[(wk["case"] >= 0) & wk["kind"].isin(CASE_WORK)]
-    wc = wk["case"].to_numpy(np.int64)
-    effort = np.bincount(
-        wc, weights=(wk["contract_hours"] + wk["overtime_hours"]).to_numpy(float), minlength=n
-    )
-    failed_done = (wk["failed"] & (wk["status"] == ev.DONE)).to_numpy(bool)
+    on_cases = (work["case"] >= 0) & np.isin(work["kind"], CASE_WORK)
+    wc = work["case"][on_cases].astype(np.int64)
+    worked = (work["contract_hours"] + work["overtime_hours"])[on_cases].astype(float)
+    effort = np.bincount(wc, weights=worked, minlength=n)
+    failed_done = (work["failed"] & (work["status"] == ev.DONE))[on_cases].astype(bool)
     failures = np.bincount(wc[failed_done], minlength=n)
 
     in_system = closed_at - triaged_at
@@ -129,10 +135,15 @@ def cases_table(log, scenario, dates: np.ndarray, urgencies: list[str], rep: int
         "closed_unworked": unworked,
         "path_truncated": np.array([r[9] for r in ref], dtype=bool),
     }
-    for name in scenario.pathways:
-        counts = [_entries(r[8], name, k) for r, k in zip(ref, steps_done.tolist(), strict=True)]
-        frame_[f"n_{name}"] = np.array([c[0] for c in counts], dtype=np.int64)
-        frame_[f"done_{name}"] = np.array([c[1] for c in counts], dtype=np.int64)
+    names = list(scenario.pathways)
+    counts = np.zeros((2, len(names), n), dtype=np.int64)
+    where = {name: i for i, name in enumerate(names)}
+    for k, (r, done) in enumerate(zip(ref, steps_done.tolist(), strict=True)):
+        for name, (planned, completed) in _entries(r[8], done).items():
+            counts[0, where[name], k], counts[1, where[name], k] = planned, completed
+    for i, name in enumerate(names):
+        frame_[f"n_{name}"] = counts[0, i]
+        frame_[f"done_{name}"] = counts[1, i]
     return pd.DataFrame(frame_)
 
 
@@ -144,24 +155,22 @@ def _last_own_step(plan, pathway: str) -> int:
     return -1
 
 
-def _entries(plan, pathway: str, steps_done: int) -> tuple[int, int]:
-    """Times a case's path entered ``pathway``, and how many of those entries were completed.
+def _entries(plan, steps_done: int) -> dict[str, tuple[int, int]]:
+    """Per pathway: times the case's path entered it, and how many entries were completed.
 
     An entry begins at the pathway's first step; it is complete when its last
-    step (the last step of that pathway before the next entry) was done.
+    step (the last step of that pathway before its next entry) was done.
     """
-    first = None
-    starts = []
-    last_of = []
+    first: dict[str, str] = {}
+    last_of: dict[str, list[int]] = {}
     for i, step in enumerate(plan):
-        if step.pathway != pathway:
-            continue
-        if first is None:
-            first = step.step
-        if step.step == first:
-            starts.append(i)
-            last_of.append(i)
+        name = step.pathway
+        lasts = last_of.get(name)
+        if lasts is None:
+            first[name], lasts = step.step, []
+            last_of[name] = lasts
+        if step.step == first[name]:
+            lasts.append(i)
         else:
-            last_of[-1] = i
-    done = sum(1 for i in last_of if i < steps_done)
-    return len(starts), done
+            lasts[-1] = i
+    return {name: (len(v), sum(1 for i in v if i < steps_done)) for name, v in last_of.items()}

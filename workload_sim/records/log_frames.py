@@ -61,12 +61,36 @@ COLUMNS = {
 }
 
 
+class Columns(dict):
+    """A log list as named numpy columns (a light table: no pandas on the way)."""
+
+    def __len__(self) -> int:
+        return self.n
+
+    n = 0
+
+
+def columns(log: EventLog, name: str) -> Columns:
+    """One list of the log as numpy columns: text as object arrays, numbers as numbers."""
+    rows = getattr(log, name)
+    out = Columns()
+    out.n = len(rows)
+    names = COLUMNS[name]
+    if not rows:
+        for c in names:
+            out[c] = np.zeros(0)
+        return out
+    for c, values in zip(names, zip(*rows, strict=True), strict=True):
+        first = values[0]
+        if isinstance(first, str) or first is None or isinstance(first, (list, tuple)):
+            arr = np.empty(len(values), dtype=object)
+            arr[:] = values
+        else:
+            arr = np.array(values)
+        out[c] = arr
+    return out
+
+
 def frame(log: EventLog, name: str) -> pd.DataFrame:
     """One list of the log as a DataFrame with its named columns (empty ones keep them)."""
-    rows = getattr(log, name)
-    return pd.DataFrame.from_records(rows, columns=list(COLUMNS[name]))
-
-
-def column(rows: list[tuple], i: int, dtype=float) -> np.ndarray:
-    """Field ``i`` of every row, as one numpy array."""
-    return np.fromiter((r[i] for r in rows), dtype=dtype, count=len(rows))
+    return pd.DataFrame({c: v for c, v in columns(log, name).items()})

@@ -7,6 +7,7 @@ import pandas as pd
 
 from ..model import events as ev
 from .levels import end_of_day_levels, levels_by_day
+from .log_frames import Columns
 from .team import TeamDays
 
 
@@ -18,15 +19,15 @@ def timeseries_table(
     rep: int,
     cases: pd.DataFrame,
     team: TeamDays,
-    work: pd.DataFrame,
-    spells: pd.DataFrame,
+    work: Columns,
+    spells: Columns,
 ) -> pd.DataFrame:
     n = log.n_days
     rank = np.array([r[3] for r in log.referrals], dtype=np.int64)
     weight = np.array([r[5] for r in log.referrals], dtype=float)
-    case = spells["case"].to_numpy(np.int64)
-    place = spells["place"].to_numpy()
-    start, end = spells["start"].to_numpy(float), spells["end"].to_numpy(float)
+    case = spells["case"].astype(np.int64)
+    place = spells["place"]
+    start, end = spells["start"].astype(float), spells["end"].astype(float)
 
     opened = cases[cases["triage_outcome"] == "open_case"]
     open_area, open_end = levels_by_day(
@@ -36,7 +37,7 @@ def timeseries_table(
     waiting_area, waiting_end = levels_by_day(start[listed], end[listed], n)
 
     held = place == ev.WORKER
-    h_who = spells["worker"].to_numpy(np.int64)[held]
+    h_who = spells["worker"].astype(np.int64)[held]
     h_w = weight[case[held]]
     held_area, _ = levels_by_day(start[held], end[held], n, h_w)
     workers = team.columns["workers"]
@@ -99,26 +100,27 @@ def timeseries_table(
     return pd.DataFrame(cols)
 
 
-def _waiting_work(work: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _waiting_work(work: Columns) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Intervals each task waited in a queue: from ready (or put back) to the next start."""
-    w = work.sort_values(["task", "started"], kind="stable", na_position="last")
-    task = w["task"].to_numpy(np.int64)
-    prev_end = w["finished"].to_numpy(float)
-    first = np.ones(len(w), dtype=bool)
+    started = work["started"].astype(float)
+    order = np.lexsort((np.where(np.isnan(started), np.inf, started), work["task"]))
+    task = work["task"].astype(np.int64)[order]
+    prev_end = work["finished"].astype(float)[order]
+    first = np.ones(len(order), dtype=bool)
     first[1:] = task[1:] != task[:-1]
-    ready = np.where(first, w["queued_at"].to_numpy(float), np.roll(prev_end, 1))
-    return ready, w["started"].to_numpy(float), w["hours"].to_numpy(float)
+    ready = np.where(first, work["queued_at"].astype(float)[order], np.roll(prev_end, 1))
+    return ready, started[order], work["hours"].astype(float)[order]
 
 
-def _hours_by_day(work: pd.DataFrame, n: int) -> dict[str, np.ndarray]:
+def _hours_by_day(work: Columns, n: int) -> dict[str, np.ndarray]:
     """Hours worked each day: in contract (spread over each stretch) and overtime (its day)."""
     out = {}
-    started = work["started"].to_numpy(float)
+    started = work["started"].astype(float)
     ok = ~np.isnan(started)
-    finished = work["finished"].to_numpy(float)
-    contract = work["contract_hours"].to_numpy(float)
-    overtime = work["overtime_hours"].to_numpy(float)
-    kind = work["kind"].to_numpy()
+    finished = work["finished"].astype(float)
+    contract = work["contract_hours"].astype(float)
+    overtime = work["overtime_hours"].astype(float)
+    kind = work["kind"]
 
     def spread(mask: np.ndarray) -> np.ndarray:
         m = mask & ok & (contract > 0.0)
@@ -138,7 +140,7 @@ def _hours_by_day(work: pd.DataFrame, n: int) -> dict[str, np.ndarray]:
     return out
 
 
-def _overdue(work: pd.DataFrame, log, n: int) -> np.ndarray:
+def _overdue(work: Columns, log, n: int) -> np.ndarray:
     """Tasks outstanding at each day's end whose case is past its completion standard.
 
     A task is outstanding from when it was first queued until its last stretch
@@ -156,16 +158,16 @@ def _overdue(work: pd.DataFrame, log, n: int) -> np.ndarray:
         dtype=float,
     )
     triage_deadline = np.array([r[1] + r[6] if r[2] == "open_case" else np.inf for r in ref])
-    w = work[work["case"] >= 0]
-    task = w["task"].to_numpy(np.int64)
+    on_case = work["case"] >= 0
+    task = work["task"][on_case].astype(np.int64)
     tasks, first = np.unique(task, return_index=True)  # a task keeps its queued time
-    done = (w["status"] == ev.DONE).to_numpy(bool)
+    done = (work["status"] == ev.DONE)[on_case]
     to = np.full(len(tasks), np.nan)
-    to[np.searchsorted(tasks, task[done])] = w["finished"].to_numpy(float)[done]
-    c = w["case"].to_numpy(np.int64)[first]
-    kind = w["kind"].to_numpy()[first]
+    to[np.searchsorted(tasks, task[done])] = work["finished"][on_case].astype(float)[done]
+    c = work["case"][on_case].astype(np.int64)[first]
+    kind = work["kind"][on_case][first]
     due = np.where(kind == ev.TRIAGE_TASK, triage_deadline[c], deadline[c])
-    frm = np.maximum(w["queued_at"].to_numpy(float)[first], due)
+    frm = np.maximum(work["queued_at"][on_case].astype(float)[first], due)
     keep = np.isfinite(frm) & ~(to <= frm)
     return levels_by_day(frm[keep], to[keep], n)[1]
 

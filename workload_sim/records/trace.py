@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .log_frames import COLUMNS, frame
+from .log_frames import COLUMNS, Columns, frame
 
 
-def tasks_table(log, rep: int, work: pd.DataFrame) -> pd.DataFrame:
+def tasks_table(log, rep: int, work: Columns) -> pd.DataFrame:
     """One row per stretch of work on a task, with the pathway and step it belongs to."""
     plans = [r[8] for r in log.referrals]
     names = [
         (plans[c][s].pathway, plans[c][s].step) if c >= 0 and s >= 0 else (None, None)
         for c, s in zip(work["case"].tolist(), work["step"].tolist(), strict=True)
     ]
-    out = work.copy()
+    out = pd.DataFrame(dict(work))
     out.insert(0, "rep", rep)
     out.insert(5, "pathway", [p for p, _ in names])
     out.insert(6, "step_name", [s for _, s in names])

@@ -6,26 +6,26 @@ import numpy as np
 import pandas as pd
 
 from ..model import events as ev
+from .log_frames import Columns
 from .team import LEAVE, NAAS, SICK, TeamDays
 
 
-def workers_table(log, rep: int, team: TeamDays, work: pd.DataFrame, spells: pd.DataFrame):
+def workers_table(log, rep: int, team: TeamDays, work: Columns, spells: Columns):
     n = len(log.joins)
     f = team.final
     weight = np.array([r[5] for r in log.referrals], dtype=float)
-    held = spells[spells["place"] == ev.WORKER]
-    who = held["worker"].to_numpy(np.int64)
-    case = held["case"].to_numpy(np.int64)
-    open_ = held["end"].isna().to_numpy()
+    held = spells["place"] == ev.WORKER
+    who = spells["worker"][held].astype(np.int64)
+    case = spells["case"][held].astype(np.int64)
+    start, end = spells["start"][held].astype(float), spells["end"][held].astype(float)
+    open_ = np.isnan(end)
     caseload_end = np.bincount(who[open_], weights=weight[case[open_]], minlength=n)
-    peak = _peak_caseload(
-        who, held["start"].to_numpy(float), held["end"].to_numpy(float), weight[case], n
-    )
-    wk_who = work["worker"].to_numpy(np.int64)
+    peak = _peak_caseload(who, start, end, weight[case], n)
+    wk_who = work["worker"].astype(np.int64)
     mine = wk_who >= 0
-    hours = (work["contract_hours"] + work["overtime_hours"]).to_numpy(float)
-    kind = work["kind"].to_numpy()
-    status = work["status"].to_numpy()
+    hours = (work["contract_hours"] + work["overtime_hours"]).astype(float)
+    kind = work["kind"]
+    status = work["status"]
 
     def per_worker(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         m = mask & mine
@@ -56,7 +56,7 @@ def workers_table(log, rep: int, team: TeamDays, work: pd.DataFrame, spells: pd.
             "tasks_done": per_worker(status == ev.DONE),
             "case_hours": per_worker(np.ones(len(work), bool), hours),
             "overtime_hours": per_worker(
-                np.ones(len(work), bool), work["overtime_hours"].to_numpy(float)
+                np.ones(len(work), bool), work["overtime_hours"].astype(float)
             ),
             "cover_hours": per_worker(kind == ev.COVER_TASK, hours),
             "naas_prep_hours": per_worker(kind == ev.NAAS_PREP_TASK, hours),
@@ -66,7 +66,7 @@ def workers_table(log, rep: int, team: TeamDays, work: pd.DataFrame, spells: pd.
             "naas_attempts": np.bincount(naas_who, minlength=n)[:n],
             "naas_passed": np.bincount(naas_who[passed], minlength=n)[:n] > 0,
             "tasks_queued_end": per_worker(
-                (status == ev.UNFINISHED) & work["started"].isna().to_numpy()
+                (status == ev.UNFINISHED) & np.isnan(work["started"].astype(float))
             ),
         }
     )
