@@ -107,14 +107,21 @@ class Results:
     wall_seconds: float = 0.0
     failures: list[TaskResult] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
+    tasks: pd.DataFrame | None = None  # every stretch of work, when asked for
+    events: pd.DataFrame | None = None  # the whole event log, when asked for (--trace)
 
     def metric(self, name: str) -> pd.Series:
         """The summary row of one metric (mean, std, ci_low, ci_high, reps)."""
         return self.summary.set_index("metric").loc[name]
 
 
-def _tasks(scenario: Scenario, reps: range, seed: int, point: int = 0):
-    return [Task(scenario, point, r, seed) for r in reps]
+TABLES = ("timeseries", "cases", "workers")
+
+
+def _tasks(
+    scenario: Scenario, reps: range, seed: int, point: int = 0, tables: tuple[str, ...] = TABLES
+):
+    return [Task(scenario, point, r, seed, tables) for r in reps]
 
 
 def run_replications(
@@ -124,14 +131,17 @@ def run_replications(
     backend: Backend | None = None,
     store: PartStore | None = None,
     on_result: OnResult | None = None,
+    tables: tuple[str, ...] = TABLES,
 ) -> Results:
-    """Run replications 0..reps-1 and summarise them."""
+    """Run replications 0..reps-1 and summarise them (``tables``: which travel back)."""
     reps = scenario.replications if reps is None else reps
     seed = scenario.seed if seed is None else seed
     if reps < 1:
         raise ValueError("reps must be at least 1")
     started = time.perf_counter()
-    done, failed = execute(_tasks(scenario, range(reps), seed), backend, store, on_result)
+    done, failed = execute(
+        _tasks(scenario, range(reps), seed, tables=tables), backend, store, on_result
+    )
     return combine(scenario, seed, done, time.perf_counter() - started, failed)
 
 
@@ -145,6 +155,7 @@ def run_to_precision(
     backend: Backend | None = None,
     store: PartStore | None = None,
     on_result: OnResult | None = None,
+    tables: tuple[str, ...] = TABLES,
 ) -> Results:
     """Add replications until every named metric's 95% CI half-width is within
     ``relative_half_width`` of its mean (the sequential CI method), or ``max_reps``."""
@@ -154,7 +165,7 @@ def run_to_precision(
     history = []
     while True:
         have = {r.rep for r in done} | {r.rep for r in failed}
-        more = [t for t in _tasks(scenario, range(n), seed) if t.rep not in have]
+        more = [t for t in _tasks(scenario, range(n), seed, tables=tables) if t.rep not in have]
         new_done, new_failed = execute(more, backend, store, on_result)
         done, failed = done + new_done, failed + new_failed
         widths = {m: _relative_half_width([r.metrics[m] for r in done]) for m in metrics}
@@ -194,10 +205,10 @@ def combine(
     done = sorted(done, key=lambda r: r.rep)
     per_rep = pd.DataFrame([{"rep": r.rep, **r.metrics} for r in done])
 
-    def stack(name: str) -> pd.DataFrame:
+    def stack(name: str) -> pd.DataFrame | None:
         frames = [getattr(r, name) for r in done if getattr(r, name) is not None]
         if not frames:
-            return pd.DataFrame()
+            return None if name in ("tasks", "events") else pd.DataFrame()
         return pd.concat(frames, ignore_index=True).drop(columns="point", errors="ignore")
 
     return Results(
@@ -211,6 +222,8 @@ def combine(
         summary=summarise(per_rep) if len(per_rep) else pd.DataFrame(),
         wall_seconds=wall,
         failures=list(failed or []),
+        tasks=stack("tasks"),
+        events=stack("events"),
     )
 
 
