@@ -8,7 +8,7 @@ What to expect, by hand (L leave days, S sickness days a year, D working days a
 year, q the long-term share of sickness days, m the mean episode lengths):
 
 - Leave: blocks are booked to total L = 27 days a worker a year, so a worker in
-  post takes 27 days a year. Nothing in the brief lets sickness cancel leave.
+  post takes 27 days a year (issue 8 lists a block lost to sickness as a bug).
 - Sickness: an episode can start only on a day the worker is present (not on
   leave, not already sick). A worker is present D - L - S days a year, so S days
   a year needs episodes to start at S / m / (D - L - S) per present day (the
