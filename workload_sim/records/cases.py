@@ -94,7 +94,7 @@ def cases_table(
     wc = work["case"][on_cases].astype(np.int64)
     worked = (work["contract_hours"] + work["overtime_hours"])[on_cases].astype(float)
     effort = np.bincount(wc, weights=worked, minlength=n)
-    failed_done = (work["failed"] & (work["status"] == ev.DONE))[on_cases].astype(bool)
+    failed_done = (work["failed"].astype(bool) & (work["status"] == ev.DONE))[on_cases].astype(bool)
     failures = np.bincount(wc[failed_done], minlength=n)
 
     in_system = closed_at - triaged_at
