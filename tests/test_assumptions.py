@@ -7,9 +7,9 @@ import importlib.util
 import pytest
 
 import workload_sim
-from workload_sim.assumptions import UNSOURCED, assumptions_table
-from workload_sim.loading import OVERRIDDEN, ScenarioError
 from workload_sim.scenario import Scenario
+from workload_sim.scenario.assumptions import UNSOURCED, assumptions_table
+from workload_sim.scenario.loading import OVERRIDDEN, ScenarioError
 
 from .conftest import DEFAULT, ROOT
 

@@ -14,8 +14,8 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel
 
+from . import ASSUMPTION, RUN_SETTING, FailureSpec, Scenario, StepSpec
 from .distributions import _Spec
-from .scenario import ASSUMPTION, RUN_SETTING, FailureSpec, Scenario, StepSpec
 
 UNSOURCED = "set in this scenario; no source given (add one under 'sources')"
 OVERRIDDEN = "set on the command line (--set); no source given"
