@@ -56,6 +56,16 @@ class WorkCalendar:
             start, n_days, country, subdivision
         )
 
+    @property
+    def working_days_per_year(self) -> int:
+        """Working days in the year from the start date (weekends and holidays out)."""
+        start = self.start
+        try:
+            end = start.replace(year=start.year + 1)
+        except ValueError:  # 29 February
+            end = start.replace(year=start.year + 1, day=28)
+        return self.working_days_between(start, end)
+
     def date_of(self, day: float) -> dt.date:
         """The calendar date of (fractional) working day ``day``."""
         i = min(max(int(day), 0), self.n_days - 1)

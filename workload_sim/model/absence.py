@@ -10,7 +10,9 @@ queued case work / (``backlog_days_at_full_pressure`` days of their work). Above
 of the Munro review's system model, acting worker by worker.
 
 Each post has its own random streams and draws one number per day whatever
-happens, so scenarios stay on common random numbers.
+happens, so scenarios stay on common random numbers. A leave block due on a day
+the worker is away (sick, at a NAAS assessment) is not lost: it starts on their
+first day back. A year is the calendar's count of working days from the start.
 """
 
 from __future__ import annotations
@@ -23,8 +25,6 @@ from ..distributions import Sampler
 from ..scenario import AbsenceSpec
 from ..streams import Streams
 from .worker import Worker
-
-WORKING_DAYS_PER_YEAR = 253
 
 
 def pressure(worker: Worker, spec: AbsenceSpec) -> float:
@@ -58,11 +58,14 @@ class Uniforms:
 class Absence:
     """Leave calendars and sickness draws for every post of the team."""
 
-    def __init__(self, spec: AbsenceSpec, streams: Streams, n_posts: int, n_days: int):
+    def __init__(
+        self, spec: AbsenceSpec, streams: Streams, n_posts: int, n_days: int, days_per_year: int
+    ):
         self.spec = spec
         self.n_days = n_days
+        self.days_per_year = days_per_year
         self.active = spec.annual_leave_days > 0 or spec.sickness_days > 0
-        present_days = max(1.0, WORKING_DAYS_PER_YEAR - spec.annual_leave_days - spec.sickness_days)
+        present_days = max(1.0, days_per_year - spec.annual_leave_days - spec.sickness_days)
         short, long_ = spec.short_term_episode_days, spec.long_term_episode_days
         self.p_short = spec.sickness_days * (1 - spec.long_term_share) / short.mean() / present_days
         self.p_long = spec.sickness_days * spec.long_term_share / long_.mean() / present_days
@@ -70,6 +73,7 @@ class Absence:
         self._sick: dict[int, Uniforms] = {}
         self._lengths: dict[int, tuple[Sampler, Sampler]] = {}
         self.leave_starts: dict[int, dict[int, int]] = {}  # post -> {start day: length}
+        self.owed: dict[int, int] = {}  # post -> leave days put off while away, taken on return
         for post in range(n_posts):
             self.add_post(post)
 
@@ -87,9 +91,9 @@ class Absence:
         block = self.spec.leave_block_days
         total = int(round(self.spec.annual_leave_days))
         lengths = [block] * (total // block) + ([total % block] if total % block else [])
-        slots = WORKING_DAYS_PER_YEAR // block
+        slots = self.days_per_year // block
         starts: dict[int, int] = {}
-        for year_start in range(0, self.n_days, WORKING_DAYS_PER_YEAR):
+        for year_start in range(0, self.n_days, self.days_per_year):
             if not lengths:
                 break
             chosen = rng.choice(slots, size=min(len(lengths), slots), replace=False)
@@ -98,8 +102,14 @@ class Absence:
         return starts
 
     def leave_today(self, post: int, day: int) -> int:
-        """Days of leave starting today for this post (0: none)."""
-        return self.leave_starts.get(post, {}).get(day, 0)
+        """Days of leave starting today for this post (0: none), with any put off."""
+        return self.leave_starts.get(post, {}).get(day, 0) + self.owed.pop(post, 0)
+
+    def put_off_leave(self, post: int, day: int) -> None:
+        """The worker is away on a block's first day: they take it when back."""
+        length = self.leave_starts.get(post, {}).get(day, 0)
+        if length:
+            self.owed[post] = self.owed.get(post, 0) + length
 
     def sickness_today(self, post: int, multiplier: float) -> int:
         """Length of a sickness episode starting today (0: none). Draws once a day."""

@@ -124,7 +124,7 @@ class Simulation:
         if case.outcome == OPEN:
             self._describe(case, triage, self.planner)
         if effort > 0.0:
-            self.workforce.duty_worker(int(now)).add_task(DUTY_RANK, effort, self._triaged, case)
+            self.workforce.to_duty((DUTY_RANK, now, 0, effort, self._triaged, case))
         else:
             self._triaged(case)
 
@@ -168,7 +168,8 @@ class Simulation:
             case.effort_hours += self.handover_hours
         pending, case.pending = case.pending, None
         for task in pending or ():
-            worker.add_task_tuple(task)
+            if task[4] is not _handover_done:  # an unread handover is replaced, not added
+                worker.add_task_tuple(task)
 
     def move_case(self, case: Case, to: Worker | None = None) -> None:
         """Take a case from its worker: to ``to``, or back on the unallocated list."""
@@ -190,6 +191,10 @@ class Simulation:
         case.waiting_since = None
         case.closed_at = now
         case.closed_unworked = True
+        case.pending = None
+        # final: a task of it still queued with a colleague (urgent cover) is dropped
+        for worker in self.workers:
+            worker.take_tasks_of(case)
 
     def _advance(self, case: Case) -> None:
         if case.step >= len(case.plan):
@@ -204,6 +209,8 @@ class Simulation:
             self._ready(case)
 
     def _ready(self, case: Case) -> None:
+        if case.closed_unworked:
+            return  # closed as unmet need while its lead time ran: nothing follows
         planned = case.plan[case.step]
         a = case.attempt
         hours = planned.failures[a][1] if a < len(planned.failures) else planned.effort
@@ -216,6 +223,8 @@ class Simulation:
             case.worker.add_task(case.rank, hours, self._on_attempt_done, case)
 
     def _attempt_done(self, case: Case) -> None:
+        if case.closed_unworked:
+            return  # closing as unmet need is final (tasks in hand are taken back, so rare)
         planned = case.plan[case.step]
         a = case.attempt
         if a < len(planned.failures):

@@ -91,6 +91,7 @@ class Worker:
         self._current_start = 0.0
         self._current_end = 0.0
         self._current_rate = 0.0
+        self._current_overtime = 0.0  # overtime hours the task in hand is due to use today
         self._on_finished = self._finished  # bound once: attached to every task's Timeout
         self._log_task = ledger.started_tasks.append
         self._log_start = ledger.started_at.append
@@ -155,6 +156,12 @@ class Worker:
             return  # finishes at this very moment: let it
         self._current = self._current_event = None
         self.ledger.add_work(now, self._current_end, -self._current_rate)
+        ot = self._current_overtime
+        if ot > 0.0:  # stopped before the evening: the overtime it counted on is not worked
+            self._ot_used -= ot
+            self.overtime_hours -= ot
+            self.ledger.add_overtime(int(now), -ot)
+            left += ot
         self.case_hours -= left
         # correct the queued-work log: only the part done was taken off the queue at start
         self._log_task((task[0], task[1], task[2], -left, None, None))
@@ -171,6 +178,14 @@ class Worker:
             heapify(self._queue)
         return mine
 
+    def take_duty_tasks(self) -> list:
+        """Remove and return queued duty tasks (triage: the only negative rank)."""
+        duty = [t for t in self._queue if t[0] < 0]
+        if duty:
+            self._queue = [t for t in self._queue if t[0] >= 0]
+            heapify(self._queue)
+        return duty
+
     def take_urgent_tasks(self, rank: int) -> list:
         """Remove and return queued case tasks at urgency ``rank`` or higher."""
         moved = [t for t in self._queue if 0 <= t[0] <= rank]
@@ -186,16 +201,41 @@ class Worker:
         """Queue ``hours`` of work; ``on_done(item)`` is called when it is finished."""
         self._seq += 1
         task = (rank, self.env.now, self._seq, hours, on_done, item)
-        if self._current is None and not self._queue and self.away is None:
+        self._queue_task(task)
+
+    def add_task_tuple(self, task: tuple) -> None:
+        """Queue a task taken from someone else, keeping its priority and age.
+
+        Its original queued time keeps its place among tasks of the same rank; a new
+        sequence number keeps heap order total (numbers are per worker).
+        """
+        self._seq += 1
+        self._queue_task((task[0], task[1], self._seq, task[3], task[4], task[5]))
+
+    def _queue_task(self, task: tuple) -> None:
+        idle = self._current is None and self.away is None and self.left_at is None
+        if idle and not self._queue:
             self._start(task)  # idle with nothing queued: no need to pass through the heap
         else:
             heappush(self._queue, task)
-            if self._current is None and self.away is None:
+            if idle:
                 self._start(heappop(self._queue))
 
-    def add_task_tuple(self, task: tuple) -> None:
-        """Queue a task taken from someone else, keeping its priority and age."""
-        self.add_task(task[0], task[3], task[4], task[5])
+    def end_ramp(self) -> None:
+        """The ramp-up is over: the task in hand goes on at the full rate from now."""
+        task = self._current
+        if task is None or self.away is not None or self.left_at is not None:
+            return
+        self._interrupt()
+        if self._current is not None:
+            return  # it finishes at this very moment
+        queue = self._queue
+        i = next(k for k, t in enumerate(queue) if t[2] == task[2])
+        resumed = queue[i]
+        queue[i] = queue[-1]
+        queue.pop()
+        heapify(queue)
+        self._start(resumed)
 
     @property
     def queued_tasks(self) -> int:
@@ -210,6 +250,7 @@ class Worker:
         self._current_rate = rate
         end = now + hours / rate
         day = int(now)
+        self._current_overtime = 0.0
         if end <= day + 1.0:  # the usual case: done within the day
             if day < self.ledger.n_days:
                 self.ledger.case_hours[day] += hours
@@ -220,6 +261,7 @@ class Worker:
                 self._ot_day, self._ot_used = day, 0.0
             if needed <= self.overtime_cap - self._ot_used + _EPS:
                 self._ot_used += needed
+                self._current_overtime = needed
                 self.overtime_hours += needed
                 self.ledger.add_overtime(day, needed)
                 self.ledger.add_work(now, day + 1.0, rate)
