@@ -3,7 +3,8 @@
 The simulation clock counts working days: day ``d`` is the ``d``-th working day
 on or after the start date, skipping weekends and public holidays of the chosen
 country/subdivision (England by default), taken from the maintained
-``holidays`` library.
+``holidays`` library. Country ``none`` means no public holidays (textbook
+validation cases, where every working day must be alike).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import numpy as np
 
 @lru_cache(maxsize=32)
 def _holiday_dates(country: str, subdivision: str | None, first_year: int, last_year: int):
+    if country.lower() == "none":
+        return ()
     years = range(first_year, last_year + 1)
     table = holidays.country_holidays(country, subdiv=subdivision, years=years)
     return tuple(sorted(np.datetime64(d, "D") for d in table))
