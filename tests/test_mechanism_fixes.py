@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import workload_sim
+import workload_sim.experiment
 from workload_sim.calendar import WorkCalendar
 from workload_sim.loading import load_scenario
 from workload_sim.model.demand import daily_rates
@@ -329,7 +330,9 @@ def test_naas_preparation_waits_behind_case_work_of_every_urgency():
 # 11 --------------------------------------------------------------------------------------
 
 
-def test_a_week_with_a_bank_holiday_keeps_its_referrals_and_years_come_from_the_calendar():
+def test_a_week_with_a_bank_holiday_keeps_its_referrals_and_years_come_from_the_calendar(
+    monkeypatch,
+):
     start = dt.date(2026, 4, 1)
     cal = WorkCalendar(start, 600)
     sc = load_scenario(DEFAULT, ["demand.annual_growth=0", "demand.referrals_per_week=28"])
@@ -357,6 +360,21 @@ def test_a_week_with_a_bank_holiday_keeps_its_referrals_and_years_come_from_the_
         sim.workforce.absence.days_per_year
         == WorkCalendar(dt.date(2027, 1, 4), 300).working_days_per_year
     )
+
+    # and the sickness rate per FTE-year is per the calendar's year: one worker off
+    # 25 days of the 251 working days from 1 April 2026 lost 25 days that year
+    class SickForTwentyFiveDays(Simulation):
+        def run(self):
+            self.env.run(until=10.0)
+            self.workforce.everyone[0].go_away("sick", 35)
+            self.env.run(until=float(self.n_days))
+            return self
+
+    monkeypatch.setattr(workload_sim.experiment, "Simulation", SickForTwentyFiveDays)
+    one = [*CALM, "team.permanent=1", "team.newly_qualified=0", "horizon_days=251"]
+    assert WorkCalendar(dt.date(2026, 4, 1), 251).working_days_per_year == 251
+    res = workload_sim.run(DEFAULT, reps=1, overrides=one)
+    assert res.per_rep["sickness_days_per_fte_year"].iloc[0] == pytest.approx(25.0)
 
 
 # 12 --------------------------------------------------------------------------------------

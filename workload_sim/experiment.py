@@ -46,7 +46,12 @@ def simulate_replication(scenario: Scenario, rep: int, seed: int) -> RepResult:
     ts = timeseries_table(sim, cases)
     workers = workers_table(sim)
     metrics = rep_metrics(
-        ts, cases, workers, scenario.warmup_days, scenario.team.contract_day_hours
+        ts,
+        cases,
+        workers,
+        scenario.warmup_days,
+        scenario.team.contract_day_hours,
+        sim.calendar.working_days_per_year,
     )
     return RepResult(rep, ts, cases, workers, metrics)
 
