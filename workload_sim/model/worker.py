@@ -201,7 +201,14 @@ class Worker:
         """Queue ``hours`` of work; ``on_done(item)`` is called when it is finished."""
         self._seq += 1
         task = (rank, self.env.now, self._seq, hours, on_done, item)
-        self._queue_task(task)
+        if self._current is None and self.away is None and self.left_at is None:
+            if not self._queue:
+                self._start(task)  # idle with nothing queued: no need to pass through the heap
+                return
+            heappush(self._queue, task)
+            self._start(heappop(self._queue))
+        else:
+            heappush(self._queue, task)
 
     def add_task_tuple(self, task: tuple) -> None:
         """Queue a task taken from someone else, keeping its priority and age.
@@ -210,16 +217,10 @@ class Worker:
         sequence number keeps heap order total (numbers are per worker).
         """
         self._seq += 1
-        self._queue_task((task[0], task[1], self._seq, task[3], task[4], task[5]))
-
-    def _queue_task(self, task: tuple) -> None:
-        idle = self._current is None and self.away is None and self.left_at is None
-        if idle and not self._queue:
-            self._start(task)  # idle with nothing queued: no need to pass through the heap
-        else:
-            heappush(self._queue, task)
-            if idle:
-                self._start(heappop(self._queue))
+        moved = (task[0], task[1], self._seq, task[3], task[4], task[5])
+        heappush(self._queue, moved)
+        if self._current is None and self.away is None and self.left_at is None:
+            self._start(heappop(self._queue))
 
     def end_ramp(self) -> None:
         """The ramp-up is over: the task in hand goes on at the full rate from now."""
