@@ -104,6 +104,30 @@ def test_agency_sick_cover_ends_with_the_absence_and_hands_back_only_own_cases_w
     _finish(sim)
     assert cover.left_at == 20, "the cover stayed after the absent worker left"
 
+    # (a') where the post would get an agency interim (within the cap), the cover is it:
+    # it keeps the cases until the recruit starts 100 days after the leaver
+    interim = load_scenario(
+        sc,
+        [
+            "recruitment.agency_instead_of_vacancy=true",
+            "recruitment.agency_cap_share=0.25",
+            "recruitment.permanent_fill_days=60",
+            "recruitment.newly_qualified_share=0",
+        ],
+    )
+    sim = _run_to(Simulation(interim, 0), 5)
+    absent = sim.workforce.everyone[0]
+    absent.go_away("sick", 65)
+    _run_to(sim, 20)
+    sim.workforce.let_go(absent, "left (turnover)")
+    _finish(sim)
+    agency = [w for w in sim.workforce.everyone if w.kind == "agency"]
+    assert len(agency) == 1, "a second agency worker came for a post already covered"
+    (cover,) = agency
+    assert cover.post == absent.post
+    assert cover.left_at == 80 and cover.leave_reason == "end of assignment (post filled)"
+    assert sim.workforce.everyone[-1].joined_at == 80
+
     # (b) a newly qualified worker (cap 14) comes back: only their own cases, within cap
     sim = _run_to(Simulation(sc, 0), 5)
     asye = sim.workforce.everyone[9]
@@ -138,9 +162,12 @@ def test_a_case_closed_unworked_stays_closed_and_the_list_never_goes_negative(mo
     closed: list[tuple] = []  # (case, its step, attempt and closing time when closed)
     close_unworked = Simulation.close_unworked
 
+    idle: list[int] = []  # present workers left idle with work queued by a closure
+
     def spy(self, case):
         close_unworked(self, case)
         closed.append((case, case.step, case.attempt, case.closed_at))
+        idle.extend(w.id for w in self.workers if w.present and w._current is None and w._queue)
 
     monkeypatch.setattr(Simulation, "close_unworked", spy)
     overrides = [
@@ -157,6 +184,7 @@ def test_a_case_closed_unworked_stays_closed_and_the_list_never_goes_negative(mo
         if (c.step, c.attempt, c.closed_at) != (step, attempt, at)
     ]
     assert not moved, f"{len(moved)} cases worked on after being closed unworked"
+    assert not idle, "a colleague whose covered task was dropped stopped working"
     assert res.timeseries["unallocated"].min() >= 0
 
 

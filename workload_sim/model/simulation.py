@@ -194,7 +194,8 @@ class Simulation:
         case.pending = None
         # final: a task of it still queued with a colleague (urgent cover) is dropped
         for worker in self.workers:
-            worker.take_tasks_of(case)
+            if worker.take_tasks_of(case):
+                worker.carry_on()
 
     def _advance(self, case: Case) -> None:
         if case.step >= len(case.plan):

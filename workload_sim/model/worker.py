@@ -1,7 +1,9 @@
 """A social worker: contract, caseload, a queue of ready tasks, hours and overtime.
 
 A worker does the ready tasks of the cases they hold (and duty tasks such as
-triage) one at a time, most urgent first, then oldest first. Case work
+triage) one at a time, most urgent first, then oldest first. Ranks, first
+served first: triage on duty (-1), case work by urgency (0 = most urgent ...),
+NAAS preparation (after case work of every urgency; see ``naas``). Case work
 proceeds at the worker's case hours per working day (contract day x FTE x
 (1 - non-case share)); clock time and hours convert at that rate.
 
@@ -177,6 +179,11 @@ class Worker:
             self._queue = [t for t in self._queue if t[5] is not item]
             heapify(self._queue)
         return mine
+
+    def carry_on(self) -> None:
+        """Start the next queued task if present and idle (a task was taken away)."""
+        if self._current is None and self._queue and self.away is None and self.left_at is None:
+            self._start(heappop(self._queue))
 
     def take_duty_tasks(self) -> list:
         """Remove and return queued duty tasks (triage: the only negative rank)."""
