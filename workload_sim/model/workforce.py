@@ -11,6 +11,10 @@ agency worker (within the agency cap) who goes when the recruit starts; an
 agency post is refilled by agency. New arrivals ramp up; newly qualified workers
 leave their protected year after ``asye_days``.
 
+Triage goes to the day's duty worker (the rota's turn, or the next one at work);
+triage queued with someone who goes away passes to the next on duty, and with
+nobody at work referrals wait at the front door until someone is.
+
 Once a day (a callback at the start of each working day) this module brings
 people back, applies leave, sickness and leaving, NAAS and cover, closes cases
 left waiting too long where the scenario says so, and records who was present,
