@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import holidays
 import numpy as np
 import pytest
 import simpy
@@ -70,6 +71,16 @@ def _count_arrivals(demand: DemandSpec, n_days: int, seed: int):
     return cal, rates, np.bincount(days, minlength=n_days)
 
 
+def _days_in_week(cal: WorkCalendar) -> np.ndarray:
+    """For each working day, the working days of its Monday-to-Friday week (by hand)."""
+    eng = holidays.country_holidays("GB", subdiv="ENG", years=range(2026, 2036))
+    out = []
+    for d in cal.dates.astype(dt.date):
+        monday = d - dt.timedelta(days=d.weekday())
+        out.append(sum(monday + dt.timedelta(days=k) not in eng for k in range(5)))
+    return np.array(out)
+
+
 def test_arrivals_follow_weekday_and_month_profile():
     demand = DemandSpec(
         referrals_per_week=50,
@@ -85,15 +96,21 @@ def test_arrivals_follow_weekday_and_month_profile():
         mask = cal.months == k
         expected = rates[mask].sum()
         assert abs(per_day[mask].sum() - expected) < Z * np.sqrt(expected), name
-    # and the profile really bites: Mondays get 4x Fridays' rate
-    mon, fri = rates[cal.weekdays == 0].mean(), rates[cal.weekdays == 4].mean()
+    # and the profile really bites: Mondays get 4x Fridays' rate (in a week without a
+    # bank holiday: a holiday's share of the week goes to its other days)
+    full = _days_in_week(cal) == 5
+    mon, fri = rates[full & (cal.weekdays == 0)].mean(), rates[full & (cal.weekdays == 4)].mean()
     assert mon / fri == pytest.approx(4.0, rel=0.05)
 
 
 def test_daily_counts_are_poisson():
     demand = DemandSpec(referrals_per_week=40)
-    _, rates, per_day = _count_arrivals(demand, 2000, seed=4)
-    assert np.allclose(rates, 8.0)
+    cal, rates, per_day = _count_arrivals(demand, 2000, seed=4)
+    n = _days_in_week(cal)
+    assert np.allclose(rates, 40 / n)  # a week's 40 over its working days
+    full = n == 5
+    assert (~full).sum() > 20  # bank holidays fall in the run
+    rates, per_day = rates[full], per_day[full]
     # dispersion index of a Poisson count is 1; its sampling sd is sqrt(2/(n-1))
     dispersion = per_day.var(ddof=1) / per_day.mean()
     assert abs(dispersion - 1) < Z * np.sqrt(2 / (len(per_day) - 1))
@@ -103,7 +120,7 @@ def test_daily_counts_are_poisson():
 def test_annual_growth_raises_the_rate():
     demand = DemandSpec(referrals_per_week=50, annual_growth=0.10)
     cal = WorkCalendar(dt.date(2026, 4, 1), 253 * 3)
-    rates = daily_rates(demand, cal)
+    rates = daily_rates(demand, cal) * _days_in_week(cal) / 5  # bank holiday weeks evened
     years = cal.years_elapsed
     later = rates[(years >= 2.0) & (years < 2.01)].mean()
     assert later / rates[0] == pytest.approx(1.10**2, rel=0.01)

@@ -131,12 +131,6 @@ def test_realised_sickness_with_leave_on_is_the_configured_figure(absence_run):
     assert row["ci_low"] <= expected <= row["ci_high"], row.to_dict()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="model bug, issue 8 section 2: a leave block whose first day falls in a "
-    "sickness episode is lost (realised 25.85 of 27 days a year here); remove this "
-    "marker with the fix",
-)
 def test_realised_leave_with_sickness_on_is_the_configured_figure(absence_run):
     spec = absence_run.scenario.absence
     _, leave, _ = _realised(absence_run)

@@ -27,7 +27,9 @@ INSTANTS = 5000  # per replication
 def stationary_default():
     """The default team, made stationary.
 
-    No demand growth and no open-ended long-term work; the team starts empty (the default's
+    No demand growth, demand at 25 referrals a week (the default's 28, with bank-holiday weeks
+    keeping their referrals, is past the team's tipping point: its list grows) and no
+    open-ended long-term work; the team starts empty (the default's
     day-0 caseload of 14 a worker drains for over a year at this load, ~94% utilisation:
     open cases fall from 116 to about 62 over days 0-600) and all experienced (a newly
     qualified worker's terms change at day 253). Absence, turnover, recruitment, cover,
@@ -40,6 +42,7 @@ def stationary_default():
             f"horizon_days={HORIZON}",
             f"warmup_days={WARMUP}",
             "demand.annual_growth=0",
+            "demand.referrals_per_week=25",
             "pathways.s42_enquiry.steps.8.branches=[]",  # review_and_close: no long-term work
             "warm_start.cases_per_worker=0",
             "team.permanent=10",

@@ -47,6 +47,7 @@ def simulate_replication(
         t.workers,
         scenario.warmup_days,
         scenario.team.contract_day_hours,
+        sim.calendar.working_days_per_year,
         waits=t.waits,
     )
     return RepResult(rep, t.timeseries, t.cases, t.workers, metrics, t.tasks, t.events)

@@ -10,7 +10,9 @@ queued case work / (``backlog_days_at_full_pressure`` days of their work). Above
 of the Munro review's system model, acting worker by worker.
 
 Each post has its own random streams and draws one number per day whatever
-happens, so scenarios stay on common random numbers.
+happens, so scenarios stay on common random numbers. A leave block due on a day
+the worker is away (sick, at a NAAS assessment) is not lost: it starts on their
+first day back. A year is the calendar's count of working days from the start.
 """
 
 from __future__ import annotations
@@ -23,8 +25,6 @@ from ..scenario import AbsenceSpec
 from ..scenario.distributions import Sampler
 from .streams import Streams
 from .worker import Worker
-
-WORKING_DAYS_PER_YEAR = 253
 
 
 def pressure(worker: Worker, spec: AbsenceSpec) -> float:
@@ -58,11 +58,22 @@ class Uniforms:
 class Absence:
     """Leave calendars and sickness draws for every post of the team."""
 
-    def __init__(self, spec: AbsenceSpec, streams: Streams, n_posts: int, n_days: int):
+    def __init__(
+        self,
+        spec: AbsenceSpec,
+        streams: Streams,
+        n_posts: int,
+        n_days: int,
+        days_per_year: int,
+        years: list[tuple[int, int]] | None = None,
+    ):
         self.spec = spec
         self.n_days = n_days
+        self.days_per_year = days_per_year
+        # (first working day, working days) of each leave year
+        self.years = years or [(s, days_per_year) for s in range(0, n_days, days_per_year)]
         self.active = spec.annual_leave_days > 0 or spec.sickness_days > 0
-        present_days = max(1.0, WORKING_DAYS_PER_YEAR - spec.annual_leave_days - spec.sickness_days)
+        present_days = max(1.0, days_per_year - spec.annual_leave_days - spec.sickness_days)
         short, long_ = spec.short_term_episode_days, spec.long_term_episode_days
         self.p_short = spec.sickness_days * (1 - spec.long_term_share) / short.mean() / present_days
         self.p_long = spec.sickness_days * spec.long_term_share / long_.mean() / present_days
@@ -70,6 +81,7 @@ class Absence:
         self._sick: dict[int, Uniforms] = {}
         self._lengths: dict[int, tuple[Sampler, Sampler]] = {}
         self.leave_starts: dict[int, dict[int, int]] = {}  # post -> {start day: length}
+        self.owed: dict[int, int] = {}  # post -> leave days put off while away, taken on return
         for post in range(n_posts):
             self.add_post(post)
 
@@ -83,23 +95,29 @@ class Absence:
         self.leave_starts[post] = self._book_leave(s.get(f"absence.leave.post{post}"))
 
     def _book_leave(self, rng: np.random.Generator) -> dict[int, int]:
-        """Leave blocks for each year of the run, in distinct weeks chosen at random."""
+        """Leave blocks for each leave year of the run, in distinct weeks chosen at random."""
         block = self.spec.leave_block_days
         total = int(round(self.spec.annual_leave_days))
         lengths = [block] * (total // block) + ([total % block] if total % block else [])
-        slots = WORKING_DAYS_PER_YEAR // block
         starts: dict[int, int] = {}
-        for year_start in range(0, self.n_days, WORKING_DAYS_PER_YEAR):
+        for year_start, year_days in self.years:
             if not lengths:
                 break
+            slots = max(1, year_days // block)
             chosen = rng.choice(slots, size=min(len(lengths), slots), replace=False)
             for slot, length in zip(sorted(chosen.tolist()), lengths, strict=False):
                 starts[year_start + slot * block] = length
         return starts
 
     def leave_today(self, post: int, day: int) -> int:
-        """Days of leave starting today for this post (0: none)."""
-        return self.leave_starts.get(post, {}).get(day, 0)
+        """Days of leave starting today for this post (0: none), with any put off."""
+        return self.leave_starts.get(post, {}).get(day, 0) + self.owed.pop(post, 0)
+
+    def put_off_leave(self, post: int, day: int) -> None:
+        """The worker is away on a block's first day: they take it when back."""
+        length = self.leave_starts.get(post, {}).get(day, 0)
+        if length:
+            self.owed[post] = self.owed.get(post, 0) + length
 
     def sickness_today(self, post: int, multiplier: float) -> int:
         """Length of a sickness episode starting today (0: none). Draws once a day."""

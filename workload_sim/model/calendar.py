@@ -3,7 +3,8 @@
 The simulation clock counts working days: day ``d`` is the ``d``-th working day
 on or after the start date, skipping weekends and public holidays of the chosen
 country/subdivision (England by default), taken from the maintained
-``holidays`` library.
+``holidays`` library. Country ``none`` means no public holidays (textbook
+validation cases, where every working day must be alike).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import numpy as np
 
 @lru_cache(maxsize=32)
 def _holiday_dates(country: str, subdivision: str | None, first_year: int, last_year: int):
+    if country.lower() == "none":
+        return ()
     years = range(first_year, last_year + 1)
     table = holidays.country_holidays(country, subdiv=subdivision, years=years)
     return tuple(sorted(np.datetime64(d, "D") for d in table))
@@ -55,6 +58,50 @@ class WorkCalendar:
         (self.holidays, self.dates, self.weekdays, self.months, self.years_elapsed) = _working_days(
             start, n_days, country, subdivision
         )
+
+    @property
+    def working_days_per_year(self) -> int:
+        """Working days in the year from the start date (weekends and holidays out)."""
+        start = self.start
+        try:
+            end = start.replace(year=start.year + 1)
+        except ValueError:  # 29 February
+            end = start.replace(year=start.year + 1, day=28)
+        return self.working_days_between(start, end)
+
+    def leave_years(self) -> list[tuple[int, int]]:
+        """(first working day, working days) of each year from the start date in the run.
+
+        Leave is booked per year as staff take it (from an anniversary), so a year's
+        blocks fall within that year's own working days, whatever its holidays.
+        """
+        starts = []
+        k = 0
+        while True:
+            try:
+                anniversary = self.start.replace(year=self.start.year + k)
+            except ValueError:  # 29 February
+                anniversary = self.start.replace(year=self.start.year + k, day=28)
+            i = int(np.searchsorted(self.dates, np.datetime64(anniversary, "D")))
+            if i >= self.n_days:
+                break
+            starts.append(i)
+            k += 1
+        ends = starts[1:] + [None]
+        out = []
+        for i, j in zip(starts, ends, strict=True):
+            length = (j - i) if j is not None else self._year_length_from(i)
+            out.append((i, length))
+        return out
+
+    def _year_length_from(self, i: int) -> int:
+        """Working days of the (possibly unfinished) year starting at working day ``i``."""
+        begin = self.dates[i].astype(dt.date)
+        try:
+            end = begin.replace(year=begin.year + 1)
+        except ValueError:
+            end = begin.replace(year=begin.year + 1, day=28)
+        return self.working_days_between(begin, end)
 
     def date_of(self, day: float) -> dt.date:
         """The calendar date of (fractional) working day ``day``."""

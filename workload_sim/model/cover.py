@@ -10,7 +10,11 @@ Policies combine; each is off when its day count is null:
   the unallocated list (each reallocation counts another worker for the person);
 - ``agency_cover_after_days`` K: on day K of a sickness absence, agency cover is
   requested; it arrives after the fill delay and takes over the cases until the
-  worker returns, then hands them back.
+  worker returns. Then it hands back the worker's own cases, as many as fit the
+  worker's cap; the rest (and any case the cover took from the list) go back on
+  the unallocated list, and the cover goes. If the absent worker leaves instead,
+  the cover goes too, unless it stays on as the vacant post's agency interim
+  (see ``Workforce.let_go``).
 """
 
 from __future__ import annotations
@@ -32,7 +36,10 @@ class Cover:
         self.spec = spec
         self.workforce = workforce
         self.sim = workforce.sim
-        self.requested: set[int] = set()  # worker ids with agency cover asked for
+        # worker id -> first day of the absence agency cover was asked for (a request
+        # from an earlier absence must not bring a second cover)
+        self.requested: dict[int, int] = {}
+        self.own: dict[int, list] = {}  # absent worker id -> the cases the cover took over
         self.reallocated: set[int] = set()  # worker ids whose cases went back this absence
         self.covering: dict[int, Worker] = {}  # absent worker id -> their agency cover
 
@@ -55,19 +62,31 @@ class Cover:
             and days_away >= k
             and worker.id not in self.requested
         ):
-            self.requested.add(worker.id)
+            since = self.requested[worker.id] = worker.away_since
             delay = self.workforce.draw_days(spec.agency_cover_fill_days, "cover.fill")
-            self.workforce.schedule(day + delay, lambda d, w=worker: self._arrive(w, d))
+            self.workforce.schedule(day + delay, lambda d, w=worker, s=since: self._arrive(w, s))
 
     def back(self, worker: Worker) -> None:
-        """The worker is back: cover hands their cases back and goes."""
-        self.requested.discard(worker.id)
+        """The worker is back: cover hands back their own cases, within their cap, and goes."""
+        self.requested.pop(worker.id, None)
         self.reallocated.discard(worker.id)
         cover = self.covering.pop(worker.id, None)
-        if cover is not None:
-            for case in list(cover.held):
+        if cover is None:
+            return
+        own = set(self.own.pop(worker.id, ()))
+        for case in list(cover.held):
+            if case in own and worker.has_room(case.weight):
                 self.sim.move_case(case, to=worker, reason=ev.COVER)
-            self.workforce.let_go(cover, "end of sickness cover")
+            else:  # the cover's own intake, or more than the worker may hold: the list
+                self.sim.move_case(case, reason=ev.COVER)
+        self.workforce.let_go(cover, "end of sickness cover")
+
+    def absent_left(self, worker: Worker) -> Worker | None:
+        """The absent worker left: forget their absence; returns their cover, if any."""
+        self.requested.pop(worker.id, None)
+        self.reallocated.discard(worker.id)
+        self.own.pop(worker.id, None)
+        return self.covering.pop(worker.id, None)
 
     def _urgent_to_colleagues(self, worker: Worker) -> None:
         tasks = worker.take_urgent_tasks(URGENT_RANK)
@@ -82,11 +101,14 @@ class Cover:
             colleague = min(others, key=lambda w: (w.queued_hours(), w.id))
             colleague.add_task_tuple(task._replace(kind=ev.COVER_TASK))
 
-    def _arrive(self, absent: Worker, day: int) -> None:
+    def _arrive(self, absent: Worker, since: int) -> None:
+        if self.requested.get(absent.id) != since or absent.id in self.covering:
+            return  # the absence it was asked for is over (a later one has its own)
         if absent.away != "sick" or absent.left_at is not None:
-            self.requested.discard(absent.id)
+            del self.requested[absent.id]
             return  # back (or gone) before cover came: the request lapses
         cover = self.workforce.hire(-1, "agency", ramp=True)
         self.covering[absent.id] = cover
+        self.own[absent.id] = list(absent.held)
         for case in list(absent.held):
             self.sim.move_case(case, to=cover, reason=ev.COVER)

@@ -25,13 +25,23 @@ from .streams import Streams
 
 
 def daily_rates(demand: DemandSpec, calendar: WorkCalendar) -> np.ndarray:
-    """Expected referrals on each working day of the run."""
+    """Expected referrals on each working day of the run.
+
+    Each calendar week brings ``referrals_per_week``, spread over its working days
+    in proportion to their weekday weights: a bank holiday's share falls on the
+    rest of its week (concerns still arrive) instead of being lost.
+    """
     wk = np.array([demand.weekday_profile[d] for d in WEEKDAYS])
     mo = np.array([demand.month_profile[m] for m in MONTHS])
     wk, mo = wk / wk.mean(), mo / mo.mean()
-    base = demand.referrals_per_week / 5.0
+    monday = calendar.dates - calendar.weekdays.astype("timedelta64[D]")
+    week_days = monday[:, None] + np.arange(len(WEEKDAYS)).astype("timedelta64[D]")
+    open_days = ~np.isin(week_days, calendar.holidays)
+    week_weight = open_days @ wk  # 5 in a full week (weights average 1)
     growth = (1.0 + demand.annual_growth) ** calendar.years_elapsed
-    return base * wk[calendar.weekdays] * mo[calendar.months] * growth
+    return (
+        demand.referrals_per_week * wk[calendar.weekdays] / week_weight * mo[calendar.months]
+    ) * growth
 
 
 class Arrivals:

@@ -4,12 +4,17 @@ For each round, ``prep_weeks`` before its date, permanent and newly qualified
 workers in post are put forward with probability ``share_tested``. An
 experienced worker put forward leaves instead with probability
 ``leave_instead_probability`` (the union's concern). Everyone else prepares:
-``prep_hours`` of their time, in equal weekly tasks ahead of case work; then
+``prep_hours`` of their time, in equal weekly tasks; then
 spends ``assessment_days`` away from cases on the date. They pass with
 ``pass_rate``; a fail means a retake ``retake_after_days`` later with
 ``retake_prep_hours`` more preparation, up to ``max_attempts``. Each attempt
 costs ``cost_per_worker_gbp``. A worker away sick on the date sits it at the
 retake date instead, without it counting as an attempt.
+
+Order of a worker's queue: triage on duty first, then case work by urgency
+(most urgent first), then NAAS preparation: it is done when no case task is
+waiting, so testing takes time from the worker's slack before it delays a
+safeguarding enquiry (and may be squeezed out by a full queue).
 """
 
 from __future__ import annotations
@@ -27,8 +32,6 @@ from .worker import Worker
 if TYPE_CHECKING:
     from .workforce import Workforce
 
-PREP_RANK = -1  # preparation is done before case work, as triage is
-
 
 class Naas:
     def __init__(self, spec: NaasSpec, workforce: Workforce, streams: Streams) -> None:
@@ -42,6 +45,7 @@ class Naas:
             select = max(0, day - 5 * rnd.prep_weeks)
             self.rounds.append((i, rnd, select, day))
         self.active = bool(self.rounds)
+        self.prep_rank = len(workforce.sim.urgencies)  # after case work of every urgency
         self._select = streams.get("naas.selection")
         self._leave = streams.get("naas.leave_instead")
         self._pass = streams.get("naas.outcome")
@@ -73,7 +77,7 @@ class Naas:
 
     def _prep(self, worker: Worker, hours: float) -> None:
         if worker.left_at is None:
-            worker.add_task(PREP_RANK, hours, _prep_done, None, ev.NAAS_PREP_TASK)
+            worker.add_task(self.prep_rank, hours, _prep_done, None, ev.NAAS_PREP_TASK)
 
     def _assess(self, worker: Worker, rnd: NaasRoundSpec, day: int, attempt: int) -> None:
         if worker.left_at is not None:

@@ -160,8 +160,20 @@ class Simulation:
         self._register(case)
         case.place, case.place_worker, case.since = ev.TRIAGE, -1, now
         if effort > 0.0:
-            self.workforce.duty_worker(int(now)).add_task(
-                DUTY_RANK, effort, self._triaged, case, ev.TRIAGE_TASK, case.id
+            self.workforce.to_duty(
+                Task(
+                    DUTY_RANK,
+                    now,
+                    self.log.next_task(),
+                    effort,
+                    self._triaged,
+                    case,
+                    ev.TRIAGE_TASK,
+                    case.id,
+                    -1,
+                    0,
+                    False,
+                )
             )
         else:
             self._triaged(case)
@@ -209,7 +221,8 @@ class Simulation:
             )
         pending, case.pending = case.pending, None
         for task in pending or ():
-            worker.add_task_tuple(task)
+            if task.on_done is not _handover_done:  # an unread handover is replaced, not added
+                worker.add_task_tuple(task)
 
     def move_case(self, case: Case, to: Worker | None = None, reason: str = ev.RELISTED) -> None:
         """Take a case from its worker: to ``to``, or back on the unallocated list."""
@@ -231,6 +244,11 @@ class Simulation:
         case.closed_at = now
         case.closed_unworked = True
         self._spell(case, None, -1, ev.CLOSED_UNWORKED)
+        case.pending = None
+        # final: a task of it still queued with a colleague (urgent cover) is dropped
+        for worker in self.workers:
+            if worker.take_tasks_of(case):
+                worker.carry_on()
 
     def _advance(self, case: Case) -> None:
         if case.step >= len(case.plan):
@@ -253,6 +271,8 @@ class Simulation:
             self._ready(case)
 
     def _ready(self, case: Case) -> None:
+        if case.closed_unworked:
+            return  # closed as unmet need while its lead time ran: nothing follows
         planned = case.plan[case.step]
         a = case.attempt
         fails = a < len(planned.failures)
@@ -288,6 +308,8 @@ class Simulation:
             )
 
     def _attempt_done(self, case: Case) -> None:
+        if case.closed_unworked:
+            return  # closing as unmet need is final (tasks in hand are taken back, so rare)
         planned = case.plan[case.step]
         a = case.attempt
         if a < len(planned.failures):
@@ -336,6 +358,8 @@ class Simulation:
                 log_waiting(self.log.work.append, -1, task)
         for worker in self.workforce.in_post:
             worker.log_unfinished()
+        for task in self.workforce.front_door:  # triage waiting for anyone to be at work
+            log_waiting(self.log.work.append, -1, task)
 
 
 def _handover_done(case: Case) -> None:

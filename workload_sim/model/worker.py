@@ -1,7 +1,9 @@
 """A social worker: contract, caseload, a queue of ready tasks, hours and overtime.
 
 A worker does the ready tasks of the cases they hold (and duty tasks such as
-triage) one at a time, most urgent first, then oldest first. Case work
+triage) one at a time, most urgent first, then oldest first. Ranks, first
+served first: triage on duty (-1), case work by urgency (0 = most urgent ...),
+NAAS preparation (after case work of every urgency; see ``naas``). Case work
 proceeds at the worker's case hours per working day (contract day x FTE x
 (1 - non-case share)); clock time and hours convert at that rate.
 
@@ -226,6 +228,19 @@ class Worker:
             heapify(self._queue)
         return mine
 
+    def carry_on(self) -> None:
+        """Start the next queued task if present and idle (a task was taken away)."""
+        if self._current is None and self._queue and self.away is None and self.left_at is None:
+            self._start(heappop(self._queue))
+
+    def take_duty_tasks(self) -> list[Task]:
+        """Remove and return queued duty tasks (triage: the only negative rank)."""
+        duty = [t for t in self._queue if t.rank < 0]
+        if duty:
+            self._queue = [t for t in self._queue if t.rank >= 0]
+            heapify(self._queue)
+        return duty
+
     def take_urgent_tasks(self, rank: int) -> list[Task]:
         """Remove and return queued case tasks at urgency ``rank`` or higher."""
         moved = [t for t in self._queue if 0 <= t.rank <= rank]
@@ -270,12 +285,30 @@ class Worker:
 
     def add_task_tuple(self, task: Task) -> None:
         """Queue a task (new, or taken from someone else keeping its place in the order)."""
-        if self._current is None and not self._queue and self.away is None:
-            self._start(task)  # idle with nothing queued: no need to pass through the heap
+        if self._current is None and self.away is None and self.left_at is None:
+            if not self._queue:
+                self._start(task)  # idle with nothing queued: no need to pass through the heap
+                return
+            heappush(self._queue, task)
+            self._start(heappop(self._queue))
         else:
             heappush(self._queue, task)
-            if self._current is None and self.away is None:
-                self._start(heappop(self._queue))
+
+    def end_ramp(self) -> None:
+        """The ramp-up is over: the task in hand goes on at the full rate from now."""
+        task = self._current
+        if task is None or self.away is not None or self.left_at is not None:
+            return
+        self._interrupt()
+        if self._current is not None:
+            return  # it finishes at this very moment
+        queue = self._queue
+        i = next(k for k, t in enumerate(queue) if t.seq == task.seq)
+        resumed = queue[i]
+        queue[i] = queue[-1]
+        queue.pop()
+        heapify(queue)
+        self._start(resumed)
 
     @property
     def queued_tasks(self) -> int:

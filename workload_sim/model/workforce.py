@@ -11,6 +11,10 @@ agency worker (within the agency cap) who goes when the recruit starts; an
 agency post is refilled by agency. New arrivals ramp up; newly qualified workers
 leave their protected year after ``asye_days``.
 
+Triage goes to the day's duty worker (the rota's turn, or the next one at work);
+triage queued with someone who goes away passes to the next on duty, and with
+nobody at work referrals wait at the front door until someone is.
+
 Once a day (a callback at the start of each working day) this module brings
 people back, applies leave, sickness and leaving, NAAS and cover, and closes
 cases left waiting too long where the scenario says so. Who joined, was away,
@@ -28,11 +32,11 @@ from typing import TYPE_CHECKING
 from ..scenario import WORKER_TYPES
 from ..scenario.distributions import Sampler
 from . import events as ev
-from .absence import WORKING_DAYS_PER_YEAR, Absence, Uniforms, pressure, pressure_multiplier
+from .absence import Absence, Uniforms, pressure, pressure_multiplier
 from .cover import Cover
 from .naas import Naas
 from .streams import Streams
-from .worker import Worker
+from .worker import Task, Worker
 
 if TYPE_CHECKING:
     from .simulation import Simulation
@@ -45,7 +49,7 @@ class Post:
         self.index, self.target = index, target
         self.holder: Worker | None = None
         self.recruiting = False
-        self.agency_due = False
+        self.agency_due = 0  # the number of the agency request outstanding (0: none)
 
 
 class Workforce:
@@ -56,6 +60,8 @@ class Workforce:
         self.in_post: list[Worker] = []  # everyone working in the team now (live list)
         self.everyone: list[Worker] = []  # everyone who ever did, for the records
         self.posts: list[Post] = []
+        self.front_door: list[Task] = []  # triage waiting for anyone to be at work
+        self._agency_requests = 0
         self._due: dict[int, list[Callable[[int], None]]] = defaultdict(list)
         self._samplers: dict[str, Sampler] = {}
         self._recruit_kind = Uniforms(streams.get("recruitment.newly_qualified"))
@@ -68,7 +74,14 @@ class Workforce:
         for kind in kinds:
             post = self._new_post("agency" if kind == "agency" else "permanent")
             self.hire(post.index, kind, ramp=False)
-        self.absence = Absence(sc.absence, streams, len(kinds) + team.vacant, sim.n_days)
+        self.absence = Absence(
+            sc.absence,
+            streams,
+            len(kinds) + team.vacant,
+            sim.n_days,
+            sim.calendar.working_days_per_year,
+            sim.calendar.leave_years(),
+        )
         self.cover = Cover(sc.cover, self)
         self.naas = Naas(sc.naas, self, streams)
         self._turnover = {
@@ -116,6 +129,8 @@ class Workforce:
         )
         if ramp and spec.ramp_up_days > 0:
             w.ramp_until, w.ramp = self.env.now + spec.ramp_up_days, spec.ramp_up_productivity
+            # the task in hand at the ramp's end goes on at the full rate
+            self.env.timeout(spec.ramp_up_days).callbacks.append(lambda _e, w=w: w.end_ramp())
         w.joined()
         self.everyone.append(w)
         self.in_post.append(w)
@@ -124,16 +139,34 @@ class Workforce:
             self.log.posts.append((post, self.env.now, False, spec.fte))
         return w
 
-    def let_go(self, worker: Worker, reason: str) -> None:
-        """A worker leaves: cases back on the list, duty work to the rota, post vacant."""
+    def let_go(self, worker: Worker, reason: str, vacate: bool = True) -> None:
+        """A worker leaves: cases back on the list, duty work to the rota, post vacant.
+
+        ``vacate=False`` when the post is being filled (an interim making way for
+        the recruit): no new recruitment is started for it.
+        """
+        self.in_post.remove(worker)  # first: no duty task can come back to them
         for case in list(worker.held):
             self.sim.move_case(case, reason=ev.LEAVER)
         for task in worker.leave_job(reason):
-            if task[5] is not None:  # triage of a referral: the rota does it
-                self.duty_worker(int(self.env.now)).add_task_tuple(task)
-        self.in_post.remove(worker)
-        if worker.post >= 0 and self.posts[worker.post].holder is worker:
-            self._vacate(self.posts[worker.post], int(self.env.now))
+            if task.item is not None:  # triage of a referral, covered case work: the rota
+                self.to_duty(task)
+        post = self.posts[worker.post] if worker.post >= 0 else None
+        if post is not None:
+            self.absence.owed.pop(post.index, None)  # put-off leave goes with the person
+        if vacate and post is not None and post.holder is worker:
+            self._vacate(post, int(self.env.now))
+        cover = self.cover.absent_left(worker)
+        if cover is not None:
+            if post is not None and post.holder is None and post.agency_due:
+                # an agency interim was just asked for (within the cap): the worker
+                # covering the absence is already here, with the cases
+                post.agency_due = 0
+                post.holder, cover.post = cover, post.index
+                fte = getattr(self.scenario.workforce, post.target).fte
+                self.log.posts.append((post.index, self.env.now, False, fte))
+            else:
+                self.let_go(cover, "end of sickness cover (worker left)")
         self.sim.unallocated.capacity_changed()
 
     def _vacate(self, post: Post, day: int) -> None:
@@ -163,36 +196,48 @@ class Workforce:
             cap = self.scenario.recruitment.agency_cap_share * len(self.posts)
             if agency + due + 1 > cap + 1e-9:
                 return
-        post.agency_due = True
+        self._agency_requests += 1
+        post.agency_due = token = self._agency_requests
         delay = self.draw_days(self.scenario.recruitment.agency_fill_days, "recruitment.agency")
-        self.schedule(day + delay, lambda d, p=post: self._agency_starts(p))
+        self.schedule(day + delay, lambda d, p=post, t=token: self._agency_starts(p, t))
 
     def _recruit_starts(self, post: Post) -> None:
         post.recruiting = False
         if post.holder is not None:
             if post.holder.kind != "agency":
                 return
-            self.let_go(post.holder, "end of assignment (post filled)")
+            self.let_go(post.holder, "end of assignment (post filled)", vacate=False)
             post.holder = None
         newly = self._recruit_kind() < self.scenario.recruitment.newly_qualified_share
         self.hire(post.index, "newly_qualified" if newly else "permanent")
         self.sim.unallocated.capacity_changed()
 
-    def _agency_starts(self, post: Post) -> None:
-        post.agency_due = False
+    def _agency_starts(self, post: Post, token: int) -> None:
+        if post.agency_due != token:
+            return  # withdrawn: the post's interim came another way
+        post.agency_due = 0
         if post.holder is None:
             self.hire(post.index, "agency")
             self.sim.unallocated.capacity_changed()
 
-    def duty_worker(self, day: int) -> Worker:
-        """Today's duty worker: the rota's turn, or the next one present."""
+    def duty_worker(self, day: int) -> Worker | None:
+        """Today's duty worker: the rota's turn, or the next one present (None: nobody)."""
         team = self.in_post
         n = len(team)
         for k in range(n):
             w = team[(day + k) % n]
             if w.away is None:
                 return w
-        return team[day % n]
+        return None
+
+    def to_duty(self, task: Task) -> None:
+        """Give a triage task to today's duty worker; with nobody at work it waits at
+        the front door (the referral is recorded as awaiting triage) until someone is."""
+        worker = self.duty_worker(int(self.env.now))
+        if worker is None:
+            self.front_door.append(task)
+        else:
+            worker.add_task_tuple(task)
 
     # --- the daily tick -----------------------------------------------------------------
 
@@ -240,7 +285,7 @@ class Workforce:
             m_leave = pressure_multiplier(
                 p, ab.pressure_threshold, sc.recruitment.leaving_pressure_effect
             )
-            if self._turnover[w.post]() < leave_rate / WORKING_DAYS_PER_YEAR * m_leave:
+            if self._turnover[w.post]() < leave_rate / self.absence.days_per_year * m_leave:
                 self.let_go(w, "left (turnover)")
                 continue
             if w.away is None:
@@ -248,11 +293,20 @@ class Workforce:
                 sick = self.absence.sickness_today(w.post, m_sick)
                 if sick:
                     w.go_away("sick", day + sick)
+                    self.absence.put_off_leave(w.post, day)
                 elif length := self.absence.leave_today(w.post, day):
                     w.go_away("leave", day + length)
+            else:
+                self.absence.put_off_leave(w.post, day)
         for w in list(self.in_post):
             if w.away is not None and w.left_at is None:
+                for task in w.take_duty_tasks():  # triage does not wait for their return
+                    self.to_duty(task)
                 self.cover.apply(w, day)
+        if self.front_door and self.duty_worker(day) is not None:
+            waiting, self.front_door = self.front_door, []
+            for task in waiting:
+                self.to_duty(task)
         limit = sc.allocation.close_unallocated_after_days
         if limit is not None:
             for case in self.sim.unallocated.remove_if(lambda c: day - c.waiting_since >= limit):

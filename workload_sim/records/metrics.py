@@ -106,6 +106,7 @@ def rep_metrics(
     workers: pd.DataFrame,
     warmup_days: int,
     contract_day_hours: float = 7.4,
+    days_per_year: float = 253.0,
     waits: pd.DataFrame | None = None,
 ) -> dict:
     """The metrics of :data:`METRICS` for one replication.
@@ -157,7 +158,7 @@ def rep_metrics(
         "case_hours_per_worker_week": _per(ts["case_hours"].sum(), worker_weeks),
         "overtime_hours_per_worker_week": _per(ts["overtime_hours"].sum(), worker_weeks),
         "utilisation": float(ts["case_hours"].sum()) / available if available else nan,
-        **_people(ts, workers, warmup_days, contract_day_hours, worker_weeks),
+        **_people(ts, workers, warmup_days, contract_day_hours, worker_weeks, days_per_year),
         **_unmet_and_work(opened),
     }
 
@@ -188,7 +189,7 @@ def _waits(opened: pd.DataFrame, waits: pd.DataFrame | None, horizon: float):
     return np.concatenate([first_done, length[done]]), np.concatenate([first_all, length])
 
 
-def _people(ts, workers, warmup_days, day_hours, worker_weeks) -> dict:
+def _people(ts, workers, warmup_days, day_hours, worker_weeks, days_per_year) -> dict:
     in_post_fte = (ts["fte_present"] + ts["fte_sick"] + ts["fte_leave"] + ts["fte_naas"]).sum()
     left = workers[workers["left_at"] >= warmup_days]
     return {
@@ -198,7 +199,7 @@ def _people(ts, workers, warmup_days, day_hours, worker_weeks) -> dict:
         "fte_vacant_mean": float(ts["fte_vacant"].mean()),
         "fte_agency_mean": float(ts["fte_agency"].mean()),
         "sickness_days_per_fte_year": (
-            float(ts["fte_sick"].sum()) / float(in_post_fte) * 253 if in_post_fte else 0.0
+            float(ts["fte_sick"].sum()) / float(in_post_fte) * days_per_year if in_post_fte else 0.0
         ),
         "leavers": float(left["leave_reason"].isin(LEAVING_REASONS).sum()),
         "leavers_rather_than_naas": float(
