@@ -194,7 +194,14 @@ def staffing(
     target: str = typer.Option(..., "--target", help="e.g. 'wait_to_allocation_p90 <= 5'"),
     confidence: float = typer.Option(0.9, min=0.5, max=0.999, help="One-sided confidence"),
     field: str = typer.Option("team.permanent", "--field", help="The integer field to search"),
-    reps: int = typer.Option(10, min=2, help="Replications at each value tried"),
+    reps: int = typer.Option(10, min=2, help="Replications first run at each value tried"),
+    max_reps: int = typer.Option(
+        200,
+        "--max-reps",
+        min=2,
+        help="Most replications at a value near the answer before saying two values "
+        "cannot be told apart",
+    ),
     seed: int | None = typer.Option(None, min=0),
     lowest: int = typer.Option(1, "--min", min=0, help="Smallest value to consider"),
     highest: int = typer.Option(60, "--max", min=1, help="Largest value to consider"),
@@ -216,7 +223,7 @@ def staffing(
         _fail(exc.problems)
     with _session(backend, workers, scheduler, quiet, log) as session:
         answer = staffing_search(
-            sc, goal, field, confidence, reps, seed, lowest, highest, session.backend
+            sc, goal, field, confidence, reps, seed, lowest, highest, session.backend, max_reps
         )
         session.finish()
     where = out_dir or default_out_dir(f"staffing-{sc.name}")
@@ -227,9 +234,14 @@ def staffing(
             {
                 "field": field,
                 "answer": answer.value,
+                "cannot_tell_apart_from": answer.cannot_tell,
+                "team_at_answer": answer.team,
                 "target": target,
+                "metric_judged": goal.counted,
                 "confidence": confidence,
                 "reps": reps,
+                "max_reps": answer.max_reps,
+                "seed": sc.seed if seed is None else seed,
                 "sentence": answer.sentence(),
             },
             indent=2,
@@ -238,20 +250,30 @@ def staffing(
     )
     write_text(where / "scenario.yaml", scenario_yaml(resolved_dict(sc)))
     experiment_pages.staffing(where)
-    out.print(answer.sentence(), markup=False, highlight=False)
+    out.print(answer.sentence(), markup=False, highlight=False, soft_wrap=True)
     if not quiet:
-        view = Table(title=f"Evidence: {goal.metric}, one-sided {confidence:.0%} bound")
-        for col in ("value", "reps", "mean", "bound", "met"):
+        view = Table(title=f"Every value tried: {goal.counted}, one-sided {confidence:.0%} bounds")
+        for col in ("value", "team", "reps", "mean", "bounds", "target", "staff cost GBP"):
             view.add_column(col)
         for row in answer.evidence.itertuples():
             view.add_row(
                 str(row.value),
+                str(row.team_total),
                 str(row.reps),
-                f"{row.mean:.3f}",
-                f"{row.bound:.3f}",
-                "yes" if row.met else "no",
+                f"{row.mean:.2f}",
+                f"{row.lower_bound:.2f} to {row.upper_bound:.2f}",
+                row.status,
+                f"{row.cost_gbp:,.0f}",
             )
         out.print(view)
+        if goal.counted != goal.metric:
+            out.print(
+                f"({goal.metric} is judged as {goal.counted}: cases still waiting at the end "
+                "count with their wait so far, so a runaway list cannot look better)",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
         out.print(f"evidence written to {where}/")
     if answer.value is None:
         raise typer.Exit(code=1)

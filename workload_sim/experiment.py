@@ -24,7 +24,17 @@ from .model.simulation import Simulation
 from .records import cases_table, timeseries_table, workers_table
 from .scenario import Scenario
 from .store import PartStore
-from .summary import summarise, t_interval
+from .summary import (
+    ABOVE,
+    BELOW,
+    NOT_SHOWN,
+    WITHIN,
+    Decision,
+    decide,
+    metric_interval,
+    summarise,
+    t_interval,
+)
 from .tasks import Task, TaskResult
 
 
@@ -124,52 +134,94 @@ def run_replications(
     return combine(scenario, seed, done, time.perf_counter() - started, failed)
 
 
+VERDICT_METRIC = "backlog_growth_per_week"
+TREND_WORDS = {ABOVE: "growing", BELOW: "shrinking", WITHIN: "stable", NOT_SHOWN: "not shown"}
+
+
 def run_to_precision(
     scenario: Scenario,
-    metrics: Sequence[str],
-    relative_half_width: float = 0.05,
+    metrics: Sequence[str] = (),
+    relative_half_width: float | None = 0.05,
     min_reps: int = 5,
     max_reps: int = 200,
     seed: int | None = None,
     backend: Backend | None = None,
     store: PartStore | None = None,
     on_result: OnResult | None = None,
+    decide_verdict: bool = False,
 ) -> Results:
     """Add replications until every named metric's 95% CI half-width is within
-    ``relative_half_width`` of its mean (the sequential CI method), or ``max_reps``."""
+    ``relative_half_width`` of its mean (the sequential CI method) and, with
+    ``decide_verdict``, the backlog trend is decided (GROWING, SHRINKING or STABLE
+    within the scenario's margin), or until ``max_reps``.
+
+    After each batch the replications needed are projected from the current
+    interval (half-width shrinks as 1/sqrt(n)); ``extra["precision"]`` records
+    whether each goal was reached and the path taken.
+    """
     seed = scenario.seed if seed is None else seed
+    margin = scenario.verdict.backlog_margin_cases_per_week
     started = time.perf_counter()
-    n, done, failed = min(min_reps, max_reps), [], []
+    n, done, failed = max(1, min(min_reps, max_reps)), [], []
     history = []
     while True:
         have = {r.rep for r in done} | {r.rep for r in failed}
         more = [t for t in _tasks(scenario, range(n), seed) if t.rep not in have]
         new_done, new_failed = execute(more, backend, store, on_result)
         done, failed = done + new_done, failed + new_failed
-        widths = {m: _relative_half_width([r.metrics[m] for r in done]) for m in metrics}
-        history.append({"reps": n, **widths})
-        worst = max(widths.values())
-        if worst <= relative_half_width or n >= max_reps:
+        widths = {m: _relative_half_width([r.metrics[m] for r in done], m) for m in metrics}
+        precise = relative_half_width is None or all(
+            w <= relative_half_width for w in widths.values()
+        )
+        verdict = _verdict([r.metrics[VERDICT_METRIC] for r in done], margin)
+        decided = verdict.decided or not decide_verdict
+        history.append(
+            {
+                "reps": len(done),
+                **{m: (w if math.isfinite(w) else None) for m, w in widths.items()},
+                "verdict": TREND_WORDS[verdict.answer],
+            }
+        )
+        if (precise and decided) or n >= max_reps:
             break
-        grow = math.ceil(n * (worst / relative_half_width) ** 2) if math.isfinite(worst) else 2 * n
-        n = min(max_reps, max(n + 1, grow))
+        wants = [n + 1]
+        if not precise:
+            worst = max(widths.values())
+            wants.append(
+                math.ceil(n * (worst / relative_half_width) ** 2) if math.isfinite(worst) else 2 * n
+            )
+        if not decided:
+            wants.append(n + (verdict.more_reps or n))
+        n = min(max_reps, max(wants))
     res = combine(scenario, seed, done, time.perf_counter() - started, failed)
     res.extra["precision"] = {
         "target": relative_half_width,
         "metrics": list(metrics),
-        "reached": worst <= relative_half_width,
+        "reached": bool(precise),
+        "verdict_metric": VERDICT_METRIC,
+        "verdict_margin": margin,
+        "verdict": TREND_WORDS[verdict.answer],
+        "verdict_decided": bool(verdict.decided),
+        "verdict_more_reps": verdict.more_reps,
+        "max_reps": max_reps,
         "history": history,
     }
     return res
 
 
-def _relative_half_width(values: Sequence[float]) -> float:
-    mean, _, lo, hi, n = t_interval(values)
+def _verdict(values: Sequence[float], margin: float) -> Decision:
+    mean, _, lo, hi, n = metric_interval(values, VERDICT_METRIC)
+    return decide(mean, lo, hi, n, margin)
+
+
+def _relative_half_width(values: Sequence[float], metric: str = "") -> float:
+    """Half the kind-aware 95% CI width over |mean| (inf while it cannot be measured)."""
+    mean, _, lo, hi, n = metric_interval(values, metric)
     if n < 2 or not math.isfinite(lo):
         return math.inf
     if mean == 0:
         return 0.0 if hi == lo else math.inf
-    return (hi - lo) / 2 / abs(mean)
+    return float((hi - lo) / 2 / abs(mean))
 
 
 def combine(
@@ -244,18 +296,40 @@ def compare(
         for i in range(len(scenarios))
         if any(r.point == i and r.timeseries is not None for r in done)
     }
-    return Comparison(comparison_table(per_rep, names), per_rep, timeseries, failed)
+    v = scenarios[0].verdict
+    table = comparison_table(per_rep, names, v.backlog_margin_cases_per_week, v.equivalence_share)
+    return Comparison(table, per_rep, timeseries, failed)
 
 
-def comparison_table(per_rep: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
+def comparison_table(
+    per_rep: pd.DataFrame,
+    names: Sequence[str],
+    backlog_margin: float = 0.25,
+    equivalence_share: float = 0.05,
+) -> pd.DataFrame:
+    """Per metric and scenario: mean and CI (by the metric's kind); for every scenario
+    after the first, the paired difference from the first with its t CI, the unpaired
+    (Welch) CI for reference, and what the difference shows (``shown``: higher, lower,
+    no material difference, or not shown, with ``more_reps`` to decide it).
+
+    The margin for "no material difference" is ``backlog_margin`` for the backlog
+    slope and ``equivalence_share`` of the first scenario's mean for the rest.
+    """
     metrics = [c for c in per_rep.columns if c not in ("scenario", "point", "rep")]
     wide = {i: per_rep[per_rep["point"] == i].set_index("rep") for i in range(len(names))}
     rows = []
     for metric in metrics:
         base = wide[0][metric]
+        margin = (
+            backlog_margin
+            if metric == VERDICT_METRIC
+            else equivalence_share * abs(float(np.nanmean(base)))
+            if base.notna().any()
+            else 0.0
+        )
         for i, name in enumerate(names):
             x = wide[i][metric]
-            mean, sd, lo, hi, n = t_interval(x)
+            mean, sd, lo, hi, n = metric_interval(x, metric)
             row = {
                 "metric": metric,
                 "scenario": name,
@@ -266,17 +340,29 @@ def comparison_table(per_rep: pd.DataFrame, names: Sequence[str]) -> pd.DataFram
             }
             if i > 0:
                 paired = (x - base).dropna()  # aligned on replication number
-                d, _, dlo, dhi, _ = t_interval(paired)
+                d, _, dlo, dhi, dn = t_interval(paired)
                 ulo, uhi = _welch(x.to_numpy(), base.to_numpy())
+                shown = decide(d, dlo, dhi, dn, margin)
                 row.update(
                     diff_vs_first=d,
                     diff_ci_low=dlo,
                     diff_ci_high=dhi,
                     diff_ci_low_unpaired=ulo,
                     diff_ci_high_unpaired=uhi,
+                    margin=margin,
+                    shown=SHOWN_WORDS[shown.answer],
+                    more_reps=shown.more_reps,
                 )
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+SHOWN_WORDS = {
+    ABOVE: "higher",
+    BELOW: "lower",
+    WITHIN: "no material difference",
+    NOT_SHOWN: "not shown",
+}
 
 
 def _welch(a: np.ndarray, b: np.ndarray, confidence: float = 0.95) -> tuple[float, float]:

@@ -34,6 +34,10 @@ METRICS: dict[str, tuple[str, str]] = {
         "Mean wait counting cases still waiting at the horizon up to then (a lower bound "
         "that cannot hide a runaway list)",
     ),
+    "wait_incl_still_waiting_p90": (
+        "working days",
+        "90th percentile of that wait, still-waiting cases counted up to the horizon",
+    ),
     "time_in_system_days": ("working days", "Mean time from opening to closure (closed cases)"),
     "allocation_breach_share": ("fraction", "Cases not allocated within their urgency target"),
     "completion_breach_share": ("fraction", "Cases not completed within their standard"),
@@ -75,6 +79,22 @@ METRICS: dict[str, tuple[str, str]] = {
     "workers_per_case": ("workers", "Different workers who held each closed case (continuity)"),
 }
 
+# How a metric can vary decides its confidence interval (docs/statistics.md): shares lie
+# in [0, 1], slopes and differences take either sign, everything else is a non-negative
+# count, level, wait, cost or rate (utilisation can pass 1 with overtime, so it is one).
+NON_NEGATIVE, SHARE, SIGNED = "non-negative", "share", "signed"
+SHARES = frozenset({"allocation_breach_share", "completion_breach_share"})
+SLOPES = frozenset({"backlog_growth_per_week", "work_waiting_growth_per_week"})
+
+
+def metric_kind(name: str) -> str:
+    """NON_NEGATIVE, SHARE or SIGNED; a name not in METRICS is SIGNED (no range assumed)."""
+    if name in SHARES:
+        return SHARE
+    if name in SLOPES or name not in METRICS:
+        return SIGNED
+    return NON_NEGATIVE
+
 
 def slope_per_week(days: np.ndarray, values: np.ndarray) -> float:
     """Least-squares slope of ``values`` against working day, per 5-day week."""
@@ -107,7 +127,7 @@ def rep_metrics(
         "closed": float(len(closed)),
         "wait_to_allocation_days": float(allocated.mean()) if len(allocated) else nan,
         "wait_to_allocation_p90": float(np.percentile(allocated, 90)) if len(allocated) else nan,
-        "wait_incl_still_waiting_days": _wait_so_far(opened, float(timeseries["day"].max() + 1)),
+        **_waits_so_far(opened, float(timeseries["day"].max() + 1)),
         "time_in_system_days": float(closed.mean()) if len(closed) else nan,
         "allocation_breach_share": float(opened["allocation_breach"].mean())
         if len(opened)
@@ -136,12 +156,15 @@ def rep_metrics(
     }
 
 
-def _wait_so_far(opened: pd.DataFrame, horizon: float) -> float:
-    """Mean wait to allocation with unallocated cases counted up to the horizon."""
+def _waits_so_far(opened: pd.DataFrame, horizon: float) -> dict:
+    """Mean and p90 wait to allocation with unallocated cases counted up to the horizon."""
     if not len(opened):
-        return float("nan")
-    waited = opened["allocated_at"].fillna(horizon) - opened["arrival"]
-    return float(waited.mean())
+        return {"wait_incl_still_waiting_days": np.nan, "wait_incl_still_waiting_p90": np.nan}
+    waited = (opened["allocated_at"].fillna(horizon) - opened["arrival"]).to_numpy(float)
+    return {
+        "wait_incl_still_waiting_days": float(waited.mean()),
+        "wait_incl_still_waiting_p90": float(np.percentile(waited, 90)),
+    }
 
 
 def _people(ts, workers, warmup_days, day_hours, worker_weeks) -> dict:
