@@ -106,7 +106,7 @@ def compare(
 
 def _print_comparison(table: pd.DataFrame, names: list[str]) -> None:
     view = Table(title=f"Paired differences against {names[0]} (95% CI, common random numbers)")
-    for col in ("metric", "scenario", "mean", "difference", "95% CI of difference"):
+    for col in ("metric", "scenario", "mean", "difference", "95% CI of difference", "shown"):
         view.add_column(col)
     for row in table[table["metric"].isin(KEY_METRICS)].itertuples():
         if pd.isna(getattr(row, "diff_vs_first", float("nan"))):
@@ -117,8 +117,19 @@ def _print_comparison(table: pd.DataFrame, names: list[str]) -> None:
             f"{row.mean:.2f}",
             f"{row.diff_vs_first:+.2f}",
             f"{row.diff_ci_low:+.2f} to {row.diff_ci_high:+.2f}",
+            _shown(row),
         )
     out.print(view)
+
+
+def _shown(row) -> str:
+    """The three-way word for one difference: higher, lower, same, or how to decide it."""
+    if row.shown == "no material difference":
+        return f"same (within +-{row.margin:.3g})"
+    if row.shown == "not shown":
+        more = "" if pd.isna(row.more_reps) else f": ~{int(row.more_reps)} more reps"
+        return f"NOT SHOWN{more}"
+    return row.shown
 
 
 @app.command()
