@@ -156,13 +156,16 @@ class StaffingAnswer:
         return f" ({total} in all with its {' and '.join(others)} workers)"
 
     def _cost(self) -> str:
-        row = self.evidence[self.evidence["value"] == self.value].iloc[0]
-        if not math.isfinite(row["cost_gbp"]):
+        values = [*sorted(self.cannot_tell), self.value]
+        rows = self.evidence.set_index("value").loc[values]
+        if not rows["cost_gbp"].map(math.isfinite).all():
             return ""
-        return (
-            f" Staff cost over the period: GBP {row['cost_gbp']:,.0f} (95% CI "
-            f"{row['cost_ci_low']:,.0f} to {row['cost_ci_high']:,.0f})."
-        )
+        parts = [
+            f"GBP {r.cost_gbp:,.0f} (95% CI {r.cost_ci_low:,.0f} to {r.cost_ci_high:,.0f})"
+            + (f" with {v}" if len(values) > 1 else "")
+            for v, r in zip(values, rows.itertuples(), strict=True)
+        ]
+        return f" Staff cost over the period: {'; '.join(parts)}."
 
 
 @dataclass

@@ -49,7 +49,8 @@ def trend_decision(summary: pd.DataFrame, margin: float = DEFAULT_MARGIN) -> Dec
     r = _row(summary, "backlog_growth_per_week")
     if r is None:
         return None
-    return decide(r["mean"], r["ci_low"], r["ci_high"], int(r["reps"]), margin)
+    reps = r.get("reps", 0)
+    return decide(r["mean"], r["ci_low"], r["ci_high"], int(reps) if reps == reps else 0, margin)
 
 
 def backlog_trend(summary: pd.DataFrame, margin: float = DEFAULT_MARGIN) -> tuple[str, str]:
