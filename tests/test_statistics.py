@@ -157,7 +157,7 @@ def test_verdict_gives_every_number_its_interval_and_names_a_high_completion_bre
     text = " ".join(sentences(summary, 20, 5))
     assert "busiest reaches 31 (95% CI 29 to 33)" in text
     assert "3 closed without the work done (95% CI 2 to 6)" in text
-    assert "NAAS testing GBP 9,000 (95% CI GBP 8,000 to GBP 10,000)" in text
+    assert "NAAS testing GBP 9,000 (95% CI 8,000 to 10,000)" in text
     assert "74% of cases breached their completion standard (95% CI 70% to 78%)" in text
     low = summary.assign(
         mean=summary["mean"].where(summary["metric"] != "completion_breach_share", 0.1)

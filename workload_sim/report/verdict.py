@@ -162,7 +162,7 @@ def _costs(summary: pd.DataFrame) -> list[str]:
     naas = _row(summary, "naas_cost_gbp")
     if cost is None:
         return []
-    money = "GBP {:,.0f}"
+    money = "{:,.0f}"
     text = f"Staff cost over the period: GBP {cost['mean']:,.0f}{_ci(cost, money)}"
     if prem is not None and prem["mean"] > 0:
         text += f", of which agency premium GBP {prem['mean']:,.0f}{_ci(prem, money)}"
