@@ -108,6 +108,7 @@ def test_three_way_rule_and_the_replications_still_needed():
     assert decide(0.81, 0.29, 1.33, 30, 0.25).answer == ABOVE
     assert decide(-0.5, -0.9, -0.1, 10, 0.25).answer == BELOW
     assert decide(0.05, -0.1, 0.2, 10, 0.25).answer == WITHIN
+    assert decide(0.0, 0.0, 0.0, 3, 0.0).answer == WITHIN  # zero in every replication of both
     d = decide(0.44, -0.18, 1.05, 10, 0.25)  # the team at 10 replications
     # to exclude zero the half-width 0.615 must fall below 0.44: 10 * (0.615/0.44)^2 * 1.1
     # = 21.5 -> 22 replications, 12 more (equivalence is out of reach: |mean| > margin)

@@ -132,7 +132,7 @@ def decide(mean: float, lo: float, hi: float, reps: int, margin: float) -> Decis
         return Decision(ABOVE)
     if hi < 0:
         return Decision(BELOW)
-    if -margin <= lo and hi <= margin and margin > 0:
+    if -margin <= lo and hi <= margin:  # with margin 0: identical in every replication
         return Decision(WITHIN)
     half = (hi - lo) / 2
     goals = [g for g in (abs(mean), margin - abs(mean)) if g > 0]

@@ -180,6 +180,38 @@ across its replications (all points share the same random numbers).</div>
     return write_page(folder / "sweep.html", "Sweep", body)
 
 
+def _field_words(field: str) -> str:
+    kind = field.removeprefix("team.")
+    words = {"permanent": "permanent", "newly_qualified": "newly qualified", "agency": "agency"}
+    return f"{words[kind]} social workers" if kind in words else field
+
+
+def _evidence_view(ev: pd.DataFrame, conf: str) -> pd.DataFrame:
+    """The evidence table as a reader wants it: rounded, bounds and cost CI in one column each."""
+
+    def money(x: float) -> str:
+        return f"{x:,.0f}" if pd.notna(x) else "n/a"
+
+    return pd.DataFrame(
+        {
+            "value": ev["value"],
+            "team in all": ev.get("team_total", ev["value"]),
+            "replications": ev["reps"],
+            "mean": ev["mean"].map(lambda x: f"{x:.2f}"),
+            f"one-sided {conf} bounds": [
+                f"{lo:.2f} to {hi:.2f}"
+                for lo, hi in zip(ev["lower_bound"], ev["upper_bound"], strict=True)
+            ],
+            "target": ev["status"],
+            "staff cost, GBP": ev["cost_gbp"].map(money),
+            "cost 95% CI": [
+                f"{money(lo)} to {money(hi)}"
+                for lo, hi in zip(ev["cost_ci_low"], ev["cost_ci_high"], strict=True)
+            ],
+        }
+    )
+
+
 def staffing(folder: Path) -> Path:
     """staffing.html: the answer in a sentence, and every value tried with its bounds and cost."""
     folder = Path(folder)
@@ -214,7 +246,8 @@ def staffing(folder: Path) -> Path:
         **{**charts.LAYOUT, "hovermode": "closest"},
     )
     fig.update_xaxes(title=info["field"], dtick=1)
-    fig.update_yaxes(title=_label(info.get("metric_judged", "")) or info.get("metric_judged"))
+    judged = info.get("metric_judged", "")
+    fig.update_yaxes(title=f"{judged} ({METRICS.get(judged, ('', ''))[0]})")
     cost = go.Figure(
         go.Bar(
             x=ev["value"],
@@ -248,7 +281,9 @@ def staffing(folder: Path) -> Path:
             "waiting at the end with their wait so far, so a runaway list can never look "
             "better than a shorter one.</p>"
         )
-    body = f"""<h1>How many are needed? {html.escape(info["field"])}: {html.escape(answer)}</h1>
+    body = f"""<h1>How many are needed? {html.escape(_field_words(info["field"]))}: {
+        html.escape(answer)
+    }</h1>
 <div class='verdict'><strong>Answer</strong><ul><li>{html.escape(info["sentence"])}</li>
 </ul></div>{
         cards(
@@ -271,5 +306,5 @@ when its one-sided {conf} bound is on the right side of the target, <em>missed</
 other bound is on the wrong side, and <em>unclear</em> otherwise; unclear values get more
 replications.</p>
 {figure_div(fig, "staffing-path")}{figure_div(cost, "staffing-cost")}
-<h2>Every value tried</h2>{table_html(ev)}"""
+<h2>Every value tried</h2>{table_html(_evidence_view(ev, conf))}"""
     return write_page(folder / "staffing.html", "Staffing", body)
