@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from workload_sim.cli import app
 from workload_sim.experiment import comparison_table
-from workload_sim.metrics import METRICS, NON_NEGATIVE, SHARE, SIGNED, metric_kind
+from workload_sim.metrics import KEY_METRICS, METRICS, NON_NEGATIVE, SHARE, SIGNED, metric_kind
 from workload_sim.report.verdict import backlog_trend, sentences
 from workload_sim.summary import ABOVE, BELOW, NOT_SHOWN, WITHIN, decide, interval, summarise
 
@@ -221,3 +221,25 @@ def test_run_without_reps_adds_replications_until_the_verdict_is_decided(tmp_pat
     assert "cap of 3 replications reached before the backlog verdict was decided" in capped.output
     manifest = json.loads((tmp_path / "c" / "manifest.json").read_text())
     assert manifest["reps"] == 3 and manifest["precision"]["verdict"] == "not shown"
+
+
+def test_compare_with_a_cap_adds_replications_until_every_key_difference_is_shown(tmp_path):
+    # 7 workers against 5 on the M/M/c queue: Erlang C waits 0.087 against 1.525 days
+    seven = tmp_path / "mmc7.yaml"
+    seven.write_text(
+        MMC.read_text().replace("name: mmc", "name: mmc7").replace("permanent: 5", "permanent: 7")
+    )
+    out = tmp_path / "cmp"
+    args = ["compare", str(MMC), str(seven), "--reps", "2", "--max-reps", "40", "--out", str(out)]
+    result = runner.invoke(app, [*args, "--set", "horizon_days=150", "--set", "warmup_days=30"])
+    assert result.exit_code == 0, result.output
+    seq = json.loads((out / "manifest.json").read_text())["sequential"]
+    table = pd.read_csv(out / "comparison.csv").dropna(subset=["diff_vs_first"])
+    key = table.set_index("metric")
+    assert key.loc["wait_to_allocation_days", "shown"] == "lower"
+    # 2 replications leave 4 key differences open; growth is at most 4x a step: 2, 8, ...
+    assert seq["history"][0] == {"reps": 2, "not_shown": 4, "worst_half_width": 0.0}
+    assert seq["history"][1]["reps"] == 8 and seq["decided"] is True
+    assert f"every key difference shown after {seq['reps']} replications" in result.output
+    assert not key[key.index.isin(list(KEY_METRICS))]["shown"].eq("not shown").any()
+    assert len(pd.read_parquet(out / "comparison_reps.parquet")) == 2 * seq["reps"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -10,6 +11,7 @@ import typer
 from rich.table import Table
 
 from .cli import (
+    PRECISION_METRICS,
     BackendOption,
     LogOption,
     QuietOption,
@@ -18,11 +20,13 @@ from .cli import (
     WorkersOption,
     _command,
     _fail,
+    _known_metrics,
     _load,
     _report_failures,
     _session,
     _store,
     app,
+    err,
     out,
 )
 from .experiment import compare as compare_scenarios
@@ -49,6 +53,23 @@ def compare(
         ..., help="Two or more scenario files; the first is the reference"
     ),
     reps: int = typer.Option(10, min=2, help="Replications of each scenario"),
+    max_reps: int | None = typer.Option(
+        None,
+        "--max-reps",
+        min=2,
+        help="Add replications (from --reps, up to this) until every key difference is "
+        "shown: higher, lower, or no material difference",
+    ),
+    precision: float | None = typer.Option(
+        None,
+        min=0.001,
+        max=1.0,
+        help="Also until each --precision-metric's 95%% CI half-width is within this share "
+        "of its mean in every scenario (implies --max-reps 200)",
+    ),
+    precision_metric: list[str] | None = typer.Option(
+        None, "--precision-metric", help="Metric(s) for --precision (repeatable)"
+    ),
     seed: int | None = typer.Option(None, min=0, help="Seed (default: the first file's)"),
     out_dir: Path | None = typer.Option(None, "--out", help="Output folder"),
     resume: Path | None = typer.Option(None, "--resume", help="Finish an interrupted comparison"),
@@ -77,9 +98,25 @@ def compare(
     }
     target = resume or out_dir or default_out_dir("compare-" + loaded[0].name)
     store = _store(target, identity, resume is not None)
+    metrics = precision_metric or list(PRECISION_METRICS)
+    _known_metrics(metrics)
+    if precision is not None and max_reps is None:
+        max_reps = 200
+    if max_reps is not None and max_reps < reps:
+        _fail([f"--max-reps {max_reps} is below --reps {reps}: raise --max-reps"])
     with _session(backend, workers, scheduler, quiet, log) as session:
-        on_result = session.tracker(reps * len(loaded), "compare")
-        result = compare_scenarios(loaded, reps, seed, session.backend, store, on_result)
+        on_result = session.tracker((max_reps or reps) * len(loaded), "compare")
+        result = compare_scenarios(
+            loaded,
+            reps,
+            seed,
+            session.backend,
+            store,
+            on_result,
+            max_reps=max_reps,
+            precision=precision,
+            metrics=metrics if precision else [],
+        )
         table, per_rep, failed = result.table, result.per_rep, result.failed
         session.finish()
     write_csv(target / "comparison.csv", table)
@@ -90,18 +127,50 @@ def compare(
         "compare",
         *map(str, scenarios),
         "--reps",
-        str(reps),
+        str(result.extra.get("reps", reps)),
         "--seed",
         str(seed),
         "--out",
         str(target),
         *sum((["--set", x] for x in sets or []), []),
     ]
-    _manifest(target, identity, _command(args))
+    _manifest(target, identity, _command(args), _finite(result.extra))
     experiment_pages.comparison(target, result.timeseries)
     if not quiet:
         _print_comparison(table, names)
+    if result.extra:
+        _say_how_compare_stopped(result.extra, quiet)
     _report_failures(failed, target, store)
+
+
+def _finite(extra: dict) -> dict:
+    """JSON-safe: an unmeasurable half-width is null, not Infinity."""
+    if not extra:
+        return {}
+    history = [
+        {k: (None if isinstance(x, float) and not math.isfinite(x) else x) for k, x in h.items()}
+        for h in extra["history"]
+    ]
+    return {"sequential": {**extra, "history": history}}
+
+
+def _say_how_compare_stopped(extra: dict, quiet: bool) -> None:
+    if extra["decided"] and extra["precision_reached"]:
+        if not quiet:
+            out.print(
+                f"every key difference shown after {extra['reps']} replications",
+                markup=False,
+                highlight=False,
+            )
+        return
+    left = extra["history"][-1]["not_shown"]
+    why = f"{left} key difference(s) still NOT SHOWN" if left else "--precision not reached"
+    err.print(
+        f"warning: cap of {extra['max_reps']} replications reached: {why}; raise --max-reps",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _print_comparison(table: pd.DataFrame, names: list[str]) -> None:
@@ -290,13 +359,19 @@ def staffing(
         raise typer.Exit(code=1)
 
 
-def _manifest(target: Path, identity: dict, command: str) -> None:
+def _manifest(target: Path, identity: dict, command: str, extra: dict | None = None) -> None:
     from . import __version__
 
     write_text(
         target / "manifest.json",
         json.dumps(
-            {**identity, "package": "workload_sim", "version": __version__, "command": command},
+            {
+                **identity,
+                "package": "workload_sim",
+                "version": __version__,
+                "command": command,
+                **(extra or {}),
+            },
             indent=2,
             default=str,
         )

@@ -19,7 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from .backends import Backend
-from .metrics import rep_metrics
+from .metrics import KEY_METRICS, rep_metrics
 from .model.simulation import Simulation
 from .records import cases_table, timeseries_table, workers_table
 from .scenario import Scenario
@@ -192,7 +192,9 @@ def run_to_precision(
             )
         if not decided:
             wants.append(n + (verdict.more_reps or n))
-        n = min(max_reps, max(wants))
+        n = min(
+            max_reps, max(n + 1, min(max(wants), 4 * n))
+        )  # at most 4x: early projections are rough
     res = combine(scenario, seed, done, time.perf_counter() - started, failed)
     res.extra["precision"] = {
         "target": relative_half_width,
@@ -261,6 +263,7 @@ class Comparison:
     per_rep: pd.DataFrame  # every replication's metrics
     timeseries: dict[str, pd.DataFrame]  # per scenario, for curves
     failed: list[TaskResult]
+    extra: dict = field(default_factory=dict)  # how a sequential comparison stopped
 
 
 def compare(
@@ -270,6 +273,9 @@ def compare(
     backend: Backend | None = None,
     store: PartStore | None = None,
     on_result: OnResult | None = None,
+    max_reps: int | None = None,
+    precision: float | None = None,
+    metrics: Sequence[str] = (),
 ) -> Comparison:
     """Run scenarios on common random numbers.
 
@@ -277,28 +283,71 @@ def compare(
     difference from the first scenario with its **paired** CI (replication r of
     each scenario saw the same referrals), and for reference the unpaired
     (Welch) CI that independent runs would have given.
+
+    With ``max_reps``, replications are added (all scenarios together, from ``reps``)
+    until every key metric's difference is decided by the three-way rule and, with
+    ``precision``, each named metric's CI half-width is within that share of its
+    mean in every scenario, or ``max_reps`` is reached; ``extra`` says which.
     """
-    tasks = [
-        Task(sc, i, r, seed, tables=("timeseries",))
-        for i, sc in enumerate(scenarios)
-        for r in range(reps)
-    ]
-    done, failed = execute(tasks, backend, store, on_result)
-    per_rep = pd.DataFrame(
-        [
-            {"scenario": scenarios[r.point].name, "point": r.point, "rep": r.rep, **r.metrics}
-            for r in done
-        ]
-    )
     names = [s.name for s in scenarios]
+    v = scenarios[0].verdict
+    done, failed, n, history = [], [], reps, []
+    while True:
+        have = {(r.point, r.rep) for r in done + failed}
+        tasks = [
+            Task(sc, i, r, seed, tables=("timeseries",))
+            for i, sc in enumerate(scenarios)
+            for r in range(n)
+            if (i, r) not in have
+        ]
+        new_done, new_failed = execute(tasks, backend, store, on_result)
+        done, failed = sorted(done + new_done, key=lambda r: r.key), failed + new_failed
+        per_rep = pd.DataFrame(
+            [
+                {"scenario": names[r.point], "point": r.point, "rep": r.rep, **r.metrics}
+                for r in done
+            ]
+        )
+        table = comparison_table(
+            per_rep, names, v.backlog_margin_cases_per_week, v.equivalence_share
+        )
+        if max_reps is None:
+            break
+        key = table[table["metric"].isin(KEY_METRICS) & table["diff_vs_first"].notna()]
+        open_ = key[key["shown"] == "not shown"]
+        widths = [
+            _relative_half_width(per_rep.loc[per_rep["point"] == i, m], m)
+            for m in metrics
+            for i in range(len(scenarios))
+        ]
+        worst = max(widths, default=0.0)
+        precise = precision is None or worst <= precision
+        history.append({"reps": n, "not_shown": len(open_), "worst_half_width": worst})
+        if (open_.empty and precise) or n >= max_reps:
+            break
+        wants = [n + 1, n + int(open_["more_reps"].max()) if len(open_) else n]
+        if not precise:
+            grow = n * (worst / precision) ** 2 if math.isfinite(worst) else 2 * n
+            wants.append(math.ceil(grow))
+        n = min(
+            max_reps, max(n + 1, min(max(wants), 4 * n))
+        )  # at most 4x: early projections are rough
     timeseries = {
         names[i]: pd.concat([r.timeseries for r in done if r.point == i], ignore_index=True)
         for i in range(len(scenarios))
         if any(r.point == i and r.timeseries is not None for r in done)
     }
-    v = scenarios[0].verdict
-    table = comparison_table(per_rep, names, v.backlog_margin_cases_per_week, v.equivalence_share)
-    return Comparison(table, per_rep, timeseries, failed)
+    extra = {}
+    if max_reps is not None:
+        extra = {
+            "reps": n,
+            "max_reps": max_reps,
+            "decided": bool(open_.empty),
+            "precision": precision,
+            "precision_reached": bool(precise),
+            "history": history,
+        }
+    return Comparison(table, per_rep, timeseries, failed, extra)
 
 
 def comparison_table(
