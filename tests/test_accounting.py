@@ -33,8 +33,11 @@ def test_every_referral_is_accounted_for_in_every_rep(default_small):
         assert not (closed & opened["open_at_end"]).any()
         # the open cases at the end of the last day are exactly those flagged open_at_end
         assert ts["open_cases"].iloc[-1] == opened["open_at_end"].sum()
-        waiting = opened["allocated_at"].isna()
-        assert ts["unallocated"].iloc[-1] == waiting.sum()
+        # on the list at the end: open cases nobody holds. Not "never allocated": a case
+        # re-listed (its worker left or was away too long) is back on the list too
+        # (test_unallocated_at_the_end.py shows the difference on the shipped default)
+        on_list = opened["closed_at"].isna() & (opened["worker"] < 0)
+        assert ts["unallocated"].iloc[-1] == on_list.sum()
         # closed cases did every planned step; NFA and signposted cases did none
         assert (opened.loc[closed, "steps_done"] == opened.loc[closed, "steps_planned"]).all()
         others = cases[cases["triage_outcome"].isin(["no_further_action", "signpost"])]

@@ -171,10 +171,10 @@ def test_a_killed_sweep_resumes_with_no_lost_or_duplicated_rows(tmp_path):
 def test_a_failed_replication_is_reported_and_the_rest_carry_on(tmp_path, monkeypatch):
     real = experiment.simulate_replication
 
-    def flaky(scenario, rep, seed):
+    def flaky(scenario, rep, seed, extra=()):
         if rep == 2:
             raise RuntimeError("model fell over")
-        return real(scenario, rep, seed)
+        return real(scenario, rep, seed, extra)
 
     monkeypatch.setattr(experiment, "simulate_replication", flaky)
     out = tmp_path / "run"

@@ -11,7 +11,7 @@ from scipy import stats
 import workload_sim
 from workload_sim.loading import validate
 from workload_sim.model.simulation import Simulation
-from workload_sim.records import levels_by_day
+from workload_sim.records import levels_by_day, tables_of
 from workload_sim.summary import t_interval
 
 Z = stats.norm.ppf(0.9995)
@@ -63,15 +63,18 @@ def test_overtime_finishes_the_task_when_it_fits_the_allowance():
     sim = one_case(world([{"name": "a", "effort_hours": 8.4}], overtime=1.2))
     case = sim.cases[0]
     assert case.closed_at == pytest.approx(1.0)  # done at the end of day 0
-    assert sim.workers[0].overtime_hours == pytest.approx(1.0)
-    assert sim.ledger.overtime_hours[0] == pytest.approx(1.0)
+    t = tables_of(sim)
+    assert t.workers["overtime_hours"][0] == pytest.approx(1.0)
+    assert t.timeseries["overtime_hours"][0] == pytest.approx(1.0)
+    assert t.timeseries["case_hours"][0] == pytest.approx(8.4)
 
 
 def test_task_carries_over_when_overtime_would_exceed_the_allowance():
     sim = one_case(world([{"name": "a", "effort_hours": 9.0}], overtime=1.2))
     assert sim.cases[0].closed_at == pytest.approx(9.0 / 7.4)
-    assert sim.workers[0].overtime_hours == 0.0
-    assert sum(sim.ledger.case_hours) == pytest.approx(9.0)
+    t = tables_of(sim)
+    assert t.workers["overtime_hours"][0] == 0.0
+    assert t.timeseries["case_hours"].tolist()[:2] == pytest.approx([7.4, 1.6])
 
 
 def test_overtime_allowance_is_per_day():
@@ -79,14 +82,15 @@ def test_overtime_allowance_is_per_day():
     sim = one_case(world(steps, overtime=1.2))
     # a: 7.4 h in day 0 + 0.5 h overtime; b starts day 1 and fits inside it
     assert sim.cases[0].closed_at == pytest.approx(1.0 + 1.0 / 7.4)
-    assert sim.workers[0].overtime_hours == pytest.approx(0.5)
+    assert tables_of(sim).workers["overtime_hours"][0] == pytest.approx(0.5)
 
 
 def test_lead_time_holds_the_case_open_without_worker_time():
     steps = [{"name": "wait", "lead_time_days": 5, "effort_hours": 3.7}]
     sim = one_case(world(steps))
     assert sim.cases[0].closed_at == pytest.approx(5.5)
-    assert sum(sim.ledger.case_hours) == pytest.approx(3.7)
+    hours = tables_of(sim).timeseries["case_hours"]
+    assert hours.sum() == pytest.approx(3.7) and hours[5] == pytest.approx(3.7)
 
 
 def test_unallocated_list_is_served_most_urgent_first():
@@ -131,8 +135,9 @@ def test_allocation_policies_respect_caps(policy):
         allocation__policy=policy,
     )
     sim = Simulation(sc, 0).run()
-    assert all(w.peak_caseload <= 3 for w in sim.workers)
-    got = [w.cases_allocated for w in sim.workers]
+    workers = tables_of(sim).workers
+    assert (workers["peak_caseload"] <= 3).all() and workers["peak_caseload"].max() == 3
+    got = workers["cases_allocated"].tolist()
     if policy == "first_available":
         assert got[0] == max(got)  # the lowest number fills first
     if policy == "round_robin":

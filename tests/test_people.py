@@ -7,7 +7,9 @@ import pytest
 
 import workload_sim
 from workload_sim.loading import load_scenario
+from workload_sim.model import events as ev
 from workload_sim.model.simulation import Simulation
+from workload_sim.records import tables_of
 from workload_sim.summary import t_interval
 
 from .conftest import DEFAULT
@@ -67,9 +69,10 @@ def test_reallocate_after_m_days_moves_every_case_exactly_then():
         ],
     )
     sim = _sick_from_day(sc, 10, 40)
-    ends = [to for who, _w, _f, to in sim.hold_log if who == 0 and 10 <= to < 50]
-    assert ends and set(ends) == {25.0}  # all moved at day 10 + 15, none before
-    assert sim.workforce.everyone[0].days_away["sick"] == 40
+    held = [s for s in sim.log.spells if s[1] == ev.WORKER and s[2] == 0]
+    ends = [(s[4], s[5]) for s in held if 10 <= s[4] < 50]
+    assert ends and set(ends) == {(25.0, ev.REALLOCATED)}  # all moved at day 10 + 15
+    assert tables_of(sim).workers["sick_days"][0] == 40
 
 
 def test_urgent_tasks_go_to_colleagues_who_record_cover_hours():
@@ -87,11 +90,11 @@ def test_urgent_tasks_go_to_colleagues_who_record_cover_hours():
         ],
     )
     sim = _sick_from_day(sc, 5, 30)
-    assert sum(w.cover_hours for w in sim.workforce.everyone[1:]) > 0
+    assert tables_of(sim).workers["cover_hours"][1:].sum() > 0
     waiting = sc.model_copy()  # the same with cases waiting for the worker's return
     sc2 = load_scenario(waiting, ["cover.urgent_to_colleagues_after_days=null"])
     sim2 = _sick_from_day(sc2, 5, 30)
-    assert sum(w.cover_hours for w in sim2.workforce.everyone) == 0
+    assert tables_of(sim2).workers["cover_hours"].sum() == 0
 
 
 def test_naas_uses_the_worker_days_computed_by_hand():
@@ -142,7 +145,7 @@ def test_vacancy_is_covered_by_agency_until_the_recruit_starts():
     assert agency[0].left_at == 100 and agency[0].leave_reason.startswith("end of assignment")
     recruit = sim.workforce.everyone[-1]
     assert recruit.kind == "permanent" and recruit.joined_at == 100
-    ts = sim.ledger
+    ts = tables_of(sim).timeseries
     assert ts.fte_vacant[5] == 1 and ts.fte_vacant[50] == 0 and ts.fte_agency[50] == 1
 
 
@@ -154,16 +157,15 @@ def test_agency_ramp_up_lowers_work_done_in_the_first_weeks():
                 *QUIET,
                 "team.vacant=1",
                 "warmup_days=0",
-                "horizon_days=60",
+                "horizon_days=25",
                 "recruitment.permanent_fill_days=500",
                 "recruitment.agency_fill_days=5",
                 f"workforce.agency.ramp_up_days={ramp_days}",
                 "workforce.agency.ramp_up_productivity=0.5",
             ],
         )
-        sim = Simulation(sc, 0)
-        sim.env.run(until=25.0)
-        return next(w for w in sim.workforce.everyone if w.kind == "agency").case_hours
+        workers = tables_of(Simulation(sc, 0).run()).workers
+        return workers.loc[workers["kind"] == "agency", "case_hours"].item()
 
     assert agency_hours(20) < 0.8 * agency_hours(0)
 

@@ -1,4 +1,4 @@
-"""The engine against queueing theory: Erlang C and Little's law.
+"""The engine against queueing theory (Erlang C), and the recorder's open-case bookkeeping.
 
 Tolerances are the 95% Student-t confidence intervals across replications; the
 seeds are fixed, so each test is deterministic.
@@ -51,9 +51,12 @@ def test_mmc_header_states_the_erlang_c_value():
     assert stated == pytest.approx(erlang_c_wait(4.5, MU, 5), abs=5e-4)
 
 
-def test_littles_law_on_the_default_scenario():
-    """Mean open cases = opening rate x mean time in system, within the CI.
+def test_bookkeeping_identity_open_cases_mean_equals_opening_rate_times_stay():
+    """The recorder's time-weighted open cases = opening rate x mean stay, within the CI.
 
+    A bookkeeping identity, not a test of the model: both sides come from the same
+    opening and closing times (the recorder's daily areas against the cases table).
+    Little's law proper, with an independent time sample, is in test_theory_littles_law.py.
     Measured over a window that ends 300 working days before the horizon, so almost
     every case opened in it has closed (censoring bias negligible), after warm-up.
     """

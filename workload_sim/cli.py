@@ -13,10 +13,11 @@ from rich.table import Table
 from .assumptions import assumptions_table, markdown
 from .backends import BACKENDS
 from .cli_session import Session
-from .experiment import run_replications, run_to_precision
+from .experiment import TABLES, run_replications, run_to_precision
 from .loading import ScenarioError, load_scenario, resolved_dict
 from .metrics import METRICS
 from .outputs import default_out_dir, scenario_hash, scenario_yaml, write_run
+from .records import OPTIONAL_TABLES
 from .report import evidence as evidence_pack
 from .report import run_page
 from .store import ExperimentFinished, ExperimentMismatch, PartStore
@@ -212,6 +213,15 @@ def run(
     scheduler: str | None = SchedulerOption,
     quiet: bool = QuietOption,
     log: str = LogOption,
+    trace: bool = typer.Option(
+        False,
+        "--trace",
+        help="Also write the event log of every replication (events.parquet) "
+        "and every stretch of work (tasks.parquet)",
+    ),
+    tables: str | None = typer.Option(
+        None, "--tables", help="Optional tables to write as well, comma-separated: tasks, events"
+    ),
 ) -> None:
     """Run a scenario's replications and write tables, summary and manifest."""
     extra = [f"horizon_days={days}"] if days is not None else []
@@ -219,6 +229,7 @@ def run(
         extra.append(f"warmup_days={warmup_days}")
     sc = _load(scenario, sets, extra)
     seed = sc.seed if seed is None else seed
+    wanted = _optional_tables(trace, tables)
     metrics = precision_metric or list(PRECISION_METRICS)
     _known_metrics(metrics)
     resolved = resolved_dict(sc)
@@ -246,11 +257,18 @@ def run(
                 backend=session.backend,
                 store=store,
                 on_result=on_result,
+                tables=TABLES + wanted,
                 decide_verdict=True,
             )
         else:
             results = run_replications(
-                sc, reps=reps, seed=seed, backend=session.backend, store=store, on_result=on_result
+                sc,
+                reps=reps,
+                seed=seed,
+                backend=session.backend,
+                store=store,
+                on_result=on_result,
+                tables=TABLES + wanted,
             )
         session.finish()
     args = ["run", str(scenario)]
@@ -267,6 +285,8 @@ def run(
             args += [flag, str(value)]
     for item in sets or []:
         args += ["--set", item]
+    if wanted:
+        args += ["--tables", ",".join(wanted)]
     if results.reps:
         write_run(target, results, resolved, _command(args))
         run_page.build(target)
@@ -312,6 +332,18 @@ def _say_how_it_stopped(info: dict, reps: int, quiet: bool) -> None:
             highlight=False,
             soft_wrap=True,
         )
+
+
+def _optional_tables(trace: bool, tables: str | None) -> tuple[str, ...]:
+    asked = {"tasks", "events"} if trace else set()
+    for name in (tables or "").split(","):
+        name = name.strip()
+        if not name:
+            continue
+        if name not in OPTIONAL_TABLES:
+            _fail([f"--tables {name!r}: choose from {', '.join(OPTIONAL_TABLES)}"])
+        asked.add(name)
+    return tuple(t for t in OPTIONAL_TABLES if t in asked)
 
 
 def _command(args: list[str]) -> str:

@@ -21,7 +21,7 @@ from scipy import stats
 from .backends import Backend
 from .metrics import KEY_METRICS, rep_metrics
 from .model.simulation import Simulation
-from .records import cases_table, timeseries_table, workers_table
+from .records import tables_of
 from .scenario import Scenario
 from .store import PartStore
 from .summary import (
@@ -47,18 +47,29 @@ class RepResult:
     cases: pd.DataFrame
     workers: pd.DataFrame
     metrics: dict
+    tasks: pd.DataFrame | None = None
+    events: pd.DataFrame | None = None
 
 
-def simulate_replication(scenario: Scenario, rep: int, seed: int) -> RepResult:
-    """Run replication ``rep`` of ``scenario`` with random streams from ``seed``."""
+def simulate_replication(
+    scenario: Scenario, rep: int, seed: int, extra: tuple[str, ...] = ()
+) -> RepResult:
+    """Run replication ``rep`` of ``scenario`` with random streams from ``seed``.
+
+    The tables are built from the run's event log; ``extra`` asks for the
+    optional ``tasks`` and ``events`` tables too.
+    """
     sim = Simulation(scenario, rep=rep, seed=seed).run()
-    cases = cases_table(sim)
-    ts = timeseries_table(sim, cases)
-    workers = workers_table(sim)
+    t = tables_of(sim, extra)
     metrics = rep_metrics(
-        ts, cases, workers, scenario.warmup_days, scenario.team.contract_day_hours
+        t.timeseries,
+        t.cases,
+        t.workers,
+        scenario.warmup_days,
+        scenario.team.contract_day_hours,
+        waits=t.waits,
     )
-    return RepResult(rep, ts, cases, workers, metrics)
+    return RepResult(rep, t.timeseries, t.cases, t.workers, metrics, t.tasks, t.events)
 
 
 OnResult = Callable[[TaskResult], None]
@@ -106,14 +117,21 @@ class Results:
     wall_seconds: float = 0.0
     failures: list[TaskResult] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
+    tasks: pd.DataFrame | None = None  # every stretch of work, when asked for
+    events: pd.DataFrame | None = None  # the whole event log, when asked for (--trace)
 
     def metric(self, name: str) -> pd.Series:
         """The summary row of one metric (mean, std, ci_low, ci_high, reps)."""
         return self.summary.set_index("metric").loc[name]
 
 
-def _tasks(scenario: Scenario, reps: range, seed: int, point: int = 0):
-    return [Task(scenario, point, r, seed) for r in reps]
+TABLES = ("timeseries", "cases", "workers")
+
+
+def _tasks(
+    scenario: Scenario, reps: range, seed: int, point: int = 0, tables: tuple[str, ...] = TABLES
+):
+    return [Task(scenario, point, r, seed, tables) for r in reps]
 
 
 def run_replications(
@@ -123,14 +141,17 @@ def run_replications(
     backend: Backend | None = None,
     store: PartStore | None = None,
     on_result: OnResult | None = None,
+    tables: tuple[str, ...] = TABLES,
 ) -> Results:
-    """Run replications 0..reps-1 and summarise them."""
+    """Run replications 0..reps-1 and summarise them (``tables``: which travel back)."""
     reps = scenario.replications if reps is None else reps
     seed = scenario.seed if seed is None else seed
     if reps < 1:
         raise ValueError("reps must be at least 1")
     started = time.perf_counter()
-    done, failed = execute(_tasks(scenario, range(reps), seed), backend, store, on_result)
+    done, failed = execute(
+        _tasks(scenario, range(reps), seed, tables=tables), backend, store, on_result
+    )
     return combine(scenario, seed, done, time.perf_counter() - started, failed)
 
 
@@ -148,6 +169,7 @@ def run_to_precision(
     backend: Backend | None = None,
     store: PartStore | None = None,
     on_result: OnResult | None = None,
+    tables: tuple[str, ...] = TABLES,
     decide_verdict: bool = False,
 ) -> Results:
     """Add replications until every named metric's 95% CI half-width is within
@@ -166,7 +188,7 @@ def run_to_precision(
     history = []
     while True:
         have = {r.rep for r in done} | {r.rep for r in failed}
-        more = [t for t in _tasks(scenario, range(n), seed) if t.rep not in have]
+        more = [t for t in _tasks(scenario, range(n), seed, tables=tables) if t.rep not in have]
         new_done, new_failed = execute(more, backend, store, on_result)
         done, failed = done + new_done, failed + new_failed
         widths = {m: _relative_half_width([r.metrics[m] for r in done], m) for m in metrics}
@@ -237,10 +259,10 @@ def combine(
     done = sorted(done, key=lambda r: r.rep)
     per_rep = pd.DataFrame([{"rep": r.rep, **r.metrics} for r in done])
 
-    def stack(name: str) -> pd.DataFrame:
+    def stack(name: str) -> pd.DataFrame | None:
         frames = [getattr(r, name) for r in done if getattr(r, name) is not None]
         if not frames:
-            return pd.DataFrame()
+            return None if name in ("tasks", "events") else pd.DataFrame()
         return pd.concat(frames, ignore_index=True).drop(columns="point", errors="ignore")
 
     return Results(
@@ -254,6 +276,8 @@ def combine(
         summary=summarise(per_rep) if len(per_rep) else pd.DataFrame(),
         wall_seconds=wall,
         failures=list(failed or []),
+        tasks=stack("tasks"),
+        events=stack("events"),
     )
 
 

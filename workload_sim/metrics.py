@@ -1,8 +1,11 @@
 """Outcome metrics of one replication, computed from its plain tables.
 
 Only the measured period counts: referrals that arrived during warm-up and
-cases open on day 0 are excluded from waits; levels are averaged over the
-days after warm-up. Open cases at the horizon are counted, never dropped.
+cases open on day 0 are excluded from waits; levels, hours, cover, NAAS and
+costs are summed or averaged over the days after warm-up. Open cases at the
+horizon are counted, never dropped. Waits for allocation count every spell on
+the list (a case put back on the list waits again); the first wait is kept as
+its own metric.
 """
 
 from __future__ import annotations
@@ -26,9 +29,13 @@ KEY_METRICS = (
 METRICS: dict[str, tuple[str, str]] = {
     "referrals": ("referrals", "Referrals received in the measured period"),
     "opened": ("cases", "Referrals opened as cases"),
-    "closed": ("cases", "Cases opened in the period and closed by the horizon"),
-    "wait_to_allocation_days": ("working days", "Mean wait from referral to allocation"),
-    "wait_to_allocation_p90": ("working days", "90th percentile of that wait"),
+    "closed": ("cases", "Cases opened in the period and closed with the work done by the horizon"),
+    "wait_to_allocation_days": (
+        "working days",
+        "Mean wait on the list for a worker, every wait counted (first and after being put back)",
+    ),
+    "wait_to_allocation_p90": ("working days", "90th percentile of those waits"),
+    "first_allocation_wait_days": ("working days", "Mean wait from referral to first allocation"),
     "wait_incl_still_waiting_days": (
         "working days",
         "Mean wait counting cases still waiting at the horizon up to then (a lower bound "
@@ -40,7 +47,11 @@ METRICS: dict[str, tuple[str, str]] = {
     ),
     "time_in_system_days": ("working days", "Mean time from opening to closure (closed cases)"),
     "allocation_breach_share": ("fraction", "Cases not allocated within their urgency target"),
-    "completion_breach_share": ("fraction", "Cases not completed within their standard"),
+    "completion_breach_share": (
+        "fraction",
+        "Cases whose enquiry was not completed within its standard (long-term work after it "
+        "not counted)",
+    ),
     "unallocated_mean": ("cases", "Mean unallocated list (time-weighted)"),
     "unallocated_end": ("cases", "Unallocated list at the horizon (need still waiting)"),
     "backlog_growth_per_week": ("cases/week", "Slope of the unallocated list over time"),
@@ -51,6 +62,7 @@ METRICS: dict[str, tuple[str, str]] = {
     "work_waiting_growth_per_week": ("hours/week", "Slope of that queued work over time"),
     "open_cases_mean": ("cases", "Mean open cases, allocated or not (time-weighted)"),
     "open_cases_end": ("cases", "Open cases at the horizon"),
+    "tasks_overdue_mean": ("tasks", "Mean tasks outstanding past their case's standard"),
     "caseload_mean": ("cases", "Mean weighted caseload per worker (time-weighted)"),
     "caseload_max": ("cases", "Highest weighted caseload any worker held at a day's end"),
     "case_hours_per_worker_week": ("hours/week", "Hours on case work per worker per week"),
@@ -73,9 +85,12 @@ METRICS: dict[str, tuple[str, str]] = {
     "naas_passes": ("people", "Workers who passed NAAS"),
     "unmet_closed_unworked": ("cases", "Cases closed without the work done (waited too long)"),
     "unmet_not_allocated_in_target": ("cases", "Cases not allocated within their target"),
-    "capacity_assessments": ("assessments", "Mental Capacity Act assessments in opened cases"),
-    "best_interest_meetings": ("meetings", "Best-interest meetings, repeats included"),
-    "best_interest_repeats": ("meetings", "Best-interest meetings that were repeats"),
+    "capacity_assessments": (
+        "assessments",
+        "Mental Capacity Act assessments completed (cases opened in the period)",
+    ),
+    "best_interest_meetings": ("meetings", "Best-interest meetings completed, repeats included"),
+    "best_interest_repeats": ("meetings", "Completed best-interest meetings that were repeats"),
     "workers_per_case": ("workers", "Different workers who held each closed case (continuity)"),
 }
 
@@ -111,13 +126,20 @@ def rep_metrics(
     workers: pd.DataFrame,
     warmup_days: int,
     contract_day_hours: float = 7.4,
+    waits: pd.DataFrame | None = None,
 ) -> dict:
-    """The metrics of :data:`METRICS` for one replication."""
+    """The metrics of :data:`METRICS` for one replication.
+
+    ``waits`` holds every spell on the list (case, start, end); without it the
+    waits fall back to each case's first wait.
+    """
     ts = timeseries[timeseries["day"] >= warmup_days]
     measured = cases[~cases["warmup"].to_numpy()]
     opened = measured[measured["triage_outcome"] == "open_case"]
-    allocated = opened["wait_to_allocation"].dropna()
-    closed = opened["time_in_system"].dropna()
+    first = opened["wait_to_allocation"].dropna()
+    horizon = float(timeseries["day"].max() + 1)
+    done_waits, all_waits = _waits(opened, waits, horizon)
+    closed = opened["time_in_system"][opened["closed_at"].notna() & ~opened["closed_unworked"]]
     worker_weeks = float(ts["workers"].sum()) / 5.0
     available = float(ts["case_hours_available"].sum())
     nan = float("nan")
@@ -125,9 +147,15 @@ def rep_metrics(
         "referrals": float(len(measured)),
         "opened": float(len(opened)),
         "closed": float(len(closed)),
-        "wait_to_allocation_days": float(allocated.mean()) if len(allocated) else nan,
-        "wait_to_allocation_p90": float(np.percentile(allocated, 90)) if len(allocated) else nan,
-        **_waits_so_far(opened, float(timeseries["day"].max() + 1)),
+        "wait_to_allocation_days": float(done_waits.mean()) if len(done_waits) else nan,
+        "wait_to_allocation_p90": (
+            float(np.percentile(done_waits, 90)) if len(done_waits) else nan
+        ),
+        "first_allocation_wait_days": float(first.mean()) if len(first) else nan,
+        "wait_incl_still_waiting_days": float(all_waits.mean()) if len(all_waits) else nan,
+        "wait_incl_still_waiting_p90": (
+            float(np.percentile(all_waits, 90)) if len(all_waits) else nan
+        ),
         "time_in_system_days": float(closed.mean()) if len(closed) else nan,
         "allocation_breach_share": float(opened["allocation_breach"].mean())
         if len(opened)
@@ -146,25 +174,41 @@ def rep_metrics(
         ),
         "open_cases_mean": float(ts["open_cases_mean"].mean()),
         "open_cases_end": float(ts["open_cases"].iloc[-1]),
+        "tasks_overdue_mean": float(ts["tasks_overdue"].mean()),
         "caseload_mean": float(ts["caseload_mean"].mean()),
         "caseload_max": float(ts["caseload_max"].max()),
-        "case_hours_per_worker_week": float(ts["case_hours"].sum()) / worker_weeks,
-        "overtime_hours_per_worker_week": float(ts["overtime_hours"].sum()) / worker_weeks,
+        "case_hours_per_worker_week": _per(ts["case_hours"].sum(), worker_weeks),
+        "overtime_hours_per_worker_week": _per(ts["overtime_hours"].sum(), worker_weeks),
         "utilisation": float(ts["case_hours"].sum()) / available if available else nan,
         **_people(ts, workers, warmup_days, contract_day_hours, worker_weeks),
         **_unmet_and_work(opened),
     }
 
 
-def _waits_so_far(opened: pd.DataFrame, horizon: float) -> dict:
-    """Mean and p90 wait to allocation with unallocated cases counted up to the horizon."""
-    if not len(opened):
-        return {"wait_incl_still_waiting_days": np.nan, "wait_incl_still_waiting_p90": np.nan}
-    waited = (opened["allocated_at"].fillna(horizon) - opened["arrival"]).to_numpy(float)
-    return {
-        "wait_incl_still_waiting_days": float(waited.mean()),
-        "wait_incl_still_waiting_p90": float(np.percentile(waited, 90)),
-    }
+def _per(total, weeks: float) -> float:
+    return float(total) / weeks if weeks else float("nan")
+
+
+def _waits(opened: pd.DataFrame, waits: pd.DataFrame | None, horizon: float):
+    """(completed waits, every wait with the still-waiting counted up to the horizon).
+
+    A case's first wait runs from referral to its first allocation (triage
+    included); each time it is put back on the list after that, it waits again.
+    """
+    allocated = opened["allocated_at"].to_numpy(float)
+    arrival = opened["arrival"].to_numpy(float)
+    ended = np.where(np.isnan(allocated), opened["closed_at"].fillna(horizon), allocated)
+    first_all = ended - arrival
+    first_done = first_all[~np.isnan(allocated)]
+    if waits is None or not len(waits):
+        return first_done, first_all
+    first_at = pd.Series(allocated, index=opened["id"].to_numpy())
+    mine = waits[waits["case"].isin(first_at.index)]
+    again = mine[mine["start"].to_numpy(float) >= first_at.loc[mine["case"]].to_numpy()]
+    end = again["end"].to_numpy(float)
+    length = np.where(np.isnan(end), horizon, end) - again["start"].to_numpy(float)
+    done = (again["reason"] == "allocated").to_numpy()
+    return np.concatenate([first_done, length[done]]), np.concatenate([first_all, length])
 
 
 def _people(ts, workers, warmup_days, day_hours, worker_weeks) -> dict:
@@ -183,30 +227,27 @@ def _people(ts, workers, warmup_days, day_hours, worker_weeks) -> dict:
         "leavers_rather_than_naas": float(
             (left["leave_reason"] == "left rather than take NAAS").sum()
         ),
-        "cover_hours_per_worker_week": float(workers["cover_hours"].sum()) / worker_weeks,
-        "naas_worker_days": float(
-            workers["naas_days"].sum() + workers["naas_prep_hours"].sum() / day_hours
-        ),
+        "cover_hours_per_worker_week": _per(ts["cover_hours"].sum(), worker_weeks),
+        "naas_worker_days": float(ts["naas_days"].sum() + ts["naas_prep_hours"].sum() / day_hours),
         "staff_cost_gbp": float(ts["staff_cost"].sum()),
         "agency_premium_gbp": float(ts["agency_premium"].sum()),
         "naas_cost_gbp": float(ts["naas_cost"].sum()),
-        "naas_attempts": float(workers["naas_attempts"].sum()),
-        "naas_passes": float(workers["naas_passed"].sum()),
+        "naas_attempts": float(ts["naas_attempts"].sum()),
+        "naas_passes": float(ts["naas_passes"].sum()),
     }
 
 
 def _unmet_and_work(opened: pd.DataFrame) -> dict:
-    bi = opened["n_best_interest"] if "n_best_interest" in opened else pd.Series(dtype=float)
-    ca = (
-        opened["n_capacity_assessment"]
-        if "n_capacity_assessment" in opened
-        else pd.Series(dtype=float)
-    )
+    def done(name: str) -> pd.Series:
+        col = f"done_{name}"
+        return opened[col] if col in opened else pd.Series(dtype=float)
+
+    bi = done("best_interest")
     closed = opened[opened["closed_at"].notna() & ~opened["closed_unworked"]]
     return {
         "unmet_closed_unworked": float(opened["closed_unworked"].sum()),
         "unmet_not_allocated_in_target": float(opened["allocation_breach"].sum()),
-        "capacity_assessments": float(ca.sum()),
+        "capacity_assessments": float(done("capacity_assessment").sum()),
         "best_interest_meetings": float(bi.sum()),
         "best_interest_repeats": float((bi - 1).clip(lower=0).sum()),
         "workers_per_case": float(closed["holders"].mean()) if len(closed) else float("nan"),

@@ -79,6 +79,11 @@ def write_run(out_dir: Path, results, resolved: dict, command: str) -> list[Path
         write_parquet(out_dir / "cases.parquet", results.cases),
         write_parquet(out_dir / "workers.parquet", results.workers),
         write_parquet(out_dir / "replications.parquet", results.per_rep),
+        *(
+            write_parquet(out_dir / f"{name}.parquet", getattr(results, name))
+            for name in ("tasks", "events")
+            if getattr(results, name, None) is not None
+        ),
         write_csv(out_dir / "summary.csv", results.summary),
         write_text(out_dir / "scenario.yaml", scenario_yaml(resolved)),
     ]

@@ -20,7 +20,7 @@ from .outputs import atomic_write, write_parquet, write_text
 from .tasks import TaskResult
 
 _DONE = re.compile(r"metrics-p(\d+)-r(\d+)\.json$")
-TABLES = ("timeseries", "cases", "workers")
+TABLES = ("timeseries", "cases", "workers", "tasks", "events")
 
 
 class ExperimentMismatch(ValueError):

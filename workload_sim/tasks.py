@@ -22,7 +22,8 @@ class Task:
     point: int
     rep: int
     seed: int
-    # which tables travel back besides the metrics: () for sweeps keeps results small
+    # which tables travel back besides the metrics: () for sweeps keeps results small;
+    # "tasks" and "events" (the whole event log) only when asked for (--trace)
     tables: tuple[str, ...] = ("timeseries", "cases", "workers")
 
     @property
@@ -39,6 +40,8 @@ class TaskResult:
     timeseries: pd.DataFrame | None = None
     cases: pd.DataFrame | None = None
     workers: pd.DataFrame | None = None
+    tasks: pd.DataFrame | None = None
+    events: pd.DataFrame | None = None
     error: str | None = None
     seconds: float = 0.0
 
@@ -59,7 +62,8 @@ def run_task(task: Task) -> TaskResult:
 
     started = time.perf_counter()
     try:
-        rep = simulate_replication(task.scenario, task.rep, task.seed)
+        extra = tuple(t for t in task.tables if t in ("tasks", "events"))
+        rep = simulate_replication(task.scenario, task.rep, task.seed, extra)
     except Exception as exc:  # noqa: BLE001 - reported with its point, rep and seed
         last = traceback.format_exception(type(exc), exc, exc.__traceback__)[-1].strip()
         return TaskResult(

@@ -30,13 +30,13 @@ class Case:
         "closed_at",
         "worker",
         "holders",
-        "failures",
-        "effort_hours",
         "warm_start",
         "completion_target",
         "allocation_target",
-        "held_since",
         "waiting_since",
+        "place",
+        "place_worker",
+        "since",
         "pending",
         "closed_unworked",
     )
@@ -57,13 +57,14 @@ class Case:
         self.allocated_at: float | None = None
         self.closed_at: float | None = None
         self.worker = None
-        self.holders = 0  # different workers who held the case (continuity)
-        self.failures = 0
-        self.effort_hours = 0.0
+        self.holders = 0  # allocations so far (the first one starts the plan)
         self.warm_start = False
         self.completion_target: float | None = None
         self.allocation_target = 0.0
-        self.held_since = 0.0
         self.waiting_since: float | None = None
+        # the spell in progress (for the event log): events.TRIAGE/LIST/WORKER or None
+        self.place: str | None = None
+        self.place_worker = -1
+        self.since = 0.0
         self.pending: list | None = None  # tasks waiting for the next worker to take the case
         self.closed_unworked = False

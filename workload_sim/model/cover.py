@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..scenario import CoverSpec
+from . import events as ev
 from .worker import Worker
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ class Cover:
         if m is not None and days_away >= m and worker.id not in self.reallocated:
             self.reallocated.add(worker.id)
             for case in list(worker.held):
-                self.sim.move_case(case)
+                self.sim.move_case(case, reason=ev.REALLOCATED)
         k = spec.agency_cover_after_days
         if (
             k is not None
@@ -65,7 +66,7 @@ class Cover:
         cover = self.covering.pop(worker.id, None)
         if cover is not None:
             for case in list(cover.held):
-                self.sim.move_case(case, to=worker)
+                self.sim.move_case(case, to=worker, reason=ev.COVER)
             self.workforce.let_go(cover, "end of sickness cover")
 
     def _urgent_to_colleagues(self, worker: Worker) -> None:
@@ -79,8 +80,7 @@ class Cover:
             return
         for task in tasks:
             colleague = min(others, key=lambda w: (w.queued_hours(), w.id))
-            colleague.add_task_tuple(task)
-            colleague.cover_hours += task[3]
+            colleague.add_task_tuple(task._replace(kind=ev.COVER_TASK))
 
     def _arrive(self, absent: Worker, day: int) -> None:
         if absent.away != "sick" or absent.left_at is not None:
@@ -89,4 +89,4 @@ class Cover:
         cover = self.workforce.hire(-1, "agency", ramp=True)
         self.covering[absent.id] = cover
         for case in list(absent.held):
-            self.sim.move_case(case, to=cover)
+            self.sim.move_case(case, to=cover, reason=ev.COVER)

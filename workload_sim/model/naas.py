@@ -21,6 +21,7 @@ import numpy as np
 
 from ..scenario import NaasRoundSpec, NaasSpec
 from ..streams import Streams
+from . import events as ev
 from .worker import Worker
 
 if TYPE_CHECKING:
@@ -72,8 +73,7 @@ class Naas:
 
     def _prep(self, worker: Worker, hours: float) -> None:
         if worker.left_at is None:
-            worker.add_task(PREP_RANK, hours, _prep_done, None)
-            worker.naas_hours += hours
+            worker.add_task(PREP_RANK, hours, _prep_done, None, ev.NAAS_PREP_TASK)
 
     def _assess(self, worker: Worker, rnd: NaasRoundSpec, day: int, attempt: int) -> None:
         if worker.left_at is not None:
@@ -82,12 +82,13 @@ class Naas:
         if worker.away is not None:  # off on the day: sits it at the retake date
             self.workforce.schedule(retake, lambda d: self._assess(worker, rnd, d, attempt))
             return
-        worker.naas_attempts += 1
-        self.workforce.naas_cost_today += rnd.cost_per_worker_gbp
         days = max(1, math.ceil(rnd.assessment_days))
         worker.go_away("naas", day + days)
-        if self._pass.random() < rnd.pass_rate:
-            worker.naas_passed = True
+        passed = bool(self._pass.random() < rnd.pass_rate)
+        self.workforce.log.naas.append(
+            (worker.id, self.workforce.env.now, attempt, passed, rnd.cost_per_worker_gbp)
+        )
+        if passed:
             return
         if attempt < rnd.max_attempts:
             self._prepare(worker, rnd.retake_prep_hours, rnd.prep_weeks, retake)

@@ -6,6 +6,10 @@ worker with room; its planned steps then run one after another: wait the
 step's lead time, queue its effort with the worker, and on a failed attempt
 wait the reschedule delay and try again. After the last step the case closes,
 the worker's caseload falls and the list is allocated again.
+
+Every step of that chain is written to the event log (``self.log``): where each
+case was and why it moved on, each stretch of work, each step completed. The
+records are built from the log after the run; see docs/engine.md.
 """
 
 from __future__ import annotations
@@ -16,17 +20,18 @@ from contextlib import contextmanager
 import simpy
 
 from ..calendar import WorkCalendar
-from ..records import DailyLedger
 from ..scenario import Scenario
 from ..streams import Streams
+from . import events as ev
 from .allocation import UnallocatedList
 from .case import OPEN, Case
 from .demand import Arrivals, Triage, daily_rates
 from .pathway import PathwayPlanner
-from .worker import Worker
+from .worker import Task, Worker, log_waiting
 from .workforce import Workforce
 
 INF = float("inf")
+NAN = float("nan")
 DUTY_RANK = -1  # triage comes before any case task in the duty worker's queue
 
 
@@ -45,7 +50,9 @@ class Simulation:
         self.calendar = WorkCalendar(cal.start_date, self.n_days, cal.country, cal.subdivision)
         self.triage = Triage(scenario.triage, streams)
         self.urgencies = self.triage.urgency_names
-        self.ledger = DailyLedger(self.n_days, self.urgencies)
+        self.log = log = ev.EventLog(self.n_days)
+        self._log_spell = log.spells.append
+        self._log_step = log.steps.append
         self.planner = PathwayPlanner(scenario.pathways, streams)
         self.pathway_terms = {
             k: (p.weight, p.completion_target_days) for k, p in scenario.pathways.items()
@@ -55,8 +62,6 @@ class Simulation:
         self.unallocated = UnallocatedList(
             scenario.allocation.policy, len(self.urgencies), self._allocated
         )
-        self.hold_log: list[tuple] = []  # (worker id, weight, from, to) per spell holding a case
-        self.wait_log: list[tuple] = []  # (urgency rank, from, to) per spell on the list
         self.handover_hours = scenario.recruitment.handover_hours
         self.workforce = Workforce(self, streams)
         self.workers = self.workforce.in_post  # the live team; allocation reads the same list
@@ -81,15 +86,12 @@ class Simulation:
             n = int(round(ws.cases_per_worker))
             load = worker.caseload
             for _ in range(n):
-                case = self._open_case(pick, planner, arrival=0.0)
-                case.step = int(progress.integers(len(case.plan)))
+                case = self._open_case(pick, planner, arrival=0.0, progress=progress)
                 if load + case.weight <= worker.cap:
                     load += case.weight
                     held.append((case, worker))
         for _ in range(ws.unallocated):
             self._open_case(pick, planner, arrival=0.0)
-        for case in self.cases:
-            case.warm_start = True
         for case, worker in held:
             self._allocated(case, worker)
         for case in self.cases:
@@ -99,13 +101,45 @@ class Simulation:
 
     # --- referrals and triage -------------------------------------------------------
 
-    def _open_case(self, triage: Triage, planner: PathwayPlanner, arrival: float) -> Case:
+    def _open_case(
+        self, triage: Triage, planner: PathwayPlanner, arrival: float, progress=None
+    ) -> Case:
+        """A case open at the start (warm start): part way through its plan if ``progress``."""
         case = Case(len(self.cases), arrival)
         self.cases.append(case)
         case.outcome = OPEN
         case.triaged_at = arrival
+        case.warm_start = True
         self._describe(case, triage, planner)
+        if progress is not None:
+            case.step = int(progress.integers(len(case.plan)))
+        self._register(case)
         return case
+
+    def _register(self, case: Case) -> None:
+        self.log.referrals.append(
+            (
+                case.id,
+                case.arrival,
+                case.outcome,
+                case.rank,
+                case.pathway,
+                case.weight,
+                case.allocation_target,
+                case.completion_target,
+                case.plan,
+                case.truncated,
+                case.warm_start,
+                case.step,
+            )
+        )
+
+    def _spell(self, case: Case, place: str | None, worker: int, reason: str) -> None:
+        """End the case's current spell (for ``reason``) and start one at ``place``."""
+        now = self.env.now
+        if case.place is not None:
+            self._log_spell((case.id, case.place, case.place_worker, case.since, now, reason))
+        case.place, case.place_worker, case.since = place, worker, now
 
     def _describe(self, case: Case, triage: Triage, planner: PathwayPlanner) -> None:
         case.urgency = urgency = triage.urgency()
@@ -123,8 +157,12 @@ class Simulation:
         effort = triage.effort_fixed if triage.effort is None else triage.effort()
         if case.outcome == OPEN:
             self._describe(case, triage, self.planner)
+        self._register(case)
+        case.place, case.place_worker, case.since = ev.TRIAGE, -1, now
         if effort > 0.0:
-            self.workforce.duty_worker(int(now)).add_task(DUTY_RANK, effort, self._triaged, case)
+            self.workforce.duty_worker(int(now)).add_task(
+                DUTY_RANK, effort, self._triaged, case, ev.TRIAGE_TASK, case.id
+            )
         else:
             self._triaged(case)
 
@@ -133,7 +171,9 @@ class Simulation:
         case.triaged_at = now
         if case.outcome != OPEN:
             case.closed_at = now
+            self._spell(case, None, -1, ev.AT_DOOR)
             return
+        self._spell(case, None, -1, ev.TRIAGED)
         waiting = self.unallocated
         if not waiting.heap:  # nobody ahead in the list: straight to a worker if one has room
             worker = waiting.choose(case)
@@ -147,15 +187,15 @@ class Simulation:
 
     def _wait(self, case: Case) -> None:
         case.waiting_since = self.env.now
+        if case.place != ev.LIST:
+            self._spell(case, ev.LIST, -1, ev.RELISTED)
         self.unallocated.add(case)
 
-    def _allocated(self, case: Case, worker: Worker) -> None:
+    def _allocated(self, case: Case, worker: Worker, reason: str = ev.ALLOCATED) -> None:
         now = self.env.now
-        if case.waiting_since is not None:
-            self.wait_log.append((case.rank, case.waiting_since, now))
-            case.waiting_since = None
+        case.waiting_since = None
+        self._spell(case, ev.WORKER, worker.id, reason)
         case.worker = worker
-        case.held_since = now
         worker.take_case(case)
         case.holders += 1
         if case.holders == 1:
@@ -164,32 +204,33 @@ class Simulation:
             return
         # a case taken over from someone else: read in, then carry on where it was
         if self.handover_hours > 0.0:
-            worker.add_task(case.rank, self.handover_hours, _handover_done, case)
-            case.effort_hours += self.handover_hours
+            worker.add_task(
+                case.rank, self.handover_hours, _handover_done, case, ev.HANDOVER_TASK, case.id
+            )
         pending, case.pending = case.pending, None
         for task in pending or ():
             worker.add_task_tuple(task)
 
-    def move_case(self, case: Case, to: Worker | None = None) -> None:
+    def move_case(self, case: Case, to: Worker | None = None, reason: str = ev.RELISTED) -> None:
         """Take a case from its worker: to ``to``, or back on the unallocated list."""
         holder = case.worker
         tasks = holder.take_tasks_of(case)
         holder.release_case(case)
-        self.hold_log.append((holder.id, case.weight, case.held_since, self.env.now))
         case.worker = None
         case.pending = tasks
         if to is None:
+            self._spell(case, ev.LIST, -1, reason)
             self._wait(case)
         else:
-            self._allocated(case, to)
+            self._allocated(case, to, reason)
 
     def close_unworked(self, case: Case) -> None:
         """Close a waiting case without the work done: unmet need, recorded as such."""
         now = self.env.now
-        self.wait_log.append((case.rank, case.waiting_since, now))
         case.waiting_since = None
         case.closed_at = now
         case.closed_unworked = True
+        self._spell(case, None, -1, ev.CLOSED_UNWORKED)
 
     def _advance(self, case: Case) -> None:
         if case.step >= len(case.plan):
@@ -199,36 +240,65 @@ class Simulation:
         if planned.lead_time > 0.0:
             self.env.timeout(planned.lead_time).callbacks.append(lambda _ev: self._ready(case))
         elif planned.effort > 0.0 and not planned.failures and case.worker is not None:
-            case.worker.add_task(case.rank, planned.effort, self._on_attempt_done, case)
+            case.worker.add_task(
+                case.rank,
+                planned.effort,
+                self._on_attempt_done,
+                case,
+                ev.CASE_TASK,
+                case.id,
+                case.step,
+            )
         else:
             self._ready(case)
 
     def _ready(self, case: Case) -> None:
         planned = case.plan[case.step]
         a = case.attempt
-        hours = planned.failures[a][1] if a < len(planned.failures) else planned.effort
+        fails = a < len(planned.failures)
+        hours = planned.failures[a][1] if fails else planned.effort
         if hours <= 0.0:
             self._attempt_done(case)
         elif case.worker is None:  # between workers: the task waits for whoever takes it
-            task = (case.rank, self.env.now, 0, hours, self._on_attempt_done, case)
+            task = Task(
+                case.rank,
+                self.env.now,
+                self.log.next_task(),
+                hours,
+                self._on_attempt_done,
+                case,
+                ev.CASE_TASK,
+                case.id,
+                case.step,
+                a,
+                fails,
+            )
             case.pending = [*(case.pending or ()), task]
         else:
-            case.worker.add_task(case.rank, hours, self._on_attempt_done, case)
+            case.worker.add_task(
+                case.rank,
+                hours,
+                self._on_attempt_done,
+                case,
+                ev.CASE_TASK,
+                case.id,
+                case.step,
+                a,
+                fails,
+            )
 
     def _attempt_done(self, case: Case) -> None:
         planned = case.plan[case.step]
         a = case.attempt
         if a < len(planned.failures):
-            delay, wasted = planned.failures[a]
-            case.failures += 1
-            case.effort_hours += wasted
+            delay, _wasted = planned.failures[a]
             case.attempt = a + 1
             if delay > 0.0:
                 self.env.timeout(delay).callbacks.append(lambda _ev: self._ready(case))
             else:
                 self._ready(case)
             return
-        case.effort_hours += planned.effort
+        self._log_step((case.id, case.step, self.env.now))
         case.step += 1
         case.attempt = 0
         self._advance(case)
@@ -237,15 +307,14 @@ class Simulation:
         now = self.env.now
         case.closed_at = now
         worker = case.worker
+        self._spell(case, None, -1, ev.CLOSED)
         if worker is None:
             # finished by a colleague covering an urgent task while the case was back on
             # the list: it leaves the list done
             self.unallocated.remove_if(lambda c: c is case)
-            self.wait_log.append((case.rank, case.waiting_since, now))
             case.waiting_since = None
             return
         worker.release_case(case)
-        self.hold_log.append((worker.id, case.weight, case.held_since, now))
         if self.unallocated.heap:
             self.unallocated.capacity_changed()
         else:  # nothing waiting: only forget that the list was blocked
@@ -255,7 +324,18 @@ class Simulation:
         """Run to the end of the last working day; returns self for chaining."""
         with _cyclic_gc_paused():
             self.env.run(until=float(self.n_days))
+        self._log_horizon()
         return self
+
+    def _log_horizon(self) -> None:
+        """Close the log at the horizon: spells still open, work unfinished."""
+        for case in self.cases:
+            if case.place is not None:
+                self._log_spell((case.id, case.place, case.place_worker, case.since, NAN, ev.OPEN))
+            for task in case.pending or ():
+                log_waiting(self.log.work.append, -1, task)
+        for worker in self.workforce.in_post:
+            worker.log_unfinished()
 
 
 def _handover_done(case: Case) -> None:

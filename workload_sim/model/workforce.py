@@ -12,10 +12,11 @@ agency post is refilled by agency. New arrivals ramp up; newly qualified workers
 leave their protected year after ``asye_days``.
 
 Once a day (a callback at the start of each working day) this module brings
-people back, applies leave, sickness and leaving, NAAS and cover, closes cases
-left waiting too long where the scenario says so, and records who was present,
-away or vacant and what the day cost. With none of these mechanisms switched on
-the team is fixed and no daily event is scheduled at all.
+people back, applies leave, sickness and leaving, NAAS and cover, and closes
+cases left waiting too long where the scenario says so. Who joined, was away,
+left or changed terms, and which posts fell vacant, goes to the event log; the
+daily team records are built from it after the run. With none of these
+mechanisms switched on the team is fixed and no daily event is scheduled at all.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING
 from ..distributions import Sampler
 from ..scenario import WORKER_TYPES
 from ..streams import Streams
+from . import events as ev
 from .absence import WORKING_DAYS_PER_YEAR, Absence, Uniforms, pressure, pressure_multiplier
 from .cover import Cover
 from .naas import Naas
@@ -34,21 +36,6 @@ from .worker import Worker
 
 if TYPE_CHECKING:
     from .simulation import Simulation
-
-
-DAILY_TEAM_COLUMNS = (
-    "workers",
-    "fte_present",
-    "fte_leave",
-    "fte_sick",
-    "fte_naas",
-    "fte_vacant",
-    "fte_agency",
-    "contract_hours",
-    "case_hours_available",
-    "staff_cost",
-    "agency_premium",
-)
 
 
 class Post:
@@ -63,7 +50,7 @@ class Post:
 
 class Workforce:
     def __init__(self, sim: Simulation, streams: Streams) -> None:
-        self.sim, self.env, self.ledger = sim, sim.env, sim.ledger
+        self.sim, self.env, self.log = sim, sim.env, sim.log
         sc = self.scenario = sim.scenario
         self.streams = streams
         self.in_post: list[Worker] = []  # everyone working in the team now (live list)
@@ -71,7 +58,6 @@ class Workforce:
         self.posts: list[Post] = []
         self._due: dict[int, list[Callable[[int], None]]] = defaultdict(list)
         self._samplers: dict[str, Sampler] = {}
-        self.naas_cost_today = 0.0
         self._recruit_kind = Uniforms(streams.get("recruitment.newly_qualified"))
         team = sc.team
         kinds = (
@@ -116,7 +102,7 @@ class Workforce:
         day = sc.team.contract_day_hours
         w = Worker(
             self.env,
-            self.ledger,
+            self.log,
             len(self.everyone),
             kind,
             spec.fte,
@@ -130,16 +116,18 @@ class Workforce:
         )
         if ramp and spec.ramp_up_days > 0:
             w.ramp_until, w.ramp = self.env.now + spec.ramp_up_days, spec.ramp_up_productivity
+        w.joined()
         self.everyone.append(w)
         self.in_post.append(w)
         if post >= 0:
             self.posts[post].holder = w
+            self.log.posts.append((post, self.env.now, False, spec.fte))
         return w
 
     def let_go(self, worker: Worker, reason: str) -> None:
         """A worker leaves: cases back on the list, duty work to the rota, post vacant."""
         for case in list(worker.held):
-            self.sim.move_case(case)
+            self.sim.move_case(case, reason=ev.LEAVER)
         for task in worker.leave_job(reason):
             if task[5] is not None:  # triage of a referral: the rota does it
                 self.duty_worker(int(self.env.now)).add_task_tuple(task)
@@ -150,6 +138,8 @@ class Workforce:
 
     def _vacate(self, post: Post, day: int) -> None:
         post.holder = None
+        fte = getattr(self.scenario.workforce, post.target).fte
+        self.log.posts.append((post.index, self.env.now, True, fte))
         rec = self.scenario.recruitment
         if not rec.replace_leavers:
             return
@@ -220,8 +210,6 @@ class Workforce:
         self.naas.start()
         if self.active:
             self._tick(None)
-        else:
-            self._record_fixed_team()
 
     def _tick(self, _event) -> None:
         day = int(round(self.env.now))
@@ -243,10 +231,8 @@ class Workforce:
         perm = sc.workforce.permanent
         for w in list(self.in_post):
             if w.kind == "newly_qualified" and day >= w.joined_at + asye:
-                w.kind = "permanent"
                 rate = sc.team.contract_day_hours * w.fte * (1 - perm.non_case_fraction)
-                w.set_cap(perm.caseload_cap * w.fte, rate)
-                w.day_cost = perm.day_cost_gbp
+                w.new_terms("permanent", perm.caseload_cap * w.fte, rate, perm.day_cost_gbp)
             if w.post < 0 or w.left_at is not None:
                 continue
             p = pressure(w, ab)
@@ -271,49 +257,4 @@ class Workforce:
         if limit is not None:
             for case in self.sim.unallocated.remove_if(lambda c: day - c.waiting_since >= limit):
                 self.sim.close_unworked(case)
-        self._record(day)
         self.sim.unallocated.capacity_changed()
-
-    # --- daily records ------------------------------------------------------------------
-
-    def _record(self, day: int) -> None:
-        led = self.ledger
-        perm_cost = self.scenario.workforce.permanent.day_cost_gbp
-        away = {"leave": 0.0, "sick": 0.0, "naas": 0.0}
-        present = agency = cost = premium = contract = available = 0.0
-        for w in self.in_post:
-            if w.kind == "agency":
-                agency += w.fte
-            if w.away is None:
-                present += w.fte
-                contract += w.contract_hours_per_day
-                available += w.rate * (w.ramp if self.env.now < w.ramp_until else 1.0)
-            else:
-                away[w.away] += w.fte
-                w.days_away[w.away] += 1
-            if w.away is None or w.paid_when_absent:
-                cost += w.day_cost * w.fte
-                if w.kind == "agency":
-                    premium += (w.day_cost - perm_cost) * w.fte
-        led.workers[day] = len(self.in_post)
-        led.fte_present[day] = present
-        led.fte_leave[day], led.fte_sick[day], led.fte_naas[day] = (
-            away["leave"],
-            away["sick"],
-            away["naas"],
-        )
-        led.fte_vacant[day] = sum(1 for p in self.posts if p.holder is None)
-        led.fte_agency[day] = agency
-        led.contract_hours[day] = contract
-        led.case_hours_available[day] = available
-        led.staff_cost[day] = cost
-        led.agency_premium[day] = premium
-        led.naas_cost[day] = self.naas_cost_today
-        self.naas_cost_today = 0.0
-
-    def _record_fixed_team(self) -> None:
-        """No mechanism changes the team: every day looks like the first."""
-        self._record(0)
-        for name in DAILY_TEAM_COLUMNS:
-            column = getattr(self.ledger, name)
-            column[:] = column[0]

@@ -1,0 +1,176 @@
+"""The cases table: one row per referral, from the log's referrals, spells, steps and work."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..model import events as ev
+from .log_frames import Columns
+
+AWAITING = "awaiting_triage"  # referrals still in the duty worker's queue at the horizon
+CLOSING = {ev.CLOSED, ev.CLOSED_UNWORKED, ev.AT_DOOR}
+CASE_WORK = (ev.CASE_TASK, ev.HANDOVER_TASK, ev.COVER_TASK)
+
+
+def cases_table(
+    log,
+    scenario,
+    dates: np.ndarray,
+    urgencies: list[str],
+    rep: int,
+    work: Columns,
+    sp: Columns,
+) -> pd.DataFrame:
+    """One row per referral of one replication, open cases at the horizon included.
+
+    Waits on the list count every spell there, not only the first: a case put
+    back on the list (reallocation, a leaver) waits again, and that wait is
+    measured against its target too. ``wait_to_allocation`` keeps the first wait.
+    """
+    n_days = log.n_days
+    horizon = float(n_days)
+    ref = log.referrals
+    n = len(ref)
+    nan = np.nan
+    arrival = np.array([r[1] for r in ref], dtype=float)
+    is_case = np.array([r[2] == "open_case" for r in ref], dtype=bool)
+    warm = np.array([r[10] for r in ref], dtype=bool)
+    alloc_target = np.where(is_case, np.array([r[6] for r in ref], dtype=float), nan)
+    comp_target = np.array([nan if r[7] is None else r[7] for r in ref], dtype=float)
+
+    case = sp["case"].astype(np.int64)
+    place = sp["place"]
+    start, end = sp["start"].astype(float), sp["end"].astype(float)
+    reason = sp["reason"]
+    sp_worker = sp["worker"].astype(np.int64)
+
+    triage = place == ev.TRIAGE
+    triaged_at = arrival.copy()  # warm-start cases were triaged before day 0
+    awaiting = np.zeros(n, dtype=bool)
+    triaged_at[case[triage]] = end[triage]
+    awaiting[case[triage & np.isnan(end)]] = True
+
+    held = place == ev.WORKER
+    allocated_at = np.full(n, nan)
+    np.fmin.at(allocated_at, case[held], start[held])
+    holders = np.zeros(n, dtype=np.int64)
+    allocations = np.bincount(case[held], minlength=n)
+    if held.any():  # distinct workers: going back to the same worker is not a new one
+        pairs = np.unique(np.stack([case[held], sp_worker[held]]), axis=1)
+        np.add.at(holders, pairs[0], 1)
+    worker = np.full(n, -1, dtype=np.int64)
+    open_held = held & np.isnan(end)
+    worker[case[open_held]] = sp_worker[open_held]
+
+    closed_at = np.full(n, nan)
+    closing = np.isin(reason, list(CLOSING))
+    closed_at[case[closing]] = end[closing]
+    unworked = np.zeros(n, dtype=bool)
+    unworked[case[reason == ev.CLOSED_UNWORKED]] = True
+
+    listed = place == ev.LIST
+    waited = np.where(np.isnan(end), horizon, end) - start  # censored at the horizon
+    waits_on_list = np.bincount(case[listed], minlength=n)
+    days_on_list = np.bincount(case[listed], weights=waited[listed], minlength=n)
+    longest_wait = np.zeros(n)
+    np.maximum.at(longest_wait, case[listed], waited[listed])
+
+    # the enquiry's standard applies to the enquiry: the last step of the case's own
+    # pathway, not the long-term work that may follow it on the same case
+    enquiry_end = np.array([_last_own_step(r[8], r[4]) for r in ref], dtype=np.int64)
+    steps = log.steps
+    step_case = np.fromiter((s[0] for s in steps), np.int64, len(steps))
+    step_idx = np.fromiter((s[1] for s in steps), np.int64, len(steps))
+    step_time = np.fromiter((s[2] for s in steps), float, len(steps))
+    first_step = np.array([r[11] for r in ref], dtype=np.int64)
+    steps_done = first_step + np.bincount(step_case, minlength=n)
+    enquiry_done_at = np.full(n, nan)
+    last = step_idx == enquiry_end[step_case]
+    enquiry_done_at[step_case[last]] = step_time[last]
+    enquiry_so_far = np.where(np.isnan(enquiry_done_at), horizon, enquiry_done_at) - arrival
+
+    on_cases = (work["case"] >= 0) & np.isin(work["kind"], CASE_WORK)
+    wc = work["case"][on_cases].astype(np.int64)
+    worked = (work["contract_hours"] + work["overtime_hours"])[on_cases].astype(float)
+    effort = np.bincount(wc, weights=worked, minlength=n)
+    failed_done = (work["failed"].astype(bool) & (work["status"] == ev.DONE))[on_cases].astype(bool)
+    failures = np.bincount(wc[failed_done], minlength=n)
+
+    in_system = closed_at - triaged_at
+    day_index = np.clip(arrival.astype(np.int64), 0, n_days - 1)
+    frame_ = {
+        "rep": np.full(n, rep, dtype=np.int64),
+        "id": np.array([r[0] for r in ref], dtype=np.int64),
+        "warm_start": warm,
+        "arrival": arrival,
+        "arrival_date": dates[day_index].astype("datetime64[ms]"),
+        "warmup": (arrival < scenario.warmup_days) | warm,
+        "triage_outcome": np.where(awaiting, AWAITING, np.array([r[2] for r in ref], dtype=object)),
+        "urgency": [urgencies[r[3]] if r[2] == "open_case" else None for r in ref],
+        "pathway": [r[4] or None for r in ref],
+        "weight": np.array([r[5] for r in ref], dtype=float),
+        "worker": worker,
+        "triaged_at": np.where(awaiting, nan, triaged_at),
+        "allocated_at": allocated_at,
+        "closed_at": closed_at,
+        "open_at_end": is_case & np.isnan(closed_at),
+        "wait_for_triage": np.where(awaiting, nan, triaged_at - arrival),
+        "wait_to_allocation": allocated_at - arrival,
+        "waits_on_list": waits_on_list,
+        "days_on_list": np.where(is_case, days_on_list, nan),
+        "allocation_to_close": closed_at - allocated_at,
+        "time_in_system": in_system,
+        "allocation_target": alloc_target,
+        "allocation_breach": is_case & (longest_wait > alloc_target + 1e-9),
+        "completion_target": comp_target,
+        "enquiry_done_at": enquiry_done_at,
+        "completion_breach": is_case & (enquiry_so_far > comp_target + 1e-9),
+        "steps_planned": np.array([len(r[8]) for r in ref], dtype=np.int64),
+        "steps_done": steps_done,
+        "failures": failures,
+        "effort_hours": effort,
+        "holders": holders,
+        "allocations": allocations,
+        "closed_unworked": unworked,
+        "path_truncated": np.array([r[9] for r in ref], dtype=bool),
+    }
+    names = list(scenario.pathways)
+    counts = np.zeros((2, len(names), n), dtype=np.int64)
+    where = {name: i for i, name in enumerate(names)}
+    for k, (r, done) in enumerate(zip(ref, steps_done.tolist(), strict=True)):
+        for name, (planned, completed) in _entries(r[8], done).items():
+            counts[0, where[name], k], counts[1, where[name], k] = planned, completed
+    for i, name in enumerate(names):
+        frame_[f"n_{name}"] = counts[0, i]
+        frame_[f"done_{name}"] = counts[1, i]
+    return pd.DataFrame(frame_)
+
+
+def _last_own_step(plan, pathway: str) -> int:
+    """Index of the last step of the case's own pathway in its plan (-1: none)."""
+    for i in range(len(plan) - 1, -1, -1):
+        if plan[i].pathway == pathway:
+            return i
+    return -1
+
+
+def _entries(plan, steps_done: int) -> dict[str, tuple[int, int]]:
+    """Per pathway: times the case's path entered it, and how many entries were completed.
+
+    An entry begins at the pathway's first step; it is complete when its last
+    step (the last step of that pathway before its next entry) was done.
+    """
+    first: dict[str, str] = {}
+    last_of: dict[str, list[int]] = {}
+    for i, step in enumerate(plan):
+        name = step.pathway
+        lasts = last_of.get(name)
+        if lasts is None:
+            first[name], lasts = step.step, []
+            last_of[name] = lasts
+        if step.step == first[name]:
+            lasts.append(i)
+        else:
+            lasts[-1] = i
+    return {name: (len(v), sum(1 for i in v if i < steps_done)) for name, v in last_of.items()}
