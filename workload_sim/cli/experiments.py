@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -26,6 +27,7 @@ from ..records.metrics import KEY_METRICS
 from ..report import experiment_pages
 from ..scenario.loading import ScenarioError, resolved_dict
 from .run import (
+    PRECISION_METRICS,
     BackendOption,
     LogOption,
     QuietOption,
@@ -34,11 +36,13 @@ from .run import (
     WorkersOption,
     _command,
     _fail,
+    _known_metrics,
     _load,
     _report_failures,
     _session,
     _store,
     app,
+    err,
     out,
 )
 
@@ -49,6 +53,23 @@ def compare(
         ..., help="Two or more scenario files; the first is the reference"
     ),
     reps: int = typer.Option(10, min=2, help="Replications of each scenario"),
+    max_reps: int | None = typer.Option(
+        None,
+        "--max-reps",
+        min=2,
+        help="Add replications (from --reps, up to this) until every key difference is "
+        "shown: higher, lower, or no material difference",
+    ),
+    precision: float | None = typer.Option(
+        None,
+        min=0.001,
+        max=1.0,
+        help="Also until each --precision-metric's 95%% CI half-width is within this share "
+        "of its mean in every scenario (implies --max-reps 200)",
+    ),
+    precision_metric: list[str] | None = typer.Option(
+        None, "--precision-metric", help="Metric(s) for --precision (repeatable)"
+    ),
     seed: int | None = typer.Option(None, min=0, help="Seed (default: the first file's)"),
     out_dir: Path | None = typer.Option(None, "--out", help="Output folder"),
     resume: Path | None = typer.Option(None, "--resume", help="Finish an interrupted comparison"),
@@ -77,9 +98,25 @@ def compare(
     }
     target = resume or out_dir or default_out_dir("compare-" + loaded[0].name)
     store = _store(target, identity, resume is not None)
+    metrics = precision_metric or list(PRECISION_METRICS)
+    _known_metrics(metrics)
+    if precision is not None and max_reps is None:
+        max_reps = 200
+    if max_reps is not None and max_reps < reps:
+        _fail([f"--max-reps {max_reps} is below --reps {reps}: raise --max-reps"])
     with _session(backend, workers, scheduler, quiet, log) as session:
-        on_result = session.tracker(reps * len(loaded), "compare")
-        result = compare_scenarios(loaded, reps, seed, session.backend, store, on_result)
+        on_result = session.tracker((max_reps or reps) * len(loaded), "compare")
+        result = compare_scenarios(
+            loaded,
+            reps,
+            seed,
+            session.backend,
+            store,
+            on_result,
+            max_reps=max_reps,
+            precision=precision,
+            metrics=metrics if precision else [],
+        )
         table, per_rep, failed = result.table, result.per_rep, result.failed
         session.finish()
     write_csv(target / "comparison.csv", table)
@@ -90,23 +127,55 @@ def compare(
         "compare",
         *map(str, scenarios),
         "--reps",
-        str(reps),
+        str(result.extra.get("reps", reps)),
         "--seed",
         str(seed),
         "--out",
         str(target),
         *sum((["--set", x] for x in sets or []), []),
     ]
-    _manifest(target, identity, _command(args))
+    _manifest(target, identity, _command(args), _finite(result.extra))
     experiment_pages.comparison(target, result.timeseries)
     if not quiet:
         _print_comparison(table, names)
+    if result.extra:
+        _say_how_compare_stopped(result.extra, quiet)
     _report_failures(failed, target, store)
+
+
+def _finite(extra: dict) -> dict:
+    """JSON-safe: an unmeasurable half-width is null, not Infinity."""
+    if not extra:
+        return {}
+    history = [
+        {k: (None if isinstance(x, float) and not math.isfinite(x) else x) for k, x in h.items()}
+        for h in extra["history"]
+    ]
+    return {"sequential": {**extra, "history": history}}
+
+
+def _say_how_compare_stopped(extra: dict, quiet: bool) -> None:
+    if extra["decided"] and extra["precision_reached"]:
+        if not quiet:
+            out.print(
+                f"every key difference shown after {extra['reps']} replications",
+                markup=False,
+                highlight=False,
+            )
+        return
+    left = extra["history"][-1]["not_shown"]
+    why = f"{left} key difference(s) still NOT SHOWN" if left else "--precision not reached"
+    err.print(
+        f"warning: cap of {extra['max_reps']} replications reached: {why}; raise --max-reps",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _print_comparison(table: pd.DataFrame, names: list[str]) -> None:
     view = Table(title=f"Paired differences against {names[0]} (95% CI, common random numbers)")
-    for col in ("metric", "scenario", "mean", "difference", "95% CI of difference"):
+    for col in ("metric", "scenario", "mean", "difference", "95% CI of difference", "shown"):
         view.add_column(col)
     for row in table[table["metric"].isin(KEY_METRICS)].itertuples():
         if pd.isna(getattr(row, "diff_vs_first", float("nan"))):
@@ -117,8 +186,19 @@ def _print_comparison(table: pd.DataFrame, names: list[str]) -> None:
             f"{row.mean:.2f}",
             f"{row.diff_vs_first:+.2f}",
             f"{row.diff_ci_low:+.2f} to {row.diff_ci_high:+.2f}",
+            _shown(row),
         )
     out.print(view)
+
+
+def _shown(row) -> str:
+    """The three-way word for one difference: higher, lower, same, or how to decide it."""
+    if row.shown == "no material difference":
+        return f"same (within +-{row.margin:.3g})"
+    if row.shown == "not shown":
+        more = "" if pd.isna(row.more_reps) else f": ~{int(row.more_reps)} more reps"
+        return f"NOT SHOWN{more}"
+    return row.shown
 
 
 @app.command()
@@ -194,7 +274,14 @@ def staffing(
     target: str = typer.Option(..., "--target", help="e.g. 'wait_to_allocation_p90 <= 5'"),
     confidence: float = typer.Option(0.9, min=0.5, max=0.999, help="One-sided confidence"),
     field: str = typer.Option("team.permanent", "--field", help="The integer field to search"),
-    reps: int = typer.Option(10, min=2, help="Replications at each value tried"),
+    reps: int = typer.Option(10, min=2, help="Replications first run at each value tried"),
+    max_reps: int = typer.Option(
+        200,
+        "--max-reps",
+        min=2,
+        help="Most replications at a value near the answer before saying two values "
+        "cannot be told apart",
+    ),
     seed: int | None = typer.Option(None, min=0),
     lowest: int = typer.Option(1, "--min", min=0, help="Smallest value to consider"),
     highest: int = typer.Option(60, "--max", min=1, help="Largest value to consider"),
@@ -216,7 +303,7 @@ def staffing(
         _fail(exc.problems)
     with _session(backend, workers, scheduler, quiet, log) as session:
         answer = staffing_search(
-            sc, goal, field, confidence, reps, seed, lowest, highest, session.backend
+            sc, goal, field, confidence, reps, seed, lowest, highest, session.backend, max_reps
         )
         session.finish()
     where = out_dir or default_out_dir(f"staffing-{sc.name}")
@@ -227,9 +314,14 @@ def staffing(
             {
                 "field": field,
                 "answer": answer.value,
+                "cannot_tell_apart_from": answer.cannot_tell,
+                "team_at_answer": answer.team,
                 "target": target,
+                "metric_judged": goal.counted,
                 "confidence": confidence,
                 "reps": reps,
+                "max_reps": answer.max_reps,
+                "seed": sc.seed if seed is None else seed,
                 "sentence": answer.sentence(),
             },
             indent=2,
@@ -238,32 +330,48 @@ def staffing(
     )
     write_text(where / "scenario.yaml", scenario_yaml(resolved_dict(sc)))
     experiment_pages.staffing(where)
-    out.print(answer.sentence(), markup=False, highlight=False)
+    out.print(answer.sentence(), markup=False, highlight=False, soft_wrap=True)
     if not quiet:
-        view = Table(title=f"Evidence: {goal.metric}, one-sided {confidence:.0%} bound")
-        for col in ("value", "reps", "mean", "bound", "met"):
+        view = Table(title=f"Every value tried: {goal.counted}, one-sided {confidence:.0%} bounds")
+        for col in ("value", "team", "reps", "mean", "bounds", "target", "staff cost GBP"):
             view.add_column(col)
         for row in answer.evidence.itertuples():
             view.add_row(
                 str(row.value),
+                str(row.team_total),
                 str(row.reps),
-                f"{row.mean:.3f}",
-                f"{row.bound:.3f}",
-                "yes" if row.met else "no",
+                f"{row.mean:.2f}",
+                f"{row.lower_bound:.2f} to {row.upper_bound:.2f}",
+                row.status,
+                f"{row.cost_gbp:,.0f}",
             )
         out.print(view)
+        if goal.counted != goal.metric:
+            out.print(
+                f"({goal.metric} is judged as {goal.counted}: cases still waiting at the end "
+                "count with their wait so far, so a runaway list cannot look better)",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
         out.print(f"evidence written to {where}/")
     if answer.value is None:
         raise typer.Exit(code=1)
 
 
-def _manifest(target: Path, identity: dict, command: str) -> None:
+def _manifest(target: Path, identity: dict, command: str, extra: dict | None = None) -> None:
     from .. import __version__
 
     write_text(
         target / "manifest.json",
         json.dumps(
-            {**identity, "package": "workload_sim", "version": __version__, "command": command},
+            {
+                **identity,
+                "package": "workload_sim",
+                "version": __version__,
+                "command": command,
+                **(extra or {}),
+            },
             indent=2,
             default=str,
         )

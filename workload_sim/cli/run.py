@@ -181,18 +181,28 @@ def assumptions(
 @app.command()
 def run(
     scenario: Path = typer.Argument(..., help="Scenario YAML file"),
-    reps: int | None = typer.Option(None, min=1, help="Replications (default: the file's)"),
+    reps: int | None = typer.Option(
+        None,
+        min=1,
+        help="Exactly this many replications. Without it, replications are added (from the "
+        "file's number, up to --max-reps) until the backlog verdict is decided",
+    ),
     precision: float | None = typer.Option(
         None,
         min=0.001,
         max=1.0,
-        help="Instead of --reps: add replications until the 95%% CI half-width of each "
-        "--precision-metric is within this share of its mean (e.g. 0.05)",
+        help="Also add replications until the 95%% CI half-width of each --precision-metric "
+        "is within this share of its mean (e.g. 0.05)",
     ),
     precision_metric: list[str] | None = typer.Option(
-        None, "--precision-metric", help="Metric(s) for --precision (repeatable)"
+        None,
+        "--precision-metric",
+        help="Metric(s) for --precision, any in the summary (repeatable; default "
+        "wait_to_allocation_days and open_cases_mean)",
     ),
-    max_reps: int = typer.Option(200, min=2, help="Cap on replications with --precision"),
+    max_reps: int = typer.Option(
+        200, min=2, help="Cap on replications when they are added until decided"
+    ),
     seed: int | None = typer.Option(None, min=0, help="Seed (default: the file's)"),
     days: int | None = typer.Option(None, min=1, help="Working days measured after warm-up"),
     warmup_days: int | None = typer.Option(None, min=0, help="Working days of warm-up"),
@@ -232,25 +242,29 @@ def run(
     }
     target = resume or out_dir or default_out_dir(sc.name)
     store = _store(target, identity, resume is not None)
-    total = max_reps if precision else (reps or sc.replications)
+    if reps is not None and precision is not None:
+        _fail(["--reps and --precision: give one (--reps N runs exactly N replications)"])
+    total = reps or max_reps
     with _session(backend, workers, scheduler, quiet, log) as session:
         on_result = session.tracker(total, f"{sc.name}: replications")
-        if precision:
+        if reps is None:
             results = run_to_precision(
                 sc,
-                metrics,
+                metrics if precision else [],
                 precision,
+                min_reps=sc.replications,
                 max_reps=max_reps,
                 seed=seed,
                 backend=session.backend,
                 store=store,
                 on_result=on_result,
                 tables=TABLES + wanted,
+                decide_verdict=True,
             )
         else:
             results = run_replications(
                 sc,
-                reps=total,
+                reps=reps,
                 seed=seed,
                 backend=session.backend,
                 store=store,
@@ -262,6 +276,7 @@ def run(
     for flag, value in (
         ("--reps", reps),
         ("--precision", precision),
+        ("--max-reps", None if reps else max_reps),
         ("--seed", seed),
         ("--days", days),
         ("--warmup-days", warmup_days),
@@ -276,20 +291,48 @@ def run(
     if results.reps:
         write_run(target, results, resolved, _command(args))
         run_page.build(target)
-    reached = results.extra.get("precision", {}).get("reached", True)
-    if not reached:
-        last = results.extra["precision"]["history"][-1]
-        widths = ", ".join(f"{m} {last[m]:.1%}" for m in metrics)
+    if "precision" in results.extra:
+        _say_how_it_stopped(results.extra["precision"], results.reps, quiet)
+    if not quiet and results.reps:
+        _print_summary(results, target)
+    _report_failures(results.failures, target, store)
+
+
+def _say_how_it_stopped(info: dict, reps: int, quiet: bool) -> None:
+    """Whether the sequential run decided its verdict (and reached --precision), or hit the cap."""
+    verdict = info["verdict"].upper()
+    if info["verdict_decided"] and not quiet:
+        out.print(
+            f"backlog verdict decided after {reps} replications: {verdict} "
+            f"(margin +-{info['verdict_margin']:g} cases a week)",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    elif not info["verdict_decided"]:
+        more = info.get("verdict_more_reps")
         err.print(
-            f"warning: --precision {precision} not reached after {results.reps} "
+            f"warning: cap of {info['max_reps']} replications reached before the backlog "
+            f"verdict was decided (NOT SHOWN"
+            + (f"; about {more} more would tell" if more else "")
+            + "); raise --max-reps",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    if not info["reached"]:
+        last = info["history"][-1]
+        widths = ", ".join(
+            f"{m} {last[m]:.1%}" if last[m] is not None else f"{m} not measurable"
+            for m in info["metrics"]
+        )
+        err.print(
+            f"warning: --precision {info['target']} not reached after {reps} "
             f"replications (half-width/mean: {widths}); raise --max-reps",
             markup=False,
             highlight=False,
             soft_wrap=True,
         )
-    if not quiet and results.reps:
-        _print_summary(results, target)
-    _report_failures(results.failures, target, store)
 
 
 def _optional_tables(trace: bool, tables: str | None) -> tuple[str, ...]:

@@ -1,32 +1,57 @@
 """How many social workers does this demand need? The smallest staffing meeting a target.
 
 ``--target "wait_to_allocation_p90 <= 5" --confidence 0.9`` asks for the smallest
-value of a field (permanent headcount by default) at which the metric's one-sided
-90% confidence bound across replications meets the target: for ``<=`` the upper
-bound must be at or below it, for ``>=`` the lower bound at or above. Every
-value tried runs the same replications (common random numbers). The search
-assumes more staff never makes the metric worse, doubles up from the start value
-until the target is met, then bisects; the evidence table lists every value tried.
+value of a headcount field (permanent by default; newly qualified or agency too)
+at which the metric's one-sided 90% confidence bound across replications meets
+the target. Three rules keep the answer honest and the same from seed to seed:
+
+- Waits count cases still waiting at the end of the run (up to then): a wait
+  over allocated cases only lets a runaway list look better than a smaller one,
+  because its longest waiters are never allocated.
+- Every value tried runs the same replications (replication r of each value has
+  the same referrals: common random numbers), so values differ by staffing, not luck.
+- A value is *met* when its one-sided bound is on the right side of the target,
+  *missed* when the opposite bound is on the wrong side, and *unclear* otherwise;
+  an unclear value gets more replications (projected from its interval) until it
+  is met or missed, or ``max_reps`` is reached. The answer is the smallest met
+  value whose neighbour below is missed; where the neighbours stay unclear at
+  ``max_reps`` the answer says so ("9 or 10: cannot be told apart").
+
+The search assumes more staff never makes the metric worse: it steps up, doubling,
+from the current value until the target is met, then bisects. The evidence table
+lists every value tried, with its cost.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..records.metrics import METRICS
-from ..scenario import Scenario
+from ..records.summary import metric_interval
+from ..scenario import WORKER_TYPES, Scenario
 from ..scenario.loading import ScenarioError, field_value, load_scenario, resolved_dict
 from .backends import Backend
 from .replications import execute
 from .tasks import Task
 
 _TARGET = re.compile(r"^\s*([a-z0-9_]+)\s*(<=|>=)\s*(-?[0-9.]+(?:[eE][-+]?\d+)?)\s*$")
+
+# waits over allocated cases only -> the same waits with still-waiting cases counted
+COUNTING_STILL_WAITING = {
+    "wait_to_allocation_days": "wait_incl_still_waiting_days",
+    "wait_to_allocation_p90": "wait_incl_still_waiting_p90",
+}
+MET, MISSED, UNCLEAR = "met", "missed", "unclear"
+COST = "staff_cost_gbp"
+_WORKERS = {
+    "permanent": "permanent social workers",
+    "newly_qualified": "newly qualified social workers",
+    "agency": "agency social workers",
+}
 
 
 @dataclass(frozen=True)
@@ -52,30 +77,184 @@ class Target:
             )
         return cls(metric, op, value)
 
+    @property
+    def counted(self) -> str:
+        """The metric the search judges: waits count the cases still waiting."""
+        return COUNTING_STILL_WAITING.get(self.metric, self.metric)
+
     def met_by(self, bound: float) -> bool:
         return bound <= self.threshold if self.op == "<=" else bound >= self.threshold
+
+    def words(self) -> str:
+        """'To keep 90% of waits for allocation within 5 working days' and the like."""
+        t = f"{self.threshold:g}"
+        if self.counted == "wait_incl_still_waiting_p90" and self.op == "<=":
+            return f"To keep 90% of waits for allocation within {t} working days"
+        if self.counted == "wait_incl_still_waiting_days" and self.op == "<=":
+            return f"To keep the mean wait for allocation within {t} working days"
+        unit, text = METRICS[self.metric]
+        side = "at or below" if self.op == "<=" else "at or above"
+        return f"To keep {text[0].lower() + text[1:]} {side} {t} {unit}"
 
 
 @dataclass
 class StaffingAnswer:
     field: str
-    value: int | None  # None: not met within the range searched
+    value: int | None  # the smallest value met, None when not met within the range searched
     target: Target
     confidence: float
     evidence: pd.DataFrame
+    cannot_tell: list[int] = field(default_factory=list)  # values below it left unclear
+    max_reps: int = 200
+    team: dict[str, int] = field(default_factory=dict)  # headcounts at the answer
 
     def sentence(self) -> str:
-        t = self.target
+        t, conf = self.target, f"{self.confidence:.0%}"
         if self.value is None:
             top = int(self.evidence["value"].max())
             return (
-                f"Not met up to {self.field} = {top}: {t.metric} {t.op} {t.threshold:g} "
-                f"is not reached with {self.confidence:.0%} confidence."
+                f"{t.words()}, {self._staff(top)} are not enough with {conf} confidence; "
+                f"the search stopped at {self.field} = {top} (raise --max)."
             )
-        return (
-            f"{self.field} = {self.value} is the smallest value with {t.metric} {t.op} "
-            f"{t.threshold:g} at {self.confidence:.0%} confidence."
+        if self.cannot_tell:
+            low = min(self.cannot_tell)
+            span = f"{low} or {self.value}" if low == self.value - 1 else f"{low} to {self.value}"
+            head = (
+                f"{t.words()}, this team needs {span} {self._noun()}: they cannot be told "
+                f"apart with {self.max_reps} replications ({self.value} meets the target with "
+                f"{conf} confidence; {low} cannot be shown to miss it)."
+            )
+        else:
+            head = (
+                f"{t.words()}, this team needs {self._staff(self.value)}{self._whole_team()}, "
+                f"with {conf} confidence."
+            )
+        return head + self._cost()
+
+    def _noun(self) -> str:
+        kind = self.field.removeprefix("team.")
+        return _WORKERS.get(kind, f"as the value of {self.field}")
+
+    def _staff(self, value: int) -> str:
+        kind = self.field.removeprefix("team.")
+        if kind in _WORKERS:
+            return f"{value} {_WORKERS[kind]}"
+        return f"{self.field} = {value}"
+
+    def _whole_team(self) -> str:
+        if not self.team:
+            return ""
+        total = sum(self.team.values())
+        searched = self.field.removeprefix("team.")
+        others = [
+            f"{n} {kind.replace('_', ' ')}"
+            for kind, n in self.team.items()
+            if kind != searched and n > 0
+        ]
+        if not others:
+            return f" ({total} in all)"
+        return f" ({total} in all with its {' and '.join(others)} workers)"
+
+    def _cost(self) -> str:
+        values = [*sorted(self.cannot_tell), self.value]
+        rows = self.evidence.set_index("value").loc[values]
+        if not rows["cost_gbp"].map(math.isfinite).all():
+            return ""
+        parts = [
+            f"GBP {r.cost_gbp:,.0f} (95% CI {r.cost_ci_low:,.0f} to {r.cost_ci_high:,.0f})"
+            + (f" with {v}" if len(values) > 1 else "")
+            for v, r in zip(values, rows.itertuples(), strict=True)
+        ]
+        return f" Staff cost over the period: {'; '.join(parts)}."
+
+
+@dataclass
+class _Value:
+    scenario: Scenario
+    metrics: dict[int, dict] = field(default_factory=dict)  # by replication number
+    failed: int = 0
+
+
+class _Search:
+    """The values tried so far, each with its replications and its status."""
+
+    def __init__(self, scenario, target, field_path, confidence, seed, backend, max_reps):
+        self.base, self.target, self.field = scenario, target, field_path
+        self.confidence, self.seed, self.backend = confidence, seed, backend
+        self.max_reps = max_reps
+        self.tried: dict[int, _Value] = {}
+
+    def status(self, value: int, reps: int) -> str:
+        """MET, MISSED or UNCLEAR, adding replications to an unclear value up to max_reps."""
+        n = reps
+        while True:
+            self._run(value, n)
+            st, mean, lo, hi = self._judge(value)
+            have = len(self.tried[value].metrics)
+            if st != UNCLEAR or n >= self.max_reps or have < n // 2:
+                return st
+            gap = abs(mean - self.target.threshold)
+            half = (hi - lo) / 2
+            need = math.ceil(n * (half / gap) ** 2 * 1.2) if gap > 0 else 4 * n
+            n = min(self.max_reps, max(n + 2, min(need, 4 * n)))
+
+    def _run(self, value: int, n: int) -> None:
+        if value not in self.tried:
+            sc = load_scenario(self.base, [f"{self.field}={value}"])
+            self.tried[value] = _Value(sc)
+        v = self.tried[value]
+        tasks = [
+            Task(v.scenario, value, r, self.seed, tables=()) for r in range(n) if r not in v.metrics
+        ]
+        done, failed = execute(tasks, self.backend)
+        for res in done:
+            v.metrics[res.rep] = res.metrics
+        v.failed += len(failed)
+
+    def _values(self, value: int, metric: str) -> list[float]:
+        v = self.tried[value]
+        return [v.metrics[r][metric] for r in sorted(v.metrics)]
+
+    def _judge(self, value: int) -> tuple[str, float, float, float]:
+        # a one-sided bound at confidence c is an end of the two-sided interval at 2c - 1
+        metric = self.target.counted
+        mean, _, lo, hi, n = metric_interval(
+            self._values(value, metric), metric, 2 * self.confidence - 1
         )
+        if n < 2 or not math.isfinite(lo):
+            return UNCLEAR, mean, lo, hi
+        near, far = (hi, lo) if self.target.op == "<=" else (lo, hi)
+        if self.target.met_by(near):
+            return MET, mean, lo, hi
+        if not self.target.met_by(far):
+            return MISSED, mean, lo, hi
+        return UNCLEAR, mean, lo, hi
+
+    def evidence(self) -> pd.DataFrame:
+        rows = []
+        for value in sorted(self.tried):
+            st, mean, lo, hi = self._judge(value)
+            cost, _, clo, chi, _ = metric_interval(self._values(value, COST), COST)
+            team = resolved_dict(self.tried[value].scenario)["team"]
+            rows.append(
+                {
+                    "value": value,
+                    "team_total": sum(team[k] for k in WORKER_TYPES),
+                    "reps": len(self.tried[value].metrics),
+                    "failed": self.tried[value].failed,
+                    "metric": self.target.counted,
+                    "mean": mean,
+                    "bound": hi if self.target.op == "<=" else lo,
+                    "lower_bound": lo,
+                    "upper_bound": hi,
+                    "status": st,
+                    "met": st == MET,
+                    "cost_gbp": cost,
+                    "cost_ci_low": clo,
+                    "cost_ci_high": chi,
+                }
+            )
+        return pd.DataFrame(rows)
 
 
 def staffing_search(
@@ -88,41 +267,49 @@ def staffing_search(
     lowest: int = 1,
     highest: int = 60,
     backend: Backend | None = None,
+    max_reps: int = 200,
 ) -> StaffingAnswer:
+    """The smallest value of ``field`` meeting ``target`` at one-sided ``confidence``."""
     seed = scenario.seed if seed is None else seed
-    tried: dict[int, dict] = {}
+    max_reps = max(max_reps, reps)
+    search = _Search(scenario, target, field, confidence, seed, backend, max_reps)
 
-    def evaluate(value: int) -> bool:
-        if value not in tried:
-            sc = load_scenario(scenario, [f"{field}={value}"])
-            done, failed = execute(
-                [Task(sc, value, r, seed, tables=()) for r in range(reps)], backend
-            )
-            x = np.array([r.metrics[target.metric] for r in done], dtype=float)
-            x = x[np.isfinite(x)]
-            tried[value] = _evidence(value, x, target, confidence, len(failed))
-        return tried[value]["met"]
+    def met(value: int) -> bool:
+        return search.status(value, reps) == MET
+
+    def answer(value: int | None, unclear: list[int]) -> StaffingAnswer:
+        team = {}
+        if value is not None:
+            resolved = resolved_dict(search.tried[value].scenario)["team"]
+            team = {k: int(resolved[k]) for k in WORKER_TYPES}
+        return StaffingAnswer(
+            field, value, target, confidence, search.evidence(), unclear, max_reps, team
+        )
 
     start = min(highest, max(lowest, whole_number_field(scenario, field)))
-    if evaluate(start):
+    if met(start):
         bad, good = lowest - 1, start  # met already: the answer is at or below it
     else:
         bad, step, good = start, 1, None
         while good is None:  # step up, doubling, until met or out of range
             nxt = min(highest, bad + step)
-            if evaluate(nxt):
+            if met(nxt):
                 good = nxt
             elif nxt >= highest:
-                return StaffingAnswer(field, None, target, confidence, _table(tried))
+                return answer(None, [])
             else:
                 bad, step = nxt, 2 * step
-    while good - bad > 1:  # bisect between the last value that failed and the first that met
+    while good - bad > 1:  # bisect between the last value not met and the first met
         mid = (good + bad) // 2
-        if evaluate(mid):
+        if met(mid):
             good = mid
         else:
             bad = mid
-    return StaffingAnswer(field, good, target, confidence, _table(tried))
+    unclear, below = [], good - 1
+    while below >= lowest and search.status(below, reps) == UNCLEAR:
+        unclear.append(below)  # neighbours that even max_reps cannot separate from good
+        below -= 1
+    return answer(good, unclear)
 
 
 def whole_number_field(scenario: Scenario, field: str) -> int:
@@ -140,25 +327,3 @@ def whole_number_field(scenario: Scenario, field: str) -> int:
             ]
         )
     return value
-
-
-def _evidence(value: int, x: np.ndarray, target: Target, confidence: float, failed: int) -> dict:
-    n = len(x)
-    mean = float(x.mean()) if n else math.nan
-    if n >= 2:
-        half = stats.t.ppf(confidence, n - 1) * x.std(ddof=1) / math.sqrt(n)
-    else:
-        half = math.inf
-    bound = mean + half if target.op == "<=" else mean - half
-    return {
-        "value": value,
-        "reps": n,
-        "failed": failed,
-        "mean": mean,
-        "bound": bound,
-        "met": bool(n >= 2 and target.met_by(bound)),
-    }
-
-
-def _table(tried: dict[int, dict]) -> pd.DataFrame:
-    return pd.DataFrame([tried[v] for v in sorted(tried)])

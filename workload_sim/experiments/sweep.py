@@ -19,7 +19,7 @@ import pandas as pd
 from pydantic import model_validator
 
 from ..records.metrics import KEY_METRICS
-from ..records.summary import t_interval
+from ..records.summary import metric_interval
 from ..scenario import F, Scenario, Strict
 from ..scenario.loading import ScenarioError, field_value, load_scenario, parse_yaml, resolved_dict
 
@@ -180,7 +180,7 @@ def summarise_points(sweep: Sweep, per_rep: pd.DataFrame) -> pd.DataFrame:
         row = sweep.design[sweep.design["point"] == point].to_dict("records")[0]
         row["reps"] = len(group)
         for m in sweep.spec.metrics:
-            mean, _, lo, hi, _ = t_interval(group[m])
+            mean, _, lo, hi, _ = metric_interval(group[m], m)
             row[m] = mean
             row[f"{m}_ci_low"], row[f"{m}_ci_high"] = lo, hi
         rows.append(row)

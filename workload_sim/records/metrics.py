@@ -41,6 +41,10 @@ METRICS: dict[str, tuple[str, str]] = {
         "Mean wait counting cases still waiting at the horizon up to then (a lower bound "
         "that cannot hide a runaway list)",
     ),
+    "wait_incl_still_waiting_p90": (
+        "working days",
+        "90th percentile of that wait, still-waiting cases counted up to the horizon",
+    ),
     "time_in_system_days": ("working days", "Mean time from opening to closure (closed cases)"),
     "allocation_breach_share": ("fraction", "Cases not allocated within their urgency target"),
     "completion_breach_share": (
@@ -90,6 +94,22 @@ METRICS: dict[str, tuple[str, str]] = {
     "workers_per_case": ("workers", "Different workers who held each closed case (continuity)"),
 }
 
+# How a metric can vary decides its confidence interval (docs/statistics.md): shares lie
+# in [0, 1], slopes and differences take either sign, everything else is a non-negative
+# count, level, wait, cost or rate (utilisation can pass 1 with overtime, so it is one).
+NON_NEGATIVE, SHARE, SIGNED = "non-negative", "share", "signed"
+SHARES = frozenset({"allocation_breach_share", "completion_breach_share"})
+SLOPES = frozenset({"backlog_growth_per_week", "work_waiting_growth_per_week"})
+
+
+def metric_kind(name: str) -> str:
+    """NON_NEGATIVE, SHARE or SIGNED; a name not in METRICS is SIGNED (no range assumed)."""
+    if name in SHARES:
+        return SHARE
+    if name in SLOPES or name not in METRICS:
+        return SIGNED
+    return NON_NEGATIVE
+
 
 def slope_per_week(days: np.ndarray, values: np.ndarray) -> float:
     """Least-squares slope of ``values`` against working day, per 5-day week."""
@@ -134,6 +154,9 @@ def rep_metrics(
         ),
         "first_allocation_wait_days": float(first.mean()) if len(first) else nan,
         "wait_incl_still_waiting_days": float(all_waits.mean()) if len(all_waits) else nan,
+        "wait_incl_still_waiting_p90": (
+            float(np.percentile(all_waits, 90)) if len(all_waits) else nan
+        ),
         "time_in_system_days": float(closed.mean()) if len(closed) else nan,
         "allocation_breach_share": float(opened["allocation_breach"].mean())
         if len(opened)

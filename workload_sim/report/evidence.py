@@ -70,7 +70,8 @@ def summary_text(folder: Path) -> str:
     perm = sc["workforce"]["permanent"]
     targets = [u["allocation_target_days"] for u in sc["triage"]["urgency"].values()]
     verdict = "\n".join(
-        f"- {s}" for s in sentences(d["summary"], perm["caseload_cap"] * perm["fte"], targets[-1])
+        f"- {s}"
+        for s in sentences(d["summary"], perm["caseload_cap"] * perm["fte"], targets[-1], sc)
     )
     a = d["assumptions"]
     flagged = a[a["source"].isin([UNSOURCED, OVERRIDDEN])] if len(a) else a

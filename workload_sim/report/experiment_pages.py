@@ -6,7 +6,6 @@ import html
 import json
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -19,6 +18,31 @@ def _label(metric: str) -> str:
     return METRICS.get(metric, ("", metric))[1] or metric
 
 
+def _difference_words(row, base: str) -> str:
+    """One 'differs' statement by the three-way rule: higher, lower, no material
+    difference (the whole CI inside the margin), or not shown yet."""
+    what = _label(row.metric).lower()
+    ci = f"95% CI {row.diff_ci_low:+.3g} to {row.diff_ci_high:+.3g}"
+    shown = getattr(row, "shown", None)
+    if not isinstance(shown, str):  # a comparison.csv written before the three-way rule
+        shown = "higher" if row.diff_ci_low > 0 else "lower" if row.diff_ci_high < 0 else ""
+    if shown in ("higher", "lower"):
+        return (
+            f"{row.scenario}: {what} is {shown} than {base} by {abs(row.diff_vs_first):.3g} ({ci})."
+        )
+    if shown == "no material difference":
+        return (
+            f"{row.scenario}: {what} is the same as {base} for practical purposes: "
+            f"{row.diff_vs_first:+.3g} ({ci}), inside the +-{row.margin:.3g} margin."
+        )
+    more = getattr(row, "more_reps", None)
+    more = f"run about {int(more)} more replications" if pd.notna(more) else "run more replications"
+    return (
+        f"{row.scenario}: {what} NOT SHOWN to differ from {base} or to match it: "
+        f"{row.diff_vs_first:+.3g} ({ci}); {more} to tell."
+    )
+
+
 def comparison(folder: Path, timeseries: dict[str, pd.DataFrame] | None = None) -> Path:
     """compare.html: paired differences with CIs, and (when given) backlog curves overlaid."""
     folder = Path(folder)
@@ -26,20 +50,7 @@ def comparison(folder: Path, timeseries: dict[str, pd.DataFrame] | None = None) 
     names = list(dict.fromkeys(table["scenario"]))
     base = names[0]
     diffs = table[table["metric"].isin(KEY_METRICS) & table["diff_vs_first"].notna()]
-    lines = []
-    for row in diffs.itertuples():
-        if row.diff_ci_low > 0 or row.diff_ci_high < 0:
-            word = "higher" if row.diff_vs_first > 0 else "lower"
-            lines.append(
-                f"{row.scenario}: {_label(row.metric).lower()} is {word} than {base} "
-                f"by {abs(row.diff_vs_first):.3g} (95% CI {row.diff_ci_low:+.3g} to "
-                f"{row.diff_ci_high:+.3g})."
-            )
-    if not lines:
-        lines.append(
-            f"No key metric differs from {base} beyond what the replications can "
-            "distinguish: run more replications, or the change does not matter."
-        )
+    lines = [_difference_words(row, base) for row in diffs.itertuples()]
     figs = []
     for metric in KEY_METRICS:
         sub = diffs[diffs["metric"] == metric]
@@ -169,50 +180,131 @@ across its replications (all points share the same random numbers).</div>
     return write_page(folder / "sweep.html", "Sweep", body)
 
 
+def _field_words(field: str) -> str:
+    kind = field.removeprefix("team.")
+    words = {"permanent": "permanent", "newly_qualified": "newly qualified", "agency": "agency"}
+    return f"{words[kind]} social workers" if kind in words else field
+
+
+def _evidence_view(ev: pd.DataFrame, conf: str) -> pd.DataFrame:
+    """The evidence table as a reader wants it: rounded, bounds and cost CI in one column each."""
+
+    def money(x: float) -> str:
+        return f"{x:,.0f}" if pd.notna(x) else "n/a"
+
+    return pd.DataFrame(
+        {
+            "value": ev["value"],
+            "team in all": ev.get("team_total", ev["value"]),
+            "replications": ev["reps"],
+            "mean": ev["mean"].map(lambda x: f"{x:.2f}"),
+            f"one-sided {conf} bounds": [
+                f"{lo:.2f} to {hi:.2f}"
+                for lo, hi in zip(ev["lower_bound"], ev["upper_bound"], strict=True)
+            ],
+            "target": ev["status"],
+            "staff cost, GBP": ev["cost_gbp"].map(money),
+            "cost 95% CI": [
+                f"{money(lo)} to {money(hi)}"
+                for lo, hi in zip(ev["cost_ci_low"], ev["cost_ci_high"], strict=True)
+            ],
+        }
+    )
+
+
 def staffing(folder: Path) -> Path:
-    """staffing.html: the answer, and the search path with its confidence bounds."""
+    """staffing.html: the answer in a sentence, and every value tried with its bounds and cost."""
     folder = Path(folder)
     info = json.loads((folder / "staffing.json").read_text())
     ev = pd.read_csv(folder / "staffing_evidence.csv").sort_values("value")
     target = info["target"]
-    threshold = float(target.split("=")[-1])
+    threshold = float(target.replace(">=", "<=").split("<=")[-1])
+    conf = f"{info['confidence']:.0%}"
     fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=ev["value"],
-            y=ev["mean"],
-            mode="markers+lines",
-            name="mean",
-            line=dict(color=charts.BLUE),
+    colour = {"met": charts.BLUE, "missed": charts.RED, "unclear": charts.AMBER}
+    for status, sub in ev.groupby("status"):
+        fig.add_trace(
+            go.Scatter(
+                x=sub["value"],
+                y=sub["mean"],
+                mode="markers",
+                name=f"{status} (mean, one-sided {conf} bounds)",
+                marker=dict(color=colour.get(status, charts.GREY), size=10),
+                error_y=dict(
+                    type="data",
+                    symmetric=False,
+                    array=(sub["upper_bound"] - sub["mean"]).to_numpy(),
+                    arrayminus=(sub["mean"] - sub["lower_bound"]).to_numpy(),
+                ),
+            )
         )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=ev["value"],
-            y=ev["bound"].replace([np.inf, -np.inf], np.nan),
-            mode="markers",
-            name=f"one-sided {info['confidence']:.0%} bound",
-            marker=dict(color=charts.RED, symbol="triangle-up", size=10),
-        )
-    )
     fig.add_hline(
-        y=threshold, line=dict(color=charts.RED, dash="dash"), annotation_text=f"target {target}"
+        y=threshold, line=dict(color=charts.GREY, dash="dash"), annotation_text=f"target {target}"
     )
     fig.update_layout(
-        title="Values tried and their evidence", **{**charts.LAYOUT, "hovermode": "closest"}
+        title="Every value tried: the metric judged, with its bounds",
+        **{**charts.LAYOUT, "hovermode": "closest"},
     )
     fig.update_xaxes(title=info["field"], dtick=1)
+    judged = info.get("metric_judged", "")
+    fig.update_yaxes(title=f"{judged} ({METRICS.get(judged, ('', ''))[0]})")
+    cost = go.Figure(
+        go.Bar(
+            x=ev["value"],
+            y=ev["cost_gbp"],
+            marker_color=charts.BLUE,
+            error_y=dict(
+                type="data",
+                symmetric=False,
+                array=(ev["cost_ci_high"] - ev["cost_gbp"]).to_numpy(),
+                arrayminus=(ev["cost_gbp"] - ev["cost_ci_low"]).to_numpy(),
+            ),
+        )
+    )
+    cost.update_layout(
+        title="Staff cost over the period at each value tried (mean, 95% CI)",
+        **{**charts.LAYOUT, "height": 300, "hovermode": "closest"},
+    )
+    cost.update_xaxes(title=info["field"], dtick=1)
+    cost.update_yaxes(title="GBP")
     answer = "not met in the range searched" if info["answer"] is None else str(info["answer"])
-    body = f"""<h1>How many are needed? {html.escape(info["field"])} = {html.escape(answer)}</h1>
+    if info.get("cannot_tell_apart_from"):
+        answer = f"{min(info['cannot_tell_apart_from'])} or {answer}"
+    team = info.get("team_at_answer") or {}
+    at = ev[ev["value"] == info["answer"]]
+    cost_text = f"{at['cost_gbp'].iloc[0]:,.0f}" if len(at) else "n/a"
+    note = ""
+    if info.get("metric_judged") and info["metric_judged"] not in target:
+        note = (
+            f"<p>The target names a wait over allocated cases; the search judges "
+            f"<code>{html.escape(info['metric_judged'])}</code>, which counts cases still "
+            "waiting at the end with their wait so far, so a runaway list can never look "
+            "better than a shorter one.</p>"
+        )
+    body = f"""<h1>How many are needed? {html.escape(_field_words(info["field"]))}: {
+        html.escape(answer)
+    }</h1>
 <div class='verdict'><strong>Answer</strong><ul><li>{html.escape(info["sentence"])}</li>
 </ul></div>{
         cards(
             [
                 (answer, info["field"], f"target {target}"),
-                (f"{info['confidence']:.0%}", "confidence (one-sided)", ""),
-                (str(info["reps"]), "replications at each value", ""),
+                (str(sum(team.values())) if team else "n/a", "social workers in all", ""),
+                (cost_text, "staff cost at the answer, GBP", ""),
+                (conf, "confidence (one-sided)", ""),
+                (
+                    f"{info['reps']} to {int(ev['reps'].max())}",
+                    "replications at each value",
+                    f"up to {info.get('max_reps', '')} near the answer",
+                ),
             ]
         )
     }
-{figure_div(fig, "staffing-path")}<h2>Evidence</h2>{table_html(ev)}"""
+{note}
+<p>Every value runs the same replications (common random numbers). A value is <em>met</em>
+when its one-sided {conf} bound is on the right side of the target, <em>missed</em> when the
+other bound is on the wrong side, and <em>unclear</em> otherwise; unclear values get more
+replications.</p>
+{figure_div(fig, "staffing-path")}{figure_div(cost, "staffing-cost")}
+<h2>Every value tried</h2>{table_html(_evidence_view(ev, conf))}"""
     return write_page(folder / "staffing.html", "Staffing", body)

@@ -11,7 +11,7 @@ import pandas as pd
 from ..scenario.assumptions import OVERRIDDEN, UNSOURCED
 from . import charts
 from .pages import cards, figure_div, read_folder, table_html, write_page
-from .verdict import backlog_trend, sentences
+from .verdict import backlog_trend, sentences, settings
 
 WORK_METRICS = [
     "capacity_assessments",
@@ -53,8 +53,10 @@ def build(folder: Path) -> Path:
     targets = [u["allocation_target_days"] for u in sc["triage"]["urgency"].values()]
     perm = sc["workforce"]["permanent"]
     cap = perm["caseload_cap"] * perm["fte"]
-    trend, _ = backlog_trend(summary)
-    verdict = "".join(f"<li>{html.escape(s)}</li>" for s in sentences(summary, cap, targets[-1]))
+    trend, _ = backlog_trend(summary, settings(sc)["backlog_margin_cases_per_week"])
+    verdict = "".join(
+        f"<li>{html.escape(s)}</li>" for s in sentences(summary, cap, targets[-1], sc)
+    )
     kpis = cards(
         [
             _card(summary, "backlog_growth_per_week", "backlog change, cases/week", "{:+.2f}"),

@@ -1,7 +1,9 @@
 """The headline verdict in words, from a run's summary table.
 
-Each sentence states a number with its 95% confidence interval and says what it
-means; where the interval includes zero the sentence says the data cannot tell.
+Every number is given with its 95% confidence interval. The backlog trend has
+three answers and an honest fourth: GROWING (the whole interval above zero),
+SHRINKING (below zero), STABLE (inside the scenario's equivalence margin), or
+NOT SHOWN, with about how many more replications would decide it.
 """
 
 from __future__ import annotations
@@ -10,66 +12,92 @@ import math
 
 import pandas as pd
 
+from ..records.summary import ABOVE, BELOW, WITHIN, Decision, decide
+
+DEFAULT_MARGIN = 0.25  # as scenario.verdict.backlog_margin_cases_per_week
+DEFAULT_BREACH_ALERT = 0.25  # as scenario.verdict.completion_breach_alert_share
+
+
+def settings(scenario: dict | None) -> dict:
+    """The verdict section of a resolved scenario, with defaults for folders written before it."""
+    given = (scenario or {}).get("verdict") or {}
+    return {
+        "backlog_margin_cases_per_week": float(
+            given.get("backlog_margin_cases_per_week", DEFAULT_MARGIN)
+        ),
+        "completion_breach_alert_share": float(
+            given.get("completion_breach_alert_share", DEFAULT_BREACH_ALERT)
+        ),
+    }
+
 
 def _row(summary: pd.DataFrame, metric: str) -> pd.Series | None:
     rows = summary.set_index("metric")
-    return rows.loc[metric] if metric in rows.index else None
+    if metric not in rows.index or not math.isfinite(rows.loc[metric, "mean"]):
+        return None
+    return rows.loc[metric]
 
 
-def _ci(r: pd.Series, fmt: str = "{:.1f}") -> str:
+def _ci(r: pd.Series | None, fmt: str = "{:.1f}") -> str:
     if r is None or not math.isfinite(r["ci_low"]):
-        return ""
+        return " (one replication: no interval)"
     return f" (95% CI {fmt.format(r['ci_low'])} to {fmt.format(r['ci_high'])})"
 
 
-def backlog_trend(summary: pd.DataFrame) -> tuple[str, str]:
-    """('growing' | 'shrinking' | 'stable', sentence)."""
+def trend_decision(summary: pd.DataFrame, margin: float = DEFAULT_MARGIN) -> Decision | None:
+    """The three-way decision on the backlog slope; None when it was not measured."""
     r = _row(summary, "backlog_growth_per_week")
-    if r is None or not math.isfinite(r["mean"]):
+    if r is None:
+        return None
+    reps = r.get("reps", 0)
+    return decide(r["mean"], r["ci_low"], r["ci_high"], int(reps) if reps == reps else 0, margin)
+
+
+def backlog_trend(summary: pd.DataFrame, margin: float = DEFAULT_MARGIN) -> tuple[str, str]:
+    """('growing' | 'shrinking' | 'stable' | 'not-shown' | 'unknown', sentence)."""
+    d = trend_decision(summary, margin)
+    if d is None:
         return "unknown", "The backlog trend could not be measured."
-    ci = _ci(r, "{:+.2f}")
-    if math.isfinite(r["ci_low"]) and r["ci_low"] > 0:
+    r = _row(summary, "backlog_growth_per_week")
+    slope, ci = f"{r['mean']:+.2f} cases a week", _ci(r, "{:+.2f}")
+    if d.answer == ABOVE:
         return "growing", (
-            f"The unallocated list is GROWING by {r['mean']:+.2f} cases a week"
-            f"{ci}: this team cannot keep up with its demand."
+            f"The unallocated list is GROWING by {slope}{ci}: this team cannot keep up "
+            "with its demand."
         )
-    if math.isfinite(r["ci_high"]) and r["ci_high"] < 0:
-        return "shrinking", f"The unallocated list is shrinking by {r['mean']:.2f} a week{ci}."
-    return "stable", (
-        f"The unallocated list shows no clear trend: {r['mean']:+.2f} cases a "
-        f"week{ci}, stable within what the replications can tell."
+    if d.answer == BELOW:
+        return "shrinking", f"The unallocated list is SHRINKING: {slope}{ci}."
+    if d.answer == WITHIN:
+        return "stable", (
+            f"The unallocated list is STABLE: {slope}{ci}, the whole interval inside the "
+            f"+-{margin:g} cases a week this scenario counts as no real change."
+        )
+    more = f"run about {d.more_reps} more replications" if d.more_reps else "run more replications"
+    return "not-shown", (
+        f"The backlog trend is NOT SHOWN: {slope}{ci}. The interval includes zero but "
+        f"reaches beyond the +-{margin:g} cases a week counted as stable, so it may be "
+        f"growing: {more} to tell."
     )
 
 
-def sentences(summary: pd.DataFrame, cap: float, target_days: float | None) -> list[str]:
-    out = [backlog_trend(summary)[1]]
-    w, p90 = _row(summary, "wait_to_allocation_days"), _row(summary, "wait_to_allocation_p90")
-    breach = _row(summary, "allocation_breach_share")
-    if w is not None and math.isfinite(w["mean"]):
-        text = f"People wait {w['mean']:.1f} working days on average for a named worker{_ci(w)}"
-        if p90 is not None and math.isfinite(p90["mean"]):
-            text += f"; one in ten waits more than {p90['mean']:.1f} days"
-        if target_days is not None:
-            text += f" (standard target: {target_days:g} days)"
-        out.append(text + ".")
-        still = _row(summary, "wait_incl_still_waiting_days")
-        if still is not None and math.isfinite(still["mean"]) and still["mean"] > 1.5 * w["mean"]:
-            out.append(
-                f"Counting the cases still waiting at the end, the mean wait is at "
-                f"least {still['mean']:.1f} days{_ci(still)}: the average over allocated "
-                "cases understates it, because many were never allocated."
-            )
-    if breach is not None and math.isfinite(breach["mean"]):
-        out.append(
-            f"{breach['mean']:.0%} of cases are not allocated within their urgency "
-            f"target{_ci(breach, '{:.0%}')}."
-        )
+def sentences(
+    summary: pd.DataFrame,
+    cap: float,
+    target_days: float | None,
+    scenario: dict | None = None,
+) -> list[str]:
+    """The verdict, one sentence per finding, every number with its 95% CI."""
+    cfg = settings(scenario)
+    out = [backlog_trend(summary, cfg["backlog_margin_cases_per_week"])[1]]
+    out += _waits(summary, target_days)
+    out += _breaches(summary, cfg["completion_breach_alert_share"])
     c, cmax = _row(summary, "caseload_mean"), _row(summary, "caseload_max")
     if c is not None:
-        out.append(
-            f"Workers hold {c['mean']:.1f} weighted cases on average{_ci(c)} against a "
-            f"cap of {cap:g}; the busiest reaches {cmax['mean']:.0f}."
-        )
+        text = f"Workers hold {c['mean']:.1f} weighted cases on average{_ci(c)}"
+        text += f" against a cap of {cap:g}"
+        if cmax is not None:
+            text += f"; the busiest reaches {cmax['mean']:.0f}{_ci(cmax, '{:.0f}')}"
+        out.append(text + ".")
     ot = _row(summary, "overtime_hours_per_worker_week")
     if ot is not None:
         out.append(f"Each worker works {ot['mean']:.1f} hours a week beyond contract{_ci(ot)}.")
@@ -78,18 +106,66 @@ def sentences(summary: pd.DataFrame, cap: float, target_days: float | None) -> l
         for m in ("unmet_not_allocated_in_target", "unmet_closed_unworked", "unallocated_end")
     ]
     if all(u is not None for u in unmet):
+        parts = [
+            f"{u['mean']:.0f} {words}{_ci(u, '{:.0f}')}"
+            for u, words in zip(
+                unmet,
+                ("cases not allocated in time", "closed without the work done", "still waiting"),
+                strict=True,
+            )
+        ]
+        out.append(f"Unmet need per replication: {'; '.join(parts)} at the end.")
+    out += _costs(summary)
+    return out
+
+
+def _waits(summary: pd.DataFrame, target_days: float | None) -> list[str]:
+    w, p90 = _row(summary, "wait_to_allocation_days"), _row(summary, "wait_to_allocation_p90")
+    if w is None:
+        return []
+    text = f"People wait {w['mean']:.1f} working days on average for a named worker{_ci(w)}"
+    if p90 is not None:
+        text += f"; one in ten waits more than {p90['mean']:.1f} days{_ci(p90)}"
+    if target_days is not None:
+        text += f" (standard target: {target_days:g} days)"
+    out = [text + "."]
+    still = _row(summary, "wait_incl_still_waiting_days")
+    if still is not None and still["mean"] > 1.5 * w["mean"]:
         out.append(
-            f"Unmet need: {unmet[0]['mean']:.0f} cases not allocated in time, "
-            f"{unmet[1]['mean']:.0f} closed without the work done, "
-            f"{unmet[2]['mean']:.0f} still waiting at the end (means per replication)."
+            f"Counting the cases still waiting at the end, the mean wait is at "
+            f"least {still['mean']:.1f} days{_ci(still)}: the average over allocated "
+            "cases understates it, because many were never allocated."
         )
+    return out
+
+
+def _breaches(summary: pd.DataFrame, alert: float) -> list[str]:
+    out = []
+    breach = _row(summary, "allocation_breach_share")
+    if breach is not None:
+        out.append(
+            f"{breach['mean']:.0%} of cases are not allocated within their urgency "
+            f"target{_ci(breach, '{:.0%}')}."
+        )
+    done = _row(summary, "completion_breach_share")
+    if done is not None and done["mean"] > alert:
+        out.append(
+            f"{done['mean']:.0%} of cases breached their completion standard"
+            f"{_ci(done, '{:.0%}')}, above the {alert:.0%} this scenario flags: many "
+            "finished late or not at all."
+        )
+    return out
+
+
+def _costs(summary: pd.DataFrame) -> list[str]:
     cost, prem = _row(summary, "staff_cost_gbp"), _row(summary, "agency_premium_gbp")
     naas = _row(summary, "naas_cost_gbp")
-    if cost is not None:
-        text = f"Staff cost over the period: GBP {cost['mean']:,.0f}"
-        if prem is not None and prem["mean"] > 0:
-            text += f", of which agency premium GBP {prem['mean']:,.0f}"
-        if naas is not None and naas["mean"] > 0:
-            text += f"; NAAS testing GBP {naas['mean']:,.0f}"
-        out.append(text + ".")
-    return out
+    if cost is None:
+        return []
+    money = "{:,.0f}"
+    text = f"Staff cost over the period: GBP {cost['mean']:,.0f}{_ci(cost, money)}"
+    if prem is not None and prem["mean"] > 0:
+        text += f", of which agency premium GBP {prem['mean']:,.0f}{_ci(prem, money)}"
+    if naas is not None and naas["mean"] > 0:
+        text += f"; NAAS testing GBP {naas['mean']:,.0f}{_ci(naas, money)}"
+    return [text + "."]

@@ -28,6 +28,7 @@ from .team import (
     WorkerTypeSpec,
     WorkforceSpec,
 )
+from .verdict import VerdictSpec
 
 
 class Scenario(Strict):
@@ -73,6 +74,7 @@ class Scenario(Strict):
     cover: CoverSpec = F(CoverSpec(), "Who does an absent worker's work", "")
     recruitment: RecruitmentSpec = F(RecruitmentSpec(), "Leavers, vacancies, agency fill", "")
     naas: NaasSpec = F(NaasSpec(), "NAAS accreditation testing rounds", "")
+    verdict: VerdictSpec = F(VerdictSpec(), "When a trend or a difference counts as shown", "")
     sources: dict[str, str] = F({}, "Your own source notes for values you set, by field path", "")
 
     @field_validator("pathways", mode="before")
@@ -136,6 +138,7 @@ __all__ = [
     "TeamSpec",
     "TriageSpec",
     "UrgencySpec",
+    "VerdictSpec",
     "WarmStartSpec",
     "WorkerTypeSpec",
     "WorkforceSpec",
