@@ -141,16 +141,13 @@ def work_only_when_present(log) -> list[str]:
             continue
         who = w[W_WORKER]
         if not any(a <= start and finish <= b for a, b in periods.get(who, ())):
+            state = [s[2] for s in log.states if s[0] == who and s[1] <= start]
             bad.append(
                 f"worker {who} worked [{start:.3f}, {finish:.3f}) on {w[W_KIND]} task "
-                f"{w[W_TASK]} (case {w[W_CASE]}) outside their present periods "
-                f"{_near(periods.get(who, []), start)}"
+                f"{w[W_TASK]} (case {w[W_CASE]}), not present (last state: "
+                f"{state[-1] if state else 'not yet joined'})"
             )
     return bad
-
-
-def _near(periods: list[tuple[float, float]], t: float) -> list[tuple[float, float]]:
-    return [p for p in periods if p[0] - 5 <= t <= p[1] + 5][:3]
 
 
 # --- 3. FTE at work within establishment plus cover ----------------------------------
@@ -226,7 +223,7 @@ def cases_in_one_place(log) -> list[str]:
             continue
         if rows[0][S_START] != arrival[case]:
             bad.append(f"case {case} first spell starts {rows[0][S_START]}, not {arrival[case]}")
-        for a, b in zip(rows, rows[1:]):
+        for a, b in zip(rows, rows[1:], strict=False):
             if b[S_START] != a[S_END]:
                 bad.append(f"case {case}: spell {b} does not start where {a} ended")
         for s in rows:
@@ -238,24 +235,35 @@ def cases_in_one_place(log) -> list[str]:
     return bad
 
 
-def list_never_negative(log, unallocated_by_day) -> list[str]:
-    """The list's length from LIST spells is >= 0 always and matches the recorder daily."""
-    listed = [(s[S_START], _end(s[S_END])) for s in log.spells if s[S_PLACE] == ev.LIST]
+def _listed(log) -> list[tuple[float, float]]:
+    return [(s[S_START], _end(s[S_END])) for s in log.spells if s[S_PLACE] == ev.LIST]
+
+
+def list_never_negative(log) -> list[str]:
+    """The number of cases on the list, from LIST spells, is never below zero."""
+    listed = _listed(log)
     changes = sorted([(a, 1) for a, _ in listed] + [(b, -1) for _, b in listed if b < math.inf])
-    bad = []
     level = 0
     for n, (t, step) in enumerate(changes):
         level += step
         if n + 1 < len(changes) and changes[n + 1][0] == t:
             continue  # the level once everything at this instant has happened
         if level < 0:
-            bad.append(f"t={t:g}: {level} cases on the list")
-            break
+            return [f"t={t:g}: {level} cases on the list"]
+    return []
+
+
+def list_matches_recorder(log, unallocated_by_day) -> list[str]:
+    """The recorder's ``unallocated`` at each day's end equals the count of LIST spells."""
+    listed = _listed(log)
+    bad = []
     for day, recorded in enumerate(unallocated_by_day):
         t = day + 1.0  # the end of working day ``day``
         mine = sum(1 for a, b in listed if a <= t < b)
         if mine != recorded:
             bad.append(f"day {day}: {mine} on the list from the spells, timeseries says {recorded}")
+    if len(unallocated_by_day) != log.n_days:
+        bad.append(f"{len(unallocated_by_day)} days recorded, the run had {log.n_days}")
     return bad
 
 
@@ -322,8 +330,7 @@ def work_within_case_hours(log) -> list[str]:
     bad = []
     for (w, d), h in sorted(contract.items()):
         allowed = max(
-            [r for t, r in rates[w] if d <= t < d + 1]
-            + [_changes_at(rates, w, float(d), 0.0)]
+            [r for t, r in rates[w] if d <= t < d + 1] + [_changes_at(rates, w, float(d), 0.0)]
         )
         if h > allowed + HOURS_EPS:
             bad.append(f"worker {w} day {d}: {h:.6f} h worked in contract > {allowed:g} case h")
@@ -331,8 +338,6 @@ def work_within_case_hours(log) -> list[str]:
 
 
 # --- 6. every referral accounted for ----------------------------------------------------
-
-OUTCOMES = ("closed", "closed unworked", "closed at the door", "awaiting triage", "on the list")
 
 
 def referrals_accounted_for(log) -> tuple[dict[str, int], list[str]]:
@@ -389,8 +394,10 @@ def referrals_accounted_for(log) -> tuple[dict[str, int], list[str]]:
         if later:
             bad.append(f"case {case} closed unworked at {t:g} but steps done at {later}")
     if sum(counts.values()) != len(log.referrals):
-        bad.append(f"outcomes {dict(counts)} add up to {sum(counts.values())}, "
-                   f"not the {len(log.referrals)} referrals")
+        bad.append(
+            f"outcomes {dict(counts)} add up to {sum(counts.values())}, "
+            f"not the {len(log.referrals)} referrals"
+        )
     return dict(counts), bad
 
 

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 START = dt.date(2026, 4, 1)  # the default calendar's first day
 
 maybe_days = st.none() | st.integers(0, 15)
+POLICIES = ["least_loaded", "round_robin", "first_available"]
 
 
 def _null(x) -> str:
@@ -73,9 +74,8 @@ def small_scenarios(draw) -> list[str]:
         f"cover.reallocate_after_days={_null(draw(maybe_days))}",
         f"cover.agency_cover_after_days={_null(draw(maybe_days))}",
         f"cover.agency_cover_fill_days={draw(st.integers(1, 10))}",
-        f"allocation.policy={draw(st.sampled_from(['least_loaded', 'round_robin', 'first_available']))}",
-        "allocation.close_unallocated_after_days="
-        + _null(draw(st.none() | st.integers(1, 20))),
+        f"allocation.policy={draw(st.sampled_from(POLICIES))}",
+        "allocation.close_unallocated_after_days=" + _null(draw(st.none() | st.integers(1, 20))),
         f"overtime.enabled={draw(st.booleans())}",
         f"overtime.max_hours_per_day={draw(st.sampled_from([0, 0.5, 1.2, 3]))}",
         f"recruitment.agency_instead_of_vacancy={draw(st.booleans())}",
