@@ -1,6 +1,6 @@
 """Invariants of the model, computed from the raw event log (issue 8, section 3).
 
-Each invariant is one function in ``tests/log_invariants.py`` that reads the
+Each invariant is one function in ``tests/invariants/`` that reads the
 log's plain tuples with its own small computation, never the tables of
 ``workload_sim.records`` (those are under test: invariant ``list_matches_recorder``
 compares them with the log). They are checked on every library scenario,
@@ -24,7 +24,7 @@ from workload_sim.loading import load_scenario
 from workload_sim.model.simulation import Simulation
 from workload_sim.records import tables_of
 
-from . import log_invariants as inv
+from . import invariants as inv
 from .conftest import DEFAULT, SCENARIOS
 from .scenario_strategy import small_scenarios
 
