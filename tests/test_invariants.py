@@ -14,6 +14,8 @@ fixed it removes the marker.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Callable
 from functools import cache
 
@@ -21,6 +23,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
 from workload_sim.loading import load_scenario
+from workload_sim.model import events as ev
 from workload_sim.model.simulation import Simulation
 from workload_sim.records import tables_of
 
@@ -126,7 +129,7 @@ def _sweep() -> list[tuple[list[str], dict[str, list[str]]]]:
         except Exception as exc:  # noqa: BLE001 - a crash is itself the finding
             results.append((overrides, {"runs": [f"{type(exc).__name__}: {exc}"]}))
             return
-        verdicts = {"runs": []}
+        verdicts = {"runs": [], "seen": _mechanisms_seen(sim.log)}
         for name, check in INVARIANTS.items():
             try:
                 verdicts[name] = check(sim)
@@ -138,12 +141,65 @@ def _sweep() -> list[tuple[list[str], dict[str, list[str]]]]:
     return results
 
 
+def _mechanisms_seen(log) -> list[str]:
+    """Which mechanisms happened in a run (a list, stored with the verdicts)."""
+    states = {s[2] for s in log.states}
+    reasons = {s[5] for s in log.spells}
+    seen = {
+        "sickness": "sick" in states,
+        "leave": "leave" in states,
+        "naas sitting": bool(log.naas),
+        "leaver": "left" in states,
+        "agency sick cover": any(j[3] < 0 for j in log.joins),
+        "recruit or interim": any(j[1] > 0 and j[3] >= 0 for j in log.joins),
+        "vacant post": any(p[2] for p in log.posts),
+        "end of protected year": bool(log.terms),
+        "reallocated": ev.REALLOCATED in reasons,
+        "closed unworked": ev.CLOSED_UNWORKED in reasons,
+        "urgent cover task": any(w[3] == ev.COVER_TASK for w in log.work),
+        "overtime": any(w[12] > 0 for w in log.work),
+        "waited on the list": any(s[1] == ev.LIST and s[4] != s[3] for s in log.spells),
+    }
+    assert tuple(seen) == MECHANISMS
+    return [name for name, happened in seen.items() if happened]
+
+
+MECHANISMS = (
+    "sickness",
+    "leave",
+    "naas sitting",
+    "leaver",
+    "agency sick cover",
+    "recruit or interim",
+    "vacant post",
+    "end of protected year",
+    "reallocated",
+    "closed unworked",
+    "urgent cover task",
+    "overtime",
+    "waited on the list",
+)
+
+
 @pytest.fixture(scope="module")
 def generated():
     return _sweep()
 
 
-# Invariants that some of the 200 generated scenarios break on today's model (issue 8 s.2)
+def test_generated_scenarios_exercise_every_mechanism(generated):
+    """The 200 worlds are not vacuous: each people mechanism happens in many of them."""
+    counts = Counter(m for _, v in generated for m in v.get("seen", ()))
+    rare = {m: counts[m] for m in MECHANISMS if counts[m] < 10}
+    assert not rare, f"mechanisms in fewer than 10 of 200 generated scenarios: {rare}"
+
+
+# Today's model breaks some invariants in some generated worlds (issue 8 s.2). Which of
+# the 200 draws hit which bug depends on Hypothesis's version, so the sweep cannot
+# xfail strictly by invariant; instead an example is let through only when every one of
+# its violations matches the signature of a known bug (reported as xfail with the
+# count), and any other failure fails. The strict xfails that flip when each fix lands
+# are the reproductions below. Delete an entry here once its fix is merged.
+NOBODY_IN_POST = "issue 8: a team with nobody in post crashes (duty_worker: modulo by zero)"
 COVER_OVER_CAP = (
     "issue 8: a worker back from sickness gets every case their agency cover held, "
     "past their own cap (Cover.back moves them without allocation)"
@@ -157,42 +213,48 @@ COVER_OUTSTAYS = (
     "worker leaves, and a stale request from an earlier absence brings a second cover whose "
     "entry overwrites the first in Cover.covering (never let go)"
 )
+UNWORKED_WORKED = (
+    "issue 8: a case closed unworked is still worked on: its handover, moved to a "
+    "colleague as urgent cover, is done after the closure"
+)
 RECORDER_EMPTY_RUN = (
     "records crash on a run with no work at all (no referral, no warm start): "
     "cases_table ANDs float-typed empty columns (TypeError)"
 )
-KNOWN_ON_GENERATED: dict[str, str] = {
-    "caps": COVER_OVER_CAP,
-    "work_only_when_present": LEAVER_WORKS,
-    "fte_within_establishment": COVER_OUTSTAYS,
-    "list_matches_recorder": RECORDER_EMPTY_RUN,
+KNOWN_ON_GENERATED: dict[str, tuple[str, str]] = {  # invariant: (signature, bug)
+    "runs": (r"^ZeroDivisionError: integer modulo by zero$", NOBODY_IN_POST),
+    "caps": (r"reached them \(cover\)$", COVER_OVER_CAP),
+    "work_only_when_present": (r"not present \(last state: left\)$", LEAVER_WORKS),
+    "fte_within_establishment": (r"sickness cover worker\(s\) for \d+ off sick$", COVER_OUTSTAYS),
+    "referrals_accounted_for": (r"^case \d+ closed unworked at .* but worked", UNWORKED_WORKED),
+    "list_matches_recorder": (r"^TypeError: ufunc 'bitwise_and'", RECORDER_EMPTY_RUN),
 }
 
 
-@pytest.mark.parametrize(
-    "invariant",
-    [
-        pytest.param(
-            name,
-            marks=pytest.mark.xfail(strict=True, reason=KNOWN_ON_GENERATED[name])
-            if name in KNOWN_ON_GENERATED
-            else (),
-        )
-        for name in ["runs", *INVARIANTS]
-    ],
-)
+def _repro_line(overrides: list[str]) -> str:
+    return f"{DEFAULT.name} " + " ".join(f"--set '{o}'" for o in overrides)
+
+
+@pytest.mark.parametrize("invariant", ["runs", *INVARIANTS])
 def test_invariant_holds_on_generated_scenarios(generated, invariant):
     assert len(generated) == 200
     judged = [(ov, v[invariant]) for ov, v in generated if invariant in v]
     if invariant != "runs":  # a run that crashed is reported once, by "runs"
         assert len(judged) == sum(1 for _, v in generated if not v["runs"])
-    failing = sorted((ov for ov, bad in judged if bad), key=lambda ov: len(" ".join(ov)))
-    if failing:
-        first = next(bad for ov, bad in judged if ov is failing[0])
-        repro = " ".join(f"--set '{o}'" for o in failing[0])
+    failing = sorted(((ov, bad) for ov, bad in judged if bad), key=lambda f: len(" ".join(f[0])))
+    signature, bug = KNOWN_ON_GENERATED.get(invariant, (None, ""))
+    known = [f for f in failing if signature and all(re.search(signature, b) for b in f[1])]
+    unknown = [f for f in failing if f not in known]
+    if unknown:
+        ov, bad = unknown[0]
         pytest.fail(
-            f"{invariant}: {len(failing)} of {len(judged)} generated scenarios fail; "
-            f"the shortest: {DEFAULT.name} {repro}\n" + _report(first, invariant)
+            f"{invariant}: {len(unknown)} of {len(judged)} generated scenarios fail; "
+            f"the shortest: {_repro_line(ov)}\n" + _report(bad, invariant)
+        )
+    if known:
+        pytest.xfail(
+            f"{bug}: {len(known)} of {len(judged)} generated scenarios, the shortest: "
+            f"{_repro_line(known[0][0])}"
         )
 
 
@@ -238,8 +300,7 @@ REPROS = [
         "referrals_accounted_for",
         "allocation.close_unallocated_after_days=3 cover.urgent_to_colleagues_after_days=0 "
         "cover.reallocate_after_days=1 absence.sickness_days=40 horizon_days=120 seed=6",
-        "issue 8: a case closed unworked is still worked on: its handover, moved to a "
-        "colleague as urgent cover, is done after the closure",
+        UNWORKED_WORKED,
     ),
     _repro(
         "list_matches_recorder",
@@ -257,11 +318,7 @@ def test_invariant_on_reproduction(invariant, overrides):
     assert not bad, _report(bad, " ".join(overrides))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ZeroDivisionError,
-    reason="issue 8: a team with nobody in post crashes (duty_worker: modulo by zero)",
-)
+@pytest.mark.xfail(strict=True, raises=ZeroDivisionError, reason=NOBODY_IN_POST)
 @pytest.mark.parametrize(
     "overrides",
     [
