@@ -12,9 +12,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from workload_sim.loading import load_scenario
 from workload_sim.model import events as ev
 from workload_sim.model.simulation import Simulation
+from workload_sim.scenario.loading import load_scenario
 
 from . import invariants as inv
 from .conftest import DEFAULT

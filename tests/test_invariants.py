@@ -6,11 +6,10 @@ log's plain tuples with its own small computation, never the tables of
 compares them with the log). They are checked on every library scenario,
 shortened, and on 200 hypothesis-generated small worlds.
 
-Known failures of today's model are reproduced one by one at the end, each
-with the smallest ``--set`` overrides found and marked ``xfail(strict=True)``:
-when the fix lands the test passes, strict xfail turns that into a failure,
-and whoever fixed it removes the marker (and the bug's entry in
-``KNOWN_ON_GENERATED``). Every library scenario passes every invariant today.
+The failures these invariants found in the model (issue 8, section 2, and a stale
+cover request the issue did not list) are kept at the end as regression tests, each
+with the smallest ``--set`` overrides found: they failed before the fixes and pass
+now. Every library scenario and every generated world passes every invariant.
 """
 
 from __future__ import annotations
@@ -23,10 +22,10 @@ from functools import cache
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
-from workload_sim.loading import load_scenario
 from workload_sim.model import events as ev
 from workload_sim.model.simulation import Simulation
 from workload_sim.records import tables_of
+from workload_sim.scenario.loading import load_scenario
 
 from . import invariants as inv
 from .conftest import DEFAULT, SCENARIOS
@@ -194,13 +193,9 @@ def test_generated_scenarios_exercise_every_mechanism(generated):
     assert not rare, f"mechanisms in fewer than 10 of 200 generated scenarios: {rare}"
 
 
-# Today's model breaks some invariants in some generated worlds (issue 8 s.2). Which of
-# the 200 draws hit which bug depends on Hypothesis's version, so the sweep cannot
-# xfail strictly by invariant; instead an example is let through only when every one of
-# its violations matches the signature of a known bug (reported as xfail with the
-# count), and any other failure fails. The strict xfails that flip when each fix lands
-# are the reproductions below. Delete an entry here once its fix is merged.
-NOBODY_IN_POST = "issue 8: a team with nobody in post crashes (duty_worker: modulo by zero)"
+# Bugs found by these invariants, all fixed; their reproductions below are regression
+# tests. A future known bug may be let through on the generated worlds only by its
+# signature (an entry in KNOWN_ON_GENERATED, reported as xfail); any other failure fails.
 COVER_OVER_CAP = (
     "issue 8: a worker back from sickness gets every case their agency cover held, "
     "past their own cap (Cover.back moves them without allocation)"
@@ -208,11 +203,6 @@ COVER_OVER_CAP = (
 LEAVER_WORKS = (
     "issue 8: a leaver's queued triage/handover goes to today's duty worker, who can be "
     "the leaver (still in in_post while let_go runs), and is worked after leaving"
-)
-COVER_OUTSTAYS = (
-    "issue 8: sickness cover outstays the absence: it stays to the horizon when the absent "
-    "worker leaves, and a stale request from an earlier absence brings a second cover whose "
-    "entry overwrites the first in Cover.covering (never let go)"
 )
 UNWORKED_WORKED = (
     "issue 8: a case closed unworked is still worked on: its urgent tasks (handover or "
@@ -222,17 +212,7 @@ RECORDER_EMPTY_RUN = (
     "records crash on a run with no work at all (no referral, no warm start): "
     "cases_table ANDs float-typed empty columns (TypeError)"
 )
-KNOWN_ON_GENERATED: dict[str, tuple[str, str]] = {  # invariant: (signature, bug)
-    "runs": (r"^ZeroDivisionError: integer modulo by zero$", NOBODY_IN_POST),
-    "caps": (r"reached them \(cover\)$", COVER_OVER_CAP),
-    "work_only_when_present": (r"not present \(last state: left\)$", LEAVER_WORKS),
-    "fte_within_establishment": (r"sickness cover worker\(s\) for \d+ off sick$", COVER_OUTSTAYS),
-    "referrals_accounted_for": (
-        r"^case \d+ closed unworked at .* but (worked|steps done)",
-        UNWORKED_WORKED,
-    ),
-    "list_matches_recorder": (r"^TypeError: ufunc 'bitwise_and'", RECORDER_EMPTY_RUN),
-}
+KNOWN_ON_GENERATED: dict[str, tuple[str, str]] = {}  # invariant: (signature, bug); none now
 
 
 def _repro_line(overrides: list[str]) -> str:
@@ -262,18 +242,15 @@ def test_invariant_holds_on_generated_scenarios(generated, invariant):
         )
 
 
-# --- the smallest reproductions of today's failures -----------------------------------
+# --- the smallest reproductions of the failures found (regression tests) ----------------
 
 SMALL = ["warmup_days=0"]
 SICK = ["absence.sickness_days=60", "cover.agency_cover_after_days=0"]
 
 
-def _repro(invariant: str, overrides: str, reason: str, raises=None):
+def _repro(invariant: str, overrides: str, reason: str):
     return pytest.param(
-        invariant,
-        [*SMALL, *overrides.split()],
-        marks=pytest.mark.xfail(strict=True, reason=reason, raises=raises),
-        id=f"{invariant}:{reason.split(':')[0][:40]}",
+        invariant, [*SMALL, *overrides.split()], id=f"{invariant}:{reason.split(':')[0][:40]}"
     )
 
 
@@ -310,7 +287,6 @@ REPROS = [
         "list_matches_recorder",
         "demand.referrals_per_week=0.01 warm_start.cases_per_worker=0 horizon_days=40 seed=0",
         RECORDER_EMPTY_RUN,
-        raises=TypeError,
     ),
 ]
 
@@ -322,7 +298,6 @@ def test_invariant_on_reproduction(invariant, overrides):
     assert not bad, _report(bad, " ".join(overrides))
 
 
-@pytest.mark.xfail(strict=True, raises=ZeroDivisionError, reason=NOBODY_IN_POST)
 @pytest.mark.parametrize(
     "overrides",
     [
@@ -332,6 +307,7 @@ def test_invariant_on_reproduction(invariant, overrides):
     ],
 )
 def test_team_with_nobody_in_post_keeps_running_within_every_invariant(overrides):
+    """Regression: a team with nobody in post crashed (duty_worker: modulo by zero)."""
     sim = Simulation(load_scenario(DEFAULT, [*SMALL, *overrides.split()]), 0).run()
     assert any(s[2] == "left" for s in sim.log.states)  # the team did empty
     for name, check in INVARIANTS.items():

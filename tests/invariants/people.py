@@ -20,6 +20,9 @@ from ._log import (
     S_END,
     S_PLACE,
     S_REASON,
+    T_POST,
+    T_TIME,
+    T_WORKER,
     W_CASE,
     W_CONTRACT,
     W_FINISHED,
@@ -116,13 +119,16 @@ def fte_within_establishment(log) -> list[str]:
     so the cover present can never outnumber the post-holders away sick.
     """
     joins = {j[J_WORKER]: j for j in log.joins}
-    events = []  # (time, order, what): posts, joins and states in time order
+    post_of = {w: j[J_POST] for w, j in joins.items()}  # cover may become a post's interim
+    events = []  # (time, order, what): posts, joins, terms and states in time order
     for k, p in enumerate(log.posts):
         events.append((p[1], 0, k, ("post", p)))
     for k, j in enumerate(log.joins):
         events.append((j[J_TIME], 1, k, ("join", j)))
     for k, s in enumerate(log.states):
         events.append((s[1], 2, k, ("state", s)))
+    for k, t in enumerate(log.terms):
+        events.append((t[T_TIME], 3, k, ("terms", t)))
     events.sort(key=lambda e: e[:3])
     post_fte: dict[int, float] = {}
     state: dict[int, str] = {}  # worker -> present / away reason (left: removed)
@@ -132,6 +138,8 @@ def fte_within_establishment(log) -> list[str]:
             post_fte[row[0]] = row[3]
         elif what == "join":
             state[row[J_WORKER]] = ev.PRESENT
+        elif what == "terms":
+            post_of[row[T_WORKER]] = row[T_POST]
         elif row[2] == ev.LEFT:
             state.pop(row[0], None)
         else:
@@ -142,7 +150,7 @@ def fte_within_establishment(log) -> list[str]:
         at_work = cover = 0.0
         covers = sick = 0
         for worker, st in state.items():
-            post, fte = joins[worker][J_POST], joins[worker][J_FTE]
+            post, fte = post_of[worker], joins[worker][J_FTE]
             if post >= 0:
                 holders[post].append(worker)
                 sick += st == "sick"

@@ -28,7 +28,9 @@ horizon; ids are plain ints):
 ``steps``      (case, step, time) each planned step completed.
 ``joins``      (worker, time, kind, post, fte, cap, case hours/day,
                contract hours/day, day cost, paid when absent, ramp until, ramp)
-``terms``      (worker, time, kind, cap, case hours/day, day cost) new terms.
+``terms``      (worker, time, kind, cap, case hours/day, day cost, post) new terms: a
+               newly qualified worker's protected year ending, or sickness cover
+               staying on as the post's interim (post -1 -> the post).
 ``states``     (worker, time, state, reason) state is PRESENT, one of
                ``AWAY_REASONS`` or LEFT (reason: why they left).
 ``posts``      (post, time, vacant: bool, fte)

@@ -183,7 +183,14 @@ class Worker:
         """Change kind, cap, case hours and cost (and record it)."""
         self.kind, self.day_cost = kind, day_cost
         self.set_cap(cap, rate)
-        self.log.terms.append((self.id, self.env.now, kind, cap, rate, day_cost))
+        self.log.terms.append((self.id, self.env.now, kind, cap, rate, day_cost, self.post))
+
+    def take_post(self, post: int) -> None:
+        """Hold an establishment post from now (sickness cover staying on as the interim)."""
+        self.post = post
+        self.log.terms.append(
+            (self.id, self.env.now, self.kind, self.cap, self.rate, self.day_cost, post)
+        )
 
     def _interrupt(self) -> None:
         """Put the task in hand back in the queue with the hours not yet worked."""

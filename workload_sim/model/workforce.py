@@ -162,7 +162,8 @@ class Workforce:
                 # an agency interim was just asked for (within the cap): the worker
                 # covering the absence is already here, with the cases
                 post.agency_due = 0
-                post.holder, cover.post = cover, post.index
+                post.holder = cover
+                cover.take_post(post.index)
                 fte = getattr(self.scenario.workforce, post.target).fte
                 self.log.posts.append((post.index, self.env.now, False, fte))
             else:

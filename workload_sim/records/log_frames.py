@@ -54,7 +54,7 @@ COLUMNS = {
         "ramp_until",
         "ramp",
     ),
-    "terms": ("worker", "time", "kind", "cap", "case_hours_per_day", "day_cost"),
+    "terms": ("worker", "time", "kind", "cap", "case_hours_per_day", "day_cost", "post"),
     "states": ("worker", "time", "state", "reason"),
     "posts": ("post", "time", "vacant", "fte"),
     "naas": ("worker", "time", "attempt", "passed", "cost"),

@@ -57,10 +57,11 @@ def team_by_day(log, scenario) -> TeamDays:
     cost = np.repeat(np.array([j[8] for j in joins], dtype=float)[:, None], n_days, axis=1)
     kind = [j[2] for j in joins]
     cap = np.array([j[5] for j in joins], dtype=float)
-    for w, t, k, c, r, dc in log.terms:
+    post = np.array([j[3] for j in joins], dtype=np.int64)
+    for w, t, k, c, r, dc, p in log.terms:
         after = days + 0.5 >= t
         rate[w, after], cost[w, after] = r, dc
-        kind[w], cap[w] = k, c
+        kind[w], cap[w], post[w] = k, c, p
     present = in_post & (state == PRESENT)
     ramping = days[None, :] < ramp_until[:, None]
     paid = in_post & (present | paid_away[:, None])
@@ -85,7 +86,7 @@ def team_by_day(log, scenario) -> TeamDays:
         "rate": rate[:, -1] if n_days else rate[:, 0],
         "day_cost": cost[:, -1] if n_days else cost[:, 0],
         "fte": fte,
-        "post": np.array([j[3] for j in joins], dtype=np.int64),
+        "post": post,
     }
     return TeamDays(in_post, state, columns, joined_at, left_at, leave_reason, final)
 

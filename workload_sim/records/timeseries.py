@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -63,7 +65,8 @@ def timeseries_table(
     for r, name in enumerate(urgencies):
         mine = listed & (rank[case] == r)
         cols[f"unallocated_{name}"] = levels_by_day(start[mine], end[mine], n)[1]
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # days with nobody in post: NaN
         busiest = np.nanmax(np.where(team.in_post, loads, -np.inf), axis=0, initial=-np.inf)
         spread = np.nanstd(loads, axis=0) if len(loads) else np.zeros(n)
     t = team.columns
