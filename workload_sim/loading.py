@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import difflib
 import re
+import reprlib
+import stat
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -29,33 +32,200 @@ class ScenarioError(ValueError):
         self.problems = problems
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A SafeLoader that refuses duplicate keys (YAML would silently keep the last)."""
+# Input limits (stated in docs/model.md, "Input limits"): a scenario is a few kilobytes,
+# so anything far beyond these is a mistake or an attack, refused before it is parsed.
+MAX_FILE_BYTES = 2 * 1024 * 1024  # scenario and sweep files
+MAX_DEPTH = 40  # nesting of mappings and lists
+MAX_NODES = 200_000  # values after every alias is expanded (a "billion laughs" has 10^9)
+MAX_DIGITS = 20  # an integer with more digits than 2**63 has no use in any field
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """A SafeLoader for scenario data: no duplicate keys, bounded nesting and aliases,
+    and only the implicit types the schema needs (YAML 1.2 core: ``yes``, ``on``, ``0x10``,
+    ``0o17`` and ``1_000`` stay text, and pydantic then refuses them where a number is due).
+    """
+
+    yaml_constructors = {}  # only the tags below: no !!binary, !!set, !!omap, !!timestamp
+    yaml_implicit_resolvers = {}
+
+    def compose_node(self, parent, index):
+        depth = getattr(self, "_depth", 0) + 1
+        if depth > MAX_DEPTH:
+            mark = self.peek_event().start_mark
+            raise ScenarioError(
+                [
+                    f"line {mark.line + 1}: nested more than {MAX_DEPTH} levels deep; a scenario "
+                    "needs a handful"
+                ]
+            )
+        self._depth = depth
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth = depth - 1
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """How many values the document holds once aliases are expanded (without expanding)."""
+    sizes: dict[int, int] = {}
+    busy: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in busy:
+            mark = node.start_mark
+            raise ScenarioError([f"line {mark.line + 1}: an alias refers to itself"])
+        busy.add(key)
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            total += sum(size(n) for n in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in node.value)
+        busy.discard(key)
+        sizes[key] = min(total, MAX_NODES + 1)
+        return sizes[key]
+
+    return size(root)
 
 
 def _no_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False):
     seen: set = set()
     for key_node, _ in node.value:
+        line = key_node.start_mark.line + 1
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise ScenarioError([f"line {line}: a key must be a plain name, not a list or mapping"])
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
-            line = key_node.start_mark.line + 1
             raise ScenarioError([f"line {line}: key {key!r} appears twice; keep only one"])
         seen.add(key)
     return loader.construct_mapping(node, deep)
 
 
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
-# Dates stay text for pydantic to judge: YAML's own timestamp parser raises on 2026-13-45.
-_UniqueKeyLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+def _integer(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    text = loader.construct_scalar(node).replace("_", "")
+    digits = text.lstrip("+-")
+    if not digits.isascii() or not digits.isdigit():
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{text!r} is not a whole number", node.start_mark
+        )
+    if len(digits) > MAX_DIGITS:
+        raise yaml.constructor.ConstructorError(
+            None,
+            None,
+            f"a {len(digits)}-digit number is beyond any field's range",
+            node.start_mark,
+        )
+    return int(text)
+
+
+def _real(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float:
+    text = loader.construct_scalar(node)
+    try:
+        return yaml.SafeLoader.construct_yaml_float(loader, node)
+    except ValueError:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{text!r} is not a number", node.start_mark
+        ) from None
+
+
+def _boolean(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> bool:
+    text = loader.construct_scalar(node)
+    if text.lower() not in ("true", "false"):
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{text!r} is not true or false", node.start_mark
+        )
+    return text.lower() == "true"
+
+
+_TAG = "tag:yaml.org,2002:"
+for _tag, _make in (
+    ("null", yaml.SafeLoader.construct_yaml_null),
+    ("bool", _boolean),
+    ("int", _integer),
+    ("float", _real),
+    ("str", yaml.SafeLoader.construct_yaml_str),
+    ("seq", yaml.SafeLoader.construct_yaml_seq),
+    ("map", _no_duplicates),
+):
+    _StrictLoader.add_constructor(_TAG + _tag, _make)
+_StrictLoader.add_constructor(None, yaml.SafeLoader.construct_undefined)  # any other tag
+# YAML 1.2 core schema: dates stay text for pydantic to judge (2026-13-45 is its error).
+for _tag, _pattern, _first in (
+    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("int", r"^[-+]?[0-9]+$", "-+0123456789"),
+    (
+        "float",
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        "-+.0123456789",
+    ),
+    ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+):
+    _StrictLoader.add_implicit_resolver(_TAG + _tag, re.compile(_pattern), list(_first))
+
+
+def read_capped(path: Path, what: str = "scenario") -> str:
+    """The text of a scenario or sweep file, refusing devices, folders and huge files
+    before reading them (``/dev/zero`` would never end)."""
+    try:
+        info = path.stat()
+    except OSError:
+        raise ScenarioError([f"{path}: no such {what} file; see scenarios/ for examples"]) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ScenarioError([f"{path}: not a regular file; give a {what} YAML file"])
+    if info.st_size > MAX_FILE_BYTES:
+        raise ScenarioError(
+            [
+                f"{path}: {info.st_size:,} bytes is over the {MAX_FILE_BYTES:,}-byte limit for "
+                f"a {what} file (a scenario is a few kilobytes)"
+            ]
+        )
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ScenarioError([f"{path}: cannot be read ({exc.strerror})"]) from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError([f"{path}: not a text file; a {what} is YAML text (UTF-8)"]) from None
+
+
+def _load_yaml(text: str) -> Any:
+    """YAML text -> data, with the nesting, alias and type limits of :class:`_StrictLoader`."""
+    loader = _StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded_size(node) > MAX_NODES:
+            raise ScenarioError(
+                [
+                    f"aliases expand to more than {MAX_NODES:,} values (limit); write the "
+                    "values out, or use fewer aliases"
+                ]
+            )
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
 
 
 def parse_yaml(text: str, origin: str = "scenario") -> dict:
     """YAML text -> a mapping, or a one-line ScenarioError."""
+    if len(text) > MAX_FILE_BYTES:
+        raise ScenarioError([f"{origin}: over the {MAX_FILE_BYTES:,}-character limit"])
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - SafeLoader subclass
+        data = _load_yaml(text)
+    except yaml.constructor.ConstructorError as exc:
+        mark = exc.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"
+        problem = str(exc.problem).replace("could not determine a constructor for the", "unsupported")
+        raise ScenarioError(
+            [f"{origin}: at {where}: {problem}; use plain values (numbers, text, true/false)"]
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"
@@ -63,7 +233,7 @@ def parse_yaml(text: str, origin: str = "scenario") -> dict:
             [f"{origin}: not valid YAML at {where}: {exc.problem}; check indentation and colons"]
         ) from None
     except yaml.YAMLError as exc:
-        raise ScenarioError([f"{origin}: not valid YAML: {exc}"]) from None
+        raise ScenarioError([f"{origin}: not valid YAML: {_one_line(str(exc))}"]) from None
     except ScenarioError as exc:
         raise ScenarioError([f"{origin}: {p}" for p in exc.problems]) from None
     if data is None:
@@ -83,6 +253,19 @@ def parse_yaml(text: str, origin: str = "scenario") -> dict:
     return data
 
 
+def parse_value(raw: str) -> Any:
+    """A ``--set`` value: YAML under the same limits as a file; text if it is not YAML,
+    a one-line ScenarioError if it breaks a limit or names a type it does not have."""
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError([f"over the {MAX_FILE_BYTES:,}-character limit"])
+    try:
+        return _load_yaml(raw)
+    except yaml.constructor.ConstructorError as exc:
+        raise ScenarioError([str(exc.problem)]) from None
+    except yaml.YAMLError:
+        return raw
+
+
 def _path(loc: tuple) -> str:
     parts: list[str] = []
     for item in loc:
@@ -100,6 +283,10 @@ def _path(loc: tuple) -> str:
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_\-]+$")
 
 
+_short_repr = reprlib.Repr()
+_short_repr.maxstring = _short_repr.maxother = 60
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split("\n")).replace("\r", " ")
 
@@ -110,33 +297,35 @@ def _allowed_keys(model: type[BaseModel] | None) -> list[str]:
     return sorted(f.alias or name for name, f in model.model_fields.items())
 
 
-def _model_at(loc: tuple) -> type[BaseModel] | None:
+def _model_at(loc: tuple, root: type[BaseModel] | None = None) -> type[BaseModel] | None:
     """The pydantic model that owns the mapping at ``loc`` (for unknown-key hints)."""
-    model: Any = Scenario
+    model: Any = root or Scenario
+    keyed = False  # the next loc item is a key of a dict[str, Model] (a name, not a field)
     for item in loc[:-1]:
-        if isinstance(item, int) or item in _DIST_TAGS:
+        if isinstance(item, int) or item in _DIST_TAGS or keyed:
+            keyed = False
             continue
         fields = getattr(model, "model_fields", None)
         if fields is None or item not in fields:
             return None
-        ann = fields[item].annotation
-        args = getattr(ann, "__args__", ())
-        candidates = [ann, *args]
-        model = next(
-            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)),
-            None,
-        )
-        if model is None and args:  # dict[str, Model] / list[Model]
-            inner = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
-            model = inner[0] if inner else None
-            if model is not None:
-                continue
+        model, keyed = _inner_model(fields[item].annotation)
         if model is None:
             return None
-    return model
+    return None if keyed else model
 
 
-def explain(exc: ValidationError) -> list[str]:
+def _inner_model(ann: Any) -> tuple[type[BaseModel] | None, bool]:
+    """(the model a field holds, whether it is held by name in a mapping)."""
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return ann, False
+    for arg in getattr(ann, "__args__", ()):  # X | None, list[X], dict[str, X]
+        model, keyed = _inner_model(arg)
+        if model is not None:
+            return model, keyed or typing.get_origin(ann) is dict
+    return None, False
+
+
+def explain(exc: ValidationError, root: type[BaseModel] | None = None) -> list[str]:
     """One line per pydantic error: field path, bad value, what is allowed."""
     lines = []
     for err in exc.errors(include_url=False):
@@ -144,9 +333,15 @@ def explain(exc: ValidationError) -> list[str]:
         path = _path(loc)
         value = err.get("input")
         if err["type"] == "extra_forbidden":
-            allowed = _allowed_keys(_model_at(loc))
+            allowed = _allowed_keys(_model_at(loc, root))
             hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-            fix = f"did you mean {hint[0]!r}?" if hint else f"allowed here: {', '.join(allowed)}"
+            fix = (
+                f"did you mean {hint[0]!r}?"
+                if hint
+                else f"allowed here: {', '.join(allowed)}"
+                if allowed
+                else "see docs/model.md for the fields of this section"
+            )
             lines.append(f"{path}: unknown field; {fix}")
             continue
         msg = err["msg"].removeprefix("Value error, ")
@@ -157,7 +352,7 @@ def explain(exc: ValidationError) -> list[str]:
         elif isinstance(value, (dict, list)) and err["type"] == "value_error":
             lines.append(f"{path}: {msg}")
         else:
-            shown = repr(value)
+            shown = _short_repr.repr(value)  # bounded: never builds a huge text
             if len(shown) > 60:
                 shown = shown[:57] + "..."
             lines.append(f"{path}: got {shown}; {msg}")
@@ -191,18 +386,32 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
             continue
         path, raw = item.split("=", 1)
         try:
-            value = yaml.safe_load(raw)
-        except yaml.YAMLError:
-            value = raw
+            value = parse_value(raw)
+        except ScenarioError as exc:
+            problems.append(f"--set {_short_repr.repr(item)}: {exc.problems[0]}")
+            continue
         path = path.strip()
+        bad = _bad_path(path)
+        if bad:
+            problems.append(f"--set {_short_repr.repr(item)}: {bad}")
+            continue
         if path.startswith("sources."):  # a source note's key is itself a dotted field path
-            data.setdefault("sources", {})[path.removeprefix("sources.")] = str(value)
+            if not isinstance(data.get("sources"), dict):
+                problems.append(f"--set {item!r}: sources is a mapping of notes; set one note")
+                continue
+            data["sources"][path.removeprefix("sources.")] = str(value)
             continue
         problem = _set_path(data, path, value)
         if problem:
             problems.append(f"--set {item!r}: {problem}")
             continue
         key = _source_key(data, path)
+        if not isinstance(data.get("sources", {}), dict):
+            problems.append(
+                f"--set {item!r}: sources is a mapping of notes by field path; set one note, "
+                "e.g. --set sources.team.permanent='our 2026 establishment'"
+            )
+            continue
         if not any(p == n or p.startswith(n + ".") for n in noted for p in (key, path)):
             # a note in the file described the old value, not this one
             data.setdefault("sources", {})[key] = OVERRIDDEN
@@ -211,11 +420,32 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
     return data
 
 
+_PATH_PART = re.compile(r"^[A-Za-z0-9_\-]+$")
+
+
+def _bad_path(path: str) -> str | None:
+    """Why a dotted field path cannot name a field (None if it can)."""
+    if not path:
+        return "the field path is empty; e.g. team.permanent=10"
+    if len(path) > 200:
+        return "the field path is over 200 characters"
+    parts = path.split(".")
+    if path.startswith("sources."):
+        parts = parts[:1]  # a source note's key is a field path itself, checked later
+    for part in parts:
+        if not _PATH_PART.match(part):
+            return (
+                f"{part!r} is not a field name; a path is names and list indexes "
+                "(0, 1, ...) joined by dots"
+            )
+    return None
+
+
 def field_value(data: Any, path: str) -> Any:
     """The value at a dotted field path of a resolved scenario mapping (None if absent)."""
     node = data
     for key in path.split("."):
-        if isinstance(node, list) and key.isdigit() and int(key) < len(node):
+        if isinstance(node, list) and key.isascii() and key.isdigit() and int(key) < len(node):
             node = node[int(key)]
         elif isinstance(node, dict):
             node = node.get(key)
@@ -228,7 +458,7 @@ def _source_key(data: Any, path: str) -> str:
     """The assumptions-table name of a field path: list items named by their 'name'."""
     parts, node = [], data
     for key in path.split("."):
-        if isinstance(node, list) and key.isdigit() and int(key) < len(node):
+        if isinstance(node, list) and key.isascii() and key.isdigit() and int(key) < len(node):
             node = node[int(key)]
             parts.append(str(node.get("name", key)) if isinstance(node, dict) else key)
         elif isinstance(node, dict):
@@ -246,7 +476,7 @@ def _set_path(data: Any, path: str, value: Any) -> str | None:
         last = depth == len(keys) - 1
         here = ".".join(keys[: depth + 1])
         if isinstance(node, list):
-            if not key.isdigit() or int(key) >= len(node):
+            if not (key.isascii() and key.isdigit()) or int(key) >= len(node):
                 return f"{here}: index must be 0..{len(node) - 1}"
             key = int(key)
         elif isinstance(node, dict):
@@ -280,13 +510,7 @@ def load_scenario(
         scenario = validate(source)
     else:
         path = Path(source)
-        if not path.is_file():
-            raise ScenarioError([f"{path}: no such scenario file; see scenarios/ for examples"])
-        try:
-            text = path.read_text("utf-8")
-        except UnicodeDecodeError:
-            raise ScenarioError([f"{path}: not a text file; a scenario is YAML text"]) from None
-        data = parse_yaml(text, str(path))
+        data = parse_yaml(read_capped(path), str(path))
         try:
             scenario = validate(data)
             _check_sources(scenario)

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 
 from pydantic import field_validator, model_validator
 
 from ..distributions import Distribution, Fixed
-from .fields import RUN_SETTING, F, Probability, Strict, sums_to_one
+from .fields import RUN_SETTING, Date, F, Probability, Strict, sums_to_one
 
 
 class CalendarSpec(Strict):
-    start_date: dt.date = F(
+    start_date: Date = F(
         dt.date(2026, 4, 1),
         "First calendar date of the run (start of a financial year)",
         "date",
@@ -19,6 +20,26 @@ class CalendarSpec(Strict):
     )
     country: str = F("GB", "Country whose public holidays are skipped (ISO code)", "code")
     subdivision: str | None = F("ENG", "Holiday subdivision (ENG, WLS, SCT, NIR)", "code")
+
+    @model_validator(mode="after")
+    def _known_calendar(self) -> CalendarSpec:
+        import holidays  # the maintained holiday tables: what it does not know, no run can use
+
+        known = holidays.list_supported_countries()
+        if self.country not in known:
+            near = difflib.get_close_matches(self.country.upper(), list(known), n=3)
+            raise ValueError(
+                f"country {self.country!r} is not a country the holidays library "
+                f"knows; use an ISO code such as GB{', e.g. ' + ', '.join(near) if near else ''}"
+            )
+        subdivisions = known[self.country]
+        if self.subdivision is not None and self.subdivision not in subdivisions:
+            allowed = ", ".join(subdivisions) if subdivisions else "none (use null)"
+            raise ValueError(
+                f"subdivision {self.subdivision!r} is not a subdivision of "
+                f"{self.country}; allowed: {allowed}"
+            )
+        return self
 
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")

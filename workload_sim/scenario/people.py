@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from pydantic import model_validator
 
 from ..distributions import Distribution, Fixed, Triangular
-from .fields import F, Probability, Strict
+from .fields import Date, F, Probability, Strict
 
 
 class AbsenceSpec(Strict):
@@ -130,7 +128,7 @@ class RecruitmentSpec(Strict):
 
 
 class NaasRoundSpec(Strict):
-    date: dt.date = F(..., "Assessment date of this round", "date")
+    date: Date = F(..., "Assessment date of this round", "date")
     share_tested: Probability = F(
         0.5, "Share of permanent and newly qualified workers put forward", "fraction"
     )

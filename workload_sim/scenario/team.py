@@ -165,8 +165,11 @@ class WarmStartSpec(Strict):
         "(any beyond a worker's caseload cap start on the unallocated list)",
         "cases",
         ge=0,
+        le=200,  # Input limits: ten times the heaviest caseload cap in use
     )
-    unallocated: int = F(0, "Cases already waiting for allocation on day 0", "cases", ge=0)
+    unallocated: int = F(
+        0, "Cases already waiting for allocation on day 0", "cases", ge=0, le=20_000
+    )
     case_mix: dict[str, float] | None = F(
         None,
         "Pathways of the day-0 cases (null: as triage.case_mix)",
