@@ -11,6 +11,7 @@ from rich.table import Table
 
 from .cli import (
     BackendOption,
+    ForceOption,
     LogOption,
     QuietOption,
     SchedulerOption,
@@ -19,10 +20,12 @@ from .cli import (
     _command,
     _fail,
     _load,
+    _out_target,
     _report_failures,
     _session,
     _store,
     app,
+    one_line_errors,
     out,
 )
 from .experiment import compare as compare_scenarios
@@ -30,6 +33,7 @@ from .experiment import execute
 from .loading import ScenarioError, resolved_dict
 from .metrics import KEY_METRICS
 from .outputs import (
+    FolderLock,
     default_out_dir,
     scenario_hash,
     scenario_yaml,
@@ -44,6 +48,7 @@ from .tasks import Task
 
 
 @app.command()
+@one_line_errors
 def compare(
     scenarios: list[Path] = typer.Argument(
         ..., help="Two or more scenario files; the first is the reference"
@@ -52,6 +57,7 @@ def compare(
     seed: int | None = typer.Option(None, min=0, help="Seed (default: the first file's)"),
     out_dir: Path | None = typer.Option(None, "--out", help="Output folder"),
     resume: Path | None = typer.Option(None, "--resume", help="Finish an interrupted comparison"),
+    force: bool = ForceOption,
     sets: list[str] | None = SetOption,
     backend: str = BackendOption,
     workers: int | None = WorkersOption,
@@ -75,33 +81,38 @@ def compare(
         "reps": reps,
         "sha256": scenario_hash({"scenarios": resolved, "seed": seed, "reps": reps}),
     }
-    target = resume or out_dir or default_out_dir("compare-" + loaded[0].name)
-    store = _store(target, identity, resume is not None)
-    with _session(backend, workers, scheduler, quiet, log) as session:
-        on_result = session.tracker(reps * len(loaded), "compare")
-        result = compare_scenarios(loaded, reps, seed, session.backend, store, on_result)
-        table, per_rep, failed = result.table, result.per_rep, result.failed
-        session.finish()
-    write_csv(target / "comparison.csv", table)
-    write_parquet(target / "comparison_reps.parquet", per_rep)
-    for i, r in enumerate(resolved):
-        write_text(target / f"scenario-{i}.yaml", scenario_yaml(r))
-    args = [
-        "compare",
-        *map(str, scenarios),
-        "--reps",
-        str(reps),
-        "--seed",
-        str(seed),
-        "--out",
-        str(target),
-        *sum((["--set", x] for x in sets or []), []),
-    ]
-    _manifest(target, identity, _command(args))
-    experiment_pages.comparison(target, result.timeseries)
-    if not quiet:
-        _print_comparison(table, names)
-    _report_failures(failed, target, store)
+    target = _out_target(
+        out_dir, resume, default_out_dir("compare-" + loaded[0].name), "compare", force
+    )
+    with FolderLock(target):
+        page = target / "compare.html"
+        rebuild = None if page.exists() else lambda: experiment_pages.comparison(target)
+        store = _store(target, identity, resume is not None, rebuild)
+        with _session(backend, workers, scheduler, quiet, log) as session:
+            on_result = session.tracker(reps * len(loaded), "compare")
+            result = compare_scenarios(loaded, reps, seed, session.backend, store, on_result)
+            table, per_rep, failed = result.table, result.per_rep, result.failed
+            session.finish()
+        write_csv(target / "comparison.csv", table)
+        write_parquet(target / "comparison_reps.parquet", per_rep)
+        for i, r in enumerate(resolved):
+            write_text(target / f"scenario-{i}.yaml", scenario_yaml(r))
+        args = [
+            "compare",
+            *map(str, scenarios),
+            "--reps",
+            str(reps),
+            "--seed",
+            str(seed),
+            "--out",
+            str(target),
+            *sum((["--set", x] for x in sets or []), []),
+        ]
+        experiment_pages.comparison(target, result.timeseries)
+        _manifest(target, identity, _command(args))  # last: a manifest means complete
+        if not quiet:
+            _print_comparison(table, names)
+        _report_failures(failed, target, store)
 
 
 def _print_comparison(table: pd.DataFrame, names: list[str]) -> None:
@@ -122,10 +133,12 @@ def _print_comparison(table: pd.DataFrame, names: list[str]) -> None:
 
 
 @app.command()
+@one_line_errors
 def sweep(
     sweep_file: Path = typer.Argument(..., help="Sweep YAML file"),
     out_dir: Path | None = typer.Option(None, "--out", help="Output folder"),
     resume: Path | None = typer.Option(None, "--resume", help="Finish an interrupted sweep"),
+    force: bool = ForceOption,
     sets: list[str] | None = SetOption,
     backend: str = BackendOption,
     workers: int | None = WorkersOption,
@@ -151,14 +164,36 @@ def sweep(
             }
         ),
     }
-    target = resume or out_dir or default_out_dir(spec.name)
-    store = _store(target, identity, resume is not None)
+    target = _out_target(out_dir, resume, default_out_dir(spec.name), "sweep", force)
+    with FolderLock(target):
+        _sweep_in(
+            target,
+            sw,
+            identity,
+            resume is not None,
+            sweep_file,
+            sets,
+            quiet,
+            (backend, workers, scheduler, log),
+        )
+
+
+def _sweep_in(
+    target: Path, sw, identity: dict, resume: bool, sweep_file: Path, sets, quiet: bool, how: tuple
+) -> None:
+    """The sweep itself, inside its folder's lock."""
+    spec = sw.spec
+    page = target / "sweep.html"
+    rebuild = (
+        None if page.exists() else lambda: experiment_pages.sweep(target, sw.fields, spec.metrics)
+    )
+    store = _store(target, identity, resume, rebuild)
     tasks = [
         Task(sc, point, r, sw.seed, tables=())
         for point, sc in enumerate(sw.scenarios)
         for r in range(spec.reps)
     ]
-    with _session(backend, workers, scheduler, quiet, log) as session:
+    with _session(*how[:3], quiet, how[3]) as session:
         on_result = session.tracker(len(tasks), f"{spec.name}: {len(sw.scenarios)} points")
         done, failed = execute(tasks, session.backend, store, on_result)
         session.finish()
@@ -189,6 +224,7 @@ def sweep(
 
 
 @app.command()
+@one_line_errors
 def staffing(
     scenario: Path = typer.Argument(..., help="Scenario YAML file"),
     target: str = typer.Option(..., "--target", help="e.g. 'wait_to_allocation_p90 <= 5'"),
@@ -199,6 +235,7 @@ def staffing(
     lowest: int = typer.Option(1, "--min", min=0, help="Smallest value to consider"),
     highest: int = typer.Option(60, "--max", min=1, help="Largest value to consider"),
     out_dir: Path | None = typer.Option(None, "--out", help="Where to write the evidence"),
+    force: bool = ForceOption,
     sets: list[str] | None = SetOption,
     backend: str = BackendOption,
     workers: int | None = WorkersOption,
@@ -208,6 +245,7 @@ def staffing(
 ) -> None:
     """Find the smallest staffing that meets a target with the given confidence."""
     sc = _load(scenario, sets)
+    where = _out_target(out_dir, None, default_out_dir(f"staffing-{sc.name}"), "staffing", force)
     try:
         goal = Target.parse(target)
         whole_number_field(sc, field)
@@ -219,7 +257,6 @@ def staffing(
             sc, goal, field, confidence, reps, seed, lowest, highest, session.backend
         )
         session.finish()
-    where = out_dir or default_out_dir(f"staffing-{sc.name}")
     write_csv(where / "staffing_evidence.csv", answer.evidence)
     write_text(
         where / "staffing.json",

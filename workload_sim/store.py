@@ -78,7 +78,13 @@ class PartStore:
     def save(self, result: TaskResult) -> None:
         p, r = result.point, result.rep
         if not result.ok:
-            record = {"point": p, "rep": r, "seed": result.seed, "error": result.error}
+            record = {
+                "point": p,
+                "rep": r,
+                "seed": result.seed,
+                "error": result.error,  # one line, as the console shows it
+                "traceback": result.traceback,  # all of it, for whoever fixes the model
+            }
             write_text(
                 self.failures_dir / self._name("failure", p, r, "json"), json.dumps(record) + "\n"
             )
