@@ -195,7 +195,7 @@ def _run_folder(folder: Path) -> None:
     if missing:
         _fail(
             [
-                f"{folder}: not a complete run folder (missing {', '.join(missing)}); give "
+                f"{folder}: not a complete run folder (no {', '.join(missing)} here); give "
                 "the folder a 'run' wrote, or finish it with run --resume"
             ]
         )

@@ -222,10 +222,11 @@ def parse_yaml(text: str, origin: str = "scenario") -> dict:
     except yaml.constructor.ConstructorError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"
-        problem = str(exc.problem).replace("could not determine a constructor for the", "unsupported")
-        raise ScenarioError(
-            [f"{origin}: at {where}: {problem}; use plain values (numbers, text, true/false)"]
-        ) from None
+        problem = str(exc.problem)
+        if problem.startswith("could not determine a constructor for the tag"):
+            tag = problem.removeprefix("could not determine a constructor for the tag").strip()
+            problem = f"the tag {tag} is not allowed; use plain values (numbers, text, true/false)"
+        raise ScenarioError([f"{origin}: at {where}: {problem}"]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"
@@ -261,7 +262,8 @@ def parse_value(raw: str) -> Any:
     try:
         return _load_yaml(raw)
     except yaml.constructor.ConstructorError as exc:
-        raise ScenarioError([str(exc.problem)]) from None
+        problem = str(exc.problem).replace("could not determine a constructor for", "unsupported")
+        raise ScenarioError([problem]) from None
     except yaml.YAMLError:
         return raw
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -179,15 +180,25 @@ class Sweep:
         }
 
     def _scenarios(self) -> list[Scenario]:
-        out, problems = [], []
+        """Every point's scenario, validated before any work; a problem shared by many
+        points is reported once, with the points it affects."""
+        out, problems = [], {}
         for record in self.design.to_dict("records"):
             sets = [f"{n}={_as_text(record[n])}" for n in self.fields]
             try:
                 out.append(load_scenario(self.base, sets))
             except ScenarioError as exc:
-                problems += [f"point {record['point']}: {p}" for p in exc.problems]
+                for p in exc.problems:
+                    key = re.sub(r"got .*?; ", "", re.sub(r"=[^']*'", "='", p))
+                    problems.setdefault(key, (p, []))[1].append(record["point"])
         if problems:
-            raise ScenarioError(problems[:20])
+            raise ScenarioError(
+                [
+                    f"point {pts[0]}{f' (and {len(pts) - 1} other points)' if len(pts) > 1 else ''}"
+                    f": {p}"
+                    for p, pts in problems.values()
+                ]
+            )
         return out
 
 
