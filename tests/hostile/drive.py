@@ -105,6 +105,7 @@ def main() -> None:
             code, output, seconds = run_isolated(root, case.args)
         verdict = classify(code, output)
         line = {"case": case.name, "verdict": verdict, "code": code, "seconds": round(seconds, 2)}
+        line["first"] = (output.strip().splitlines() or [""])[0][:300]
         line["output"] = output.strip()[-400:]
         print(json.dumps(line), flush=True)
 
