@@ -114,7 +114,7 @@ def prepare_out_dir(folder: Path, command: str, force: bool = False, flag: str =
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise OutputError(f"{flag} {folder}: is a file, not a folder; give a new or empty folder")
-    if folder.is_dir() and any(folder.iterdir()) and not force:
+    if folder.is_dir() and any(p.name != ".lock" for p in folder.iterdir()) and not force:
         if not previous_output(folder, command):
             raise OutputError(
                 f"{flag} {folder}: the folder is not empty and is not a previous '{command}' "
