@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import field_validator, model_validator
 
 from .demand import MONTHS, WEEKDAYS, CalendarSpec, DemandSpec, TriageSpec, UrgencySpec
-from .fields import ASSUMPTION, RUN_SETTING, F, Probability, Strict
+from .fields import ASSUMPTION, DAY_LIMIT, RUN_SETTING, F, Probability, Strict
 from .pathways import (
     MAX_EXPECTED_STEPS,
     BranchSpec,
@@ -38,7 +38,7 @@ from .team import (
 )
 
 DEMAND_LIMIT = 100_000  # referrals per week: demand.referrals_per_week's own bound
-MAX_DAYS = 5060  # Input limits: warm-up plus horizon, 20 years of working days
+MAX_DAYS = DAY_LIMIT  # Input limits: warm-up plus horizon, 20 years of working days
 WORKING_DAYS_PER_YEAR = 253
 
 

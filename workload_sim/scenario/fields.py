@@ -22,6 +22,7 @@ def F(default: Any, description: str, unit: str = "", source: str = ASSUMPTION, 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 # Dates arrive as text (YAML's own timestamp type is off) and are parsed by pydantic.
 Date = Annotated[dt.date, StrictType(False)]
+DAY_LIMIT = 5060  # working days in 20 years: the longest run, so the most any delay can use
 MAX_TEXT = 10_000  # characters in any text field (a description is a paragraph)
 
 
