@@ -74,7 +74,7 @@ _values = st.one_of(
 )  # fmt: skip
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(path=st.lists(_names, min_size=1, max_size=5).map(".".join), value=_values)
 def test_fuzzed_set_values_never_crash(path, value):
     started = time.perf_counter()

@@ -71,13 +71,13 @@ def test_1_a_field_path_cannot_inject_script_into_the_sweep_page(tmp_path):
 
 
 # --- 2: the name becomes a folder name ------------------------------------------------------
-@pytest.mark.parametrize("name", ["../../evil/owned", "/tmp/owned-abs", "a\0b", "..", "."])
+@pytest.mark.parametrize("name", ["../../evil/owned", "/tmp/owned-abs", "a\0b/.."])
 def test_2_a_scenario_name_never_leaves_results(name, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     sc = yaml.safe_load(DEFAULT.read_text())
     sc["name"] = name
     path = _write(tmp_path / "s.yaml", sc)
-    result = runner.invoke(app, ["run", str(path), *QUICK])
+    result = runner.invoke(app, ["run", str(path), "--days", "10", "--reps", "1", "-q"])
     assert result.exit_code == 0, result.output
     made = [p for p in tmp_path.rglob("manifest.json")]
     assert len(made) == 1
