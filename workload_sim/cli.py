@@ -68,7 +68,7 @@ MAX_SHOWN = 3  # problems printed; a file with thousands of mistakes is one mist
 
 def _fail(problems: list[str]) -> NoReturn:
     shown = problems if len(problems) <= MAX_SHOWN else problems[: MAX_SHOWN - 1]
-    for line in shown:
+    for line in map(_printable, shown):
         err.print(f"error: {line}", markup=False, highlight=False, soft_wrap=True)
     if len(shown) < len(problems):
         err.print(
@@ -77,6 +77,12 @@ def _fail(problems: list[str]) -> NoReturn:
             highlight=False,
         )
     raise typer.Exit(code=2)
+
+
+def _printable(text: str) -> str:
+    """Control characters (NUL, escape sequences) from input are shown escaped, never sent
+    to the terminal."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def one_line_errors(command: Callable) -> Callable:
