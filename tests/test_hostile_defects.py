@@ -458,6 +458,17 @@ def test_10_a_huge_file_is_refused_before_it_is_read(tmp_path):
     assert "limit" in result.output
 
 
+def test_10_a_big_file_under_the_size_cap_is_refused_without_building_it(tmp_path):
+    path = tmp_path / "many.yaml"
+    path.write_text("name: x\nsources:\n" + "".join(f"  k{i}: a\n" for i in range(150_000)))
+    assert 1_000_000 < path.stat().st_size < 2 * 1024 * 1024
+    started = time.perf_counter()
+    result = runner.invoke(app, ["validate", str(path)])
+    assert time.perf_counter() - started < 3.0
+    _one_line_refusal(result)
+    assert "more than 20,000 values" in result.output
+
+
 def test_10_out_on_someone_elses_folder_needs_force(tmp_path):
     out = tmp_path / "theirs"
     out.mkdir()

@@ -29,7 +29,9 @@ class ScenarioError(ValueError):
 # so anything far beyond these is a mistake or an attack, refused before it is parsed.
 MAX_FILE_BYTES = 2 * 1024 * 1024  # scenario and sweep files
 MAX_DEPTH = 40  # nesting of mappings and lists
-MAX_NODES = 200_000  # values after every alias is expanded (a "billion laughs" has 10^9)
+# Values, counted with every alias expanded: the largest scenario in scenarios/ has ~830,
+# a "billion laughs" has 10^9.
+MAX_NODES = 20_000
 MAX_DIGITS = 20  # an integer with more digits than 2**63 has no use in any field
 
 
@@ -187,8 +189,38 @@ def read_capped(path: Path, what: str = "scenario") -> str:
         raise ScenarioError([f"{path}: not a text file; a {what} is YAML text (UTF-8)"]) from None
 
 
+_FAST = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser where installed
+
+
+def _prescan(text: str) -> None:
+    """Nesting and size checked on the event stream (libyaml, no tree built), stopping at
+    the first breach: building the tree of a huge file is what takes the time."""
+    depth = count = 0
+    for event in yaml.parse(text, Loader=_FAST):
+        count += 1
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ScenarioError(
+                    [
+                        f"line {event.start_mark.line + 1}: nested more than {MAX_DEPTH} levels "
+                        "deep; a scenario needs a handful"
+                    ]
+                )
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+        if count > MAX_NODES:
+            raise ScenarioError(
+                [
+                    f"line {event.start_mark.line + 1}: more than {MAX_NODES:,} values (limit); "
+                    "a scenario holds a few hundred"
+                ]
+            )
+
+
 def _load_yaml(text: str) -> Any:
     """YAML text -> data, with the nesting, alias and type limits of :class:`_StrictLoader`."""
+    _prescan(text)
     loader = _StrictLoader(text)
     try:
         node = loader.get_single_node()

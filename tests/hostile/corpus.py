@@ -71,6 +71,9 @@ def _yaml_cases() -> list[Case]:
         "name_is_mapping": "name: {a: 1}\n",
         "long_line_key": _scenario("x" * 200_000 + ": 1\n"),
         "many_unknown_keys": _scenario("".join(f"k{i}: {i}\n" for i in range(5000))),
+        "many_values_under_size_cap": _scenario(
+            "sources:\n" + "".join(f"  k{i}: a\n" for i in range(150_000))
+        ),
     }
     cases = [Case(k, ["validate", f"{k}.yaml"], {f"{k}.yaml": v}) for k, v in raw.items()]
     cases.append(Case("over_size_cap", ["validate", "big.yaml"], {"big.yaml": _big_yaml()}))
