@@ -157,10 +157,14 @@ def _known_metrics(names: list[str]) -> None:
 
 
 def _store(
-    target: Path, identity: dict, resume: bool, rebuild: Callable[[], Path] | None = None
+    target: Path,
+    identity: dict,
+    resume: bool,
+    rebuild: Callable[[], Path] | None = None,
+    force: bool = False,
 ) -> PartStore:
     try:
-        return PartStore(target, identity, resume=resume)
+        return PartStore(target, identity, resume=resume, replace=force)
     except ExperimentMismatch as exc:
         _fail([str(exc)])
     except ExperimentFinished as exc:
@@ -314,7 +318,7 @@ def run(
     target = _out_target(out_dir, resume, default_out_dir(sc.name), "run", force)
     with FolderLock(target):  # one command at a time in a folder
         rebuild = None if (target / "report.html").exists() else lambda: run_page.build(target)
-        store = _store(target, identity, resume is not None, rebuild)
+        store = _store(target, identity, resume is not None, rebuild, force)
         total = max_reps if precision else (reps or sc.replications)
         with _session(backend, workers, scheduler, quiet, log) as session:
             on_result = session.tracker(total, f"{sc.name}: replications")

@@ -87,7 +87,7 @@ def compare(
     with FolderLock(target):
         page = target / "compare.html"
         rebuild = None if page.exists() else lambda: experiment_pages.comparison(target)
-        store = _store(target, identity, resume is not None, rebuild)
+        store = _store(target, identity, resume is not None, rebuild, force)
         with _session(backend, workers, scheduler, quiet, log) as session:
             on_result = session.tracker(reps * len(loaded), "compare")
             result = compare_scenarios(loaded, reps, seed, session.backend, store, on_result)
@@ -166,28 +166,22 @@ def sweep(
     }
     target = _out_target(out_dir, resume, default_out_dir(spec.name), "sweep", force)
     with FolderLock(target):
-        _sweep_in(
-            target,
-            sw,
-            identity,
-            resume is not None,
-            sweep_file,
-            sets,
-            quiet,
-            (backend, workers, scheduler, log),
+        page_missing = not (target / "sweep.html").exists()
+        rebuild = (
+            (lambda: experiment_pages.sweep(target, sw.fields, spec.metrics))
+            if page_missing
+            else None
         )
+        store = _store(target, identity, resume is not None, rebuild, force)
+        how = (backend, workers, scheduler, log)
+        _sweep_in(target, sw, store, identity, sweep_file, sets, quiet, how)
 
 
 def _sweep_in(
-    target: Path, sw, identity: dict, resume: bool, sweep_file: Path, sets, quiet: bool, how: tuple
+    target: Path, sw, store, identity: dict, sweep_file: Path, sets, quiet: bool, how: tuple
 ) -> None:
-    """The sweep itself, inside its folder's lock."""
+    """The sweep itself, inside its folder's lock: run, then tables, page, manifest."""
     spec = sw.spec
-    page = target / "sweep.html"
-    rebuild = (
-        None if page.exists() else lambda: experiment_pages.sweep(target, sw.fields, spec.metrics)
-    )
-    store = _store(target, identity, resume, rebuild)
     tasks = [
         Task(sc, point, r, sw.seed, tables=())
         for point, sc in enumerate(sw.scenarios)
