@@ -100,7 +100,7 @@ def one_line_errors(command: Callable) -> Callable:
         except OSError as exc:
             where = exc.filename or "output"
             _fail(
-                [f"{where}: cannot write ({exc.strerror or exc}); check the folder and free space"]
+                [f"{where}: {exc.strerror or exc}; check the path, its permissions and free space"]
             )
 
     return guarded
@@ -119,7 +119,10 @@ def _out_target(
 
 
 ForceOption = typer.Option(
-    False, "--force", help="Write into a non-empty --out folder that another command made"
+    False,
+    "--force",
+    help="Write into a non-empty --out folder anyway (an earlier run of this command there "
+    "starts over; other files are left alone)",
 )
 
 
