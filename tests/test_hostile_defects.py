@@ -480,3 +480,17 @@ def test_10_out_on_someone_elses_folder_needs_force(tmp_path):
     forced = runner.invoke(app, ["run", str(DEFAULT), *QUICK, "--out", str(out), "--force"])
     assert forced.exit_code == 0, forced.output
     assert (out / "manifest.json").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["staffing", str(DEFAULT), "--target", "waiting < five"],
+        ["run", str(DEFAULT), "--set", "team.permanent=true"],
+        ["compare", str(DEFAULT), str(DEFAULT), "--set", "seed=-1"],
+    ],
+)
+def test_10_a_refused_command_writes_nothing(args, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _one_line_refusal(runner.invoke(app, args))
+    assert list(tmp_path.iterdir()) == []

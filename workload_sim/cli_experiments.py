@@ -239,13 +239,14 @@ def staffing(
 ) -> None:
     """Find the smallest staffing that meets a target with the given confidence."""
     sc = _load(scenario, sets)
-    where = _out_target(out_dir, None, default_out_dir(f"staffing-{sc.name}"), "staffing", force)
     try:
         goal = Target.parse(target)
         whole_number_field(sc, field)
         _load(scenario, [*(sets or []), f"{field}={lowest}"])
     except ScenarioError as exc:
         _fail(exc.problems)
+    # checked (and made) only once the search is known to be valid: a refusal writes nothing
+    where = _out_target(out_dir, None, default_out_dir(f"staffing-{sc.name}"), "staffing", force)
     with _session(backend, workers, scheduler, quiet, log) as session:
         answer = staffing_search(
             sc, goal, field, confidence, reps, seed, lowest, highest, session.backend
