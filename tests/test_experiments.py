@@ -188,6 +188,9 @@ def test_a_failed_replication_is_reported_and_the_rest_carry_on(tmp_path, monkey
     )
     assert len(pd.read_parquet(out / "replications.parquet")) == 3
     failure = json.loads(next((out / "failures").glob("*.json")).read_text())
+    trace = failure.pop("traceback")  # the whole traceback is kept; the console shows one line
+    assert trace.startswith("Traceback") and trace.rstrip().endswith("model fell over")
+    assert "in run_task" in trace and len(trace.splitlines()) > 3
     assert failure == {
         "point": 0,
         "rep": 2,

@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from ..experiments.outputs import (
+    FolderLock,
     default_out_dir,
     scenario_hash,
     scenario_yaml,
@@ -29,6 +30,7 @@ from ..scenario.loading import ScenarioError, resolved_dict
 from .run import (
     PRECISION_METRICS,
     BackendOption,
+    ForceOption,
     LogOption,
     QuietOption,
     SchedulerOption,
@@ -38,16 +40,19 @@ from .run import (
     _fail,
     _known_metrics,
     _load,
+    _out_target,
     _report_failures,
     _session,
     _store,
     app,
     err,
+    one_line_errors,
     out,
 )
 
 
 @app.command()
+@one_line_errors
 def compare(
     scenarios: list[Path] = typer.Argument(
         ..., help="Two or more scenario files; the first is the reference"
@@ -73,6 +78,7 @@ def compare(
     seed: int | None = typer.Option(None, min=0, help="Seed (default: the first file's)"),
     out_dir: Path | None = typer.Option(None, "--out", help="Output folder"),
     resume: Path | None = typer.Option(None, "--resume", help="Finish an interrupted comparison"),
+    force: bool = ForceOption,
     sets: list[str] | None = SetOption,
     backend: str = BackendOption,
     workers: int | None = WorkersOption,
@@ -96,51 +102,57 @@ def compare(
         "reps": reps,
         "sha256": scenario_hash({"scenarios": resolved, "seed": seed, "reps": reps}),
     }
-    target = resume or out_dir or default_out_dir("compare-" + loaded[0].name)
-    store = _store(target, identity, resume is not None)
+    target = _out_target(
+        out_dir, resume, default_out_dir("compare-" + loaded[0].name), "compare", force
+    )
     metrics = precision_metric or list(PRECISION_METRICS)
     _known_metrics(metrics)
     if precision is not None and max_reps is None:
         max_reps = 200
     if max_reps is not None and max_reps < reps:
         _fail([f"--max-reps {max_reps} is below --reps {reps}: raise --max-reps"])
-    with _session(backend, workers, scheduler, quiet, log) as session:
-        on_result = session.tracker((max_reps or reps) * len(loaded), "compare")
-        result = compare_scenarios(
-            loaded,
-            reps,
-            seed,
-            session.backend,
-            store,
-            on_result,
-            max_reps=max_reps,
-            precision=precision,
-            metrics=metrics if precision else [],
-        )
-        table, per_rep, failed = result.table, result.per_rep, result.failed
-        session.finish()
-    write_csv(target / "comparison.csv", table)
-    write_parquet(target / "comparison_reps.parquet", per_rep)
-    for i, r in enumerate(resolved):
-        write_text(target / f"scenario-{i}.yaml", scenario_yaml(r))
-    args = [
-        "compare",
-        *map(str, scenarios),
-        "--reps",
-        str(result.extra.get("reps", reps)),
-        "--seed",
-        str(seed),
-        "--out",
-        str(target),
-        *sum((["--set", x] for x in sets or []), []),
-    ]
-    _manifest(target, identity, _command(args), _finite(result.extra))
-    experiment_pages.comparison(target, result.timeseries)
-    if not quiet:
-        _print_comparison(table, names)
-    if result.extra:
-        _say_how_compare_stopped(result.extra, quiet)
-    _report_failures(failed, target, store)
+    with FolderLock(target):
+        page = target / "compare.html"
+        rebuild = None if page.exists() else lambda: experiment_pages.comparison(target)
+        store = _store(target, identity, resume is not None, rebuild, force)
+        with _session(backend, workers, scheduler, quiet, log) as session:
+            on_result = session.tracker((max_reps or reps) * len(loaded), "compare")
+            result = compare_scenarios(
+                loaded,
+                reps,
+                seed,
+                session.backend,
+                store,
+                on_result,
+                max_reps=max_reps,
+                precision=precision,
+                metrics=metrics if precision else [],
+            )
+            table, per_rep, failed = result.table, result.per_rep, result.failed
+            session.finish()
+        write_csv(target / "comparison.csv", table)
+        write_parquet(target / "comparison_reps.parquet", per_rep)
+        for i, r in enumerate(resolved):
+            write_text(target / f"scenario-{i}.yaml", scenario_yaml(r))
+        args = [
+            "compare",
+            *map(str, scenarios),
+            "--reps",
+            str(result.extra.get("reps", reps)),
+            "--seed",
+            str(seed),
+            "--out",
+            str(target),
+            *sum((["--set", x] for x in sets or []), []),
+        ]
+        experiment_pages.comparison(target, result.timeseries)
+        # last: a manifest means complete
+        _manifest(target, identity, _command(args), _finite(result.extra))
+        if not quiet:
+            _print_comparison(table, names)
+        if result.extra:
+            _say_how_compare_stopped(result.extra, quiet)
+        _report_failures(failed, target, store)
 
 
 def _finite(extra: dict) -> dict:
@@ -202,10 +214,12 @@ def _shown(row) -> str:
 
 
 @app.command()
+@one_line_errors
 def sweep(
     sweep_file: Path = typer.Argument(..., help="Sweep YAML file"),
     out_dir: Path | None = typer.Option(None, "--out", help="Output folder"),
     resume: Path | None = typer.Option(None, "--resume", help="Finish an interrupted sweep"),
+    force: bool = ForceOption,
     sets: list[str] | None = SetOption,
     backend: str = BackendOption,
     workers: int | None = WorkersOption,
@@ -231,14 +245,30 @@ def sweep(
             }
         ),
     }
-    target = resume or out_dir or default_out_dir(spec.name)
-    store = _store(target, identity, resume is not None)
+    target = _out_target(out_dir, resume, default_out_dir(spec.name), "sweep", force)
+    with FolderLock(target):
+        page_missing = not (target / "sweep.html").exists()
+        rebuild = (
+            (lambda: experiment_pages.sweep(target, sw.fields, spec.metrics))
+            if page_missing
+            else None
+        )
+        store = _store(target, identity, resume is not None, rebuild, force)
+        how = (backend, workers, scheduler, log)
+        _sweep_in(target, sw, store, identity, sweep_file, sets, quiet, how)
+
+
+def _sweep_in(
+    target: Path, sw, store, identity: dict, sweep_file: Path, sets, quiet: bool, how: tuple
+) -> None:
+    """The sweep itself, inside its folder's lock: run, then tables, page, manifest."""
+    spec = sw.spec
     tasks = [
         Task(sc, point, r, sw.seed, tables=())
         for point, sc in enumerate(sw.scenarios)
         for r in range(spec.reps)
     ]
-    with _session(backend, workers, scheduler, quiet, log) as session:
+    with _session(*how[:3], quiet, how[3]) as session:
         on_result = session.tracker(len(tasks), f"{spec.name}: {len(sw.scenarios)} points")
         done, failed = execute(tasks, session.backend, store, on_result)
         session.finish()
@@ -269,6 +299,7 @@ def sweep(
 
 
 @app.command()
+@one_line_errors
 def staffing(
     scenario: Path = typer.Argument(..., help="Scenario YAML file"),
     target: str = typer.Option(..., "--target", help="e.g. 'wait_to_allocation_p90 <= 5'"),
@@ -286,6 +317,7 @@ def staffing(
     lowest: int = typer.Option(1, "--min", min=0, help="Smallest value to consider"),
     highest: int = typer.Option(60, "--max", min=1, help="Largest value to consider"),
     out_dir: Path | None = typer.Option(None, "--out", help="Where to write the evidence"),
+    force: bool = ForceOption,
     sets: list[str] | None = SetOption,
     backend: str = BackendOption,
     workers: int | None = WorkersOption,
@@ -301,12 +333,13 @@ def staffing(
         _load(scenario, [*(sets or []), f"{field}={lowest}"])
     except ScenarioError as exc:
         _fail(exc.problems)
+    # checked (and made) only once the search is known to be valid: a refusal writes nothing
+    where = _out_target(out_dir, None, default_out_dir(f"staffing-{sc.name}"), "staffing", force)
     with _session(backend, workers, scheduler, quiet, log) as session:
         answer = staffing_search(
             sc, goal, field, confidence, reps, seed, lowest, highest, session.backend, max_reps
         )
         session.finish()
-    where = out_dir or default_out_dir(f"staffing-{sc.name}")
     write_csv(where / "staffing_evidence.csv", answer.evidence)
     write_text(
         where / "staffing.json",

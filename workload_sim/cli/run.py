@@ -3,22 +3,35 @@ evidence."""
 
 from __future__ import annotations
 
+import functools
 import shlex
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from ..experiments.backends import BACKENDS
-from ..experiments.outputs import default_out_dir, scenario_hash, scenario_yaml, write_run
+from ..experiments.outputs import (
+    FolderLock,
+    OutputError,
+    commit_manifest,
+    default_out_dir,
+    prepare_out_dir,
+    scenario_hash,
+    scenario_yaml,
+    write_run,
+)
 from ..experiments.replications import TABLES, run_replications, run_to_precision
 from ..experiments.store import ExperimentFinished, ExperimentMismatch, PartStore
 from ..records import OPTIONAL_TABLES
 from ..records.metrics import METRICS
 from ..report import evidence as evidence_pack
 from ..report import run_page
+from ..report.pages import missing_run_files
 from ..scenario.assumptions import assumptions_table, markdown
 from ..scenario.loading import ScenarioError, load_scenario, resolved_dict
 from .session import Session
@@ -52,10 +65,67 @@ SetOption = typer.Option(
 )
 
 
-def _fail(problems: list[str]) -> None:
-    for line in problems:
+MAX_SHOWN = 3  # problems printed; a file with thousands of mistakes is one mistake repeated
+
+
+def _fail(problems: list[str]) -> NoReturn:
+    shown = problems if len(problems) <= MAX_SHOWN else problems[: MAX_SHOWN - 1]
+    for line in map(_printable, shown):
         err.print(f"error: {line}", markup=False, highlight=False, soft_wrap=True)
+    if len(shown) < len(problems):
+        err.print(
+            f"error: ... and {len(problems) - len(shown)} more problem(s); fix these first",
+            markup=False,
+            highlight=False,
+        )
     raise typer.Exit(code=2)
+
+
+def _printable(text: str) -> str:
+    """Control characters (NUL, escape sequences) from input are shown escaped, never sent
+    to the terminal."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def one_line_errors(command: Callable) -> Callable:
+    """Bad input, an unusable folder or a failed write (disk full, read-only) end a command
+    with one line and exit 2, never a traceback."""
+
+    @functools.wraps(command)
+    def guarded(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except ScenarioError as exc:
+            _fail(exc.problems)
+        except OutputError as exc:
+            _fail([str(exc)])
+        except OSError as exc:
+            where = exc.filename or "output"
+            _fail(
+                [f"{where}: {exc.strerror or exc}; check the path, its permissions and free space"]
+            )
+
+    return guarded
+
+
+def _out_target(
+    out_dir: Path | None, resume: Path | None, default: Path, command: str, force: bool
+) -> Path:
+    """The folder a command writes: --resume's (which must be one), --out's (checked), or
+    a new folder under results/ named after the scenario."""
+    if resume is not None:
+        if not resume.is_dir():
+            _fail([f"--resume {resume}: not a folder; give the folder the interrupted run wrote"])
+        return resume
+    return prepare_out_dir(out_dir or default, command, force)
+
+
+ForceOption = typer.Option(
+    False,
+    "--force",
+    help="Write into a non-empty --out folder anyway (an earlier run of this command there "
+    "starts over; other files are left alone)",
+)
 
 
 def _load(scenario: Path, sets: list[str] | None, extra: list[str] | None = None):
@@ -91,13 +161,22 @@ def _known_metrics(names: list[str]) -> None:
         _fail([f"unknown metric(s) {', '.join(unknown)}; known: {', '.join(METRICS)}"])
 
 
-def _store(target: Path, identity: dict, resume: bool) -> PartStore:
+def _store(
+    target: Path,
+    identity: dict,
+    resume: bool,
+    rebuild: Callable[[], Path] | None = None,
+    force: bool = False,
+) -> PartStore:
     try:
-        return PartStore(target, identity, resume=resume)
+        return PartStore(target, identity, resume=resume, replace=force)
     except ExperimentMismatch as exc:
         _fail([str(exc)])
     except ExperimentFinished as exc:
-        out.print(f"{exc}; nothing to resume", markup=False, highlight=False)
+        if rebuild is not None:  # complete, but its page was lost (an older version's crash)
+            out.print(f"{exc}; rebuilt {rebuild()}", markup=False, highlight=False)
+        else:
+            out.print(f"{exc}; nothing to resume", markup=False, highlight=False)
         raise typer.Exit(code=0) from None
 
 
@@ -123,29 +202,47 @@ def _report_failures(failures: list, target: Path, store: PartStore | None) -> N
     raise typer.Exit(code=3)
 
 
+def _run_folder(folder: Path) -> None:
+    """Refuse a folder that is not a complete run folder, naming what is missing."""
+    if not folder.is_dir():
+        _fail([f"{folder}: not a folder; give the folder a 'run' wrote"])
+    missing = missing_run_files(folder)
+    if missing:
+        _fail(
+            [
+                f"{folder}: not a complete run folder (no {', '.join(missing)} here); give "
+                "the folder a 'run' wrote, or finish it with run --resume"
+            ]
+        )
+
+
 @app.command()
+@one_line_errors
 def report(
     folder: Path = typer.Argument(..., help="A run folder (written by 'run')"),
 ) -> None:
     """Rebuild report.html in a run folder from its tables."""
-    if not (folder / "summary.csv").exists():
-        _fail([f"{folder}: no summary.csv here; give the folder a 'run' wrote"])
-    out.print(f"wrote {run_page.build(folder)}")
+    _run_folder(folder)
+    with FolderLock(folder):
+        out.print(f"wrote {run_page.build(folder)}")
 
 
 @app.command()
+@one_line_errors
 def evidence(
     folder: Path = typer.Argument(..., help="A run folder (written by 'run')"),
-    out_dir: Path | None = typer.Option(None, "--out", help="Pack folder (default DIR/evidence)"),
+    out_dir: Path | None = typer.Option(
+        None, "--out", help="Pack folder: new or empty (default DIR/evidence)"
+    ),
 ) -> None:
     """Bundle report, tables (CSV), scenario, assumptions and a plain-English summary."""
-    if not (folder / "summary.csv").exists():
-        _fail([f"{folder}: no summary.csv here; give the folder a 'run' wrote"])
+    _run_folder(folder)
     pack, archive = evidence_pack.build_pack(folder, out_dir)
     out.print(f"evidence pack: {pack}/ and {archive}", markup=False, highlight=False)
 
 
 @app.command()
+@one_line_errors
 def validate(
     scenario: Path = typer.Argument(..., help="Scenario YAML file"),
     sets: list[str] | None = SetOption,
@@ -160,6 +257,7 @@ def validate(
 
 
 @app.command()
+@one_line_errors
 def assumptions(
     scenario: Path = typer.Argument(..., help="Scenario YAML file"),
     sets: list[str] | None = SetOption,
@@ -179,6 +277,7 @@ def assumptions(
 
 
 @app.command()
+@one_line_errors
 def run(
     scenario: Path = typer.Argument(..., help="Scenario YAML file"),
     reps: int | None = typer.Option(
@@ -208,6 +307,7 @@ def run(
     warmup_days: int | None = typer.Option(None, min=0, help="Working days of warm-up"),
     out_dir: Path | None = typer.Option(None, "--out", help="Output folder"),
     resume: Path | None = typer.Option(None, "--resume", help="Finish an interrupted run here"),
+    force: bool = ForceOption,
     sets: list[str] | None = SetOption,
     backend: str = BackendOption,
     workers: int | None = WorkersOption,
@@ -240,62 +340,65 @@ def run(
         "seed": seed,
         "sha256": scenario_hash({"scenario": resolved, "seed": seed}),
     }
-    target = resume or out_dir or default_out_dir(sc.name)
-    store = _store(target, identity, resume is not None)
+    target = _out_target(out_dir, resume, default_out_dir(sc.name), "run", force)
     if reps is not None and precision is not None:
         _fail(["--reps and --precision: give one (--reps N runs exactly N replications)"])
-    total = reps or max_reps
-    with _session(backend, workers, scheduler, quiet, log) as session:
-        on_result = session.tracker(total, f"{sc.name}: replications")
-        if reps is None:
-            results = run_to_precision(
-                sc,
-                metrics if precision else [],
-                precision,
-                min_reps=sc.replications,
-                max_reps=max_reps,
-                seed=seed,
-                backend=session.backend,
-                store=store,
-                on_result=on_result,
-                tables=TABLES + wanted,
-                decide_verdict=True,
-            )
-        else:
-            results = run_replications(
-                sc,
-                reps=reps,
-                seed=seed,
-                backend=session.backend,
-                store=store,
-                on_result=on_result,
-                tables=TABLES + wanted,
-            )
-        session.finish()
-    args = ["run", str(scenario)]
-    for flag, value in (
-        ("--reps", reps),
-        ("--precision", precision),
-        ("--max-reps", None if reps else max_reps),
-        ("--seed", seed),
-        ("--days", days),
-        ("--warmup-days", warmup_days),
-        ("--out", target),
-    ):
-        if value is not None:
-            args += [flag, str(value)]
-    for item in sets or []:
-        args += ["--set", item]
-    if wanted:
-        args += ["--tables", ",".join(wanted)]
-    if results.reps:
-        write_run(target, results, resolved, _command(args))
-        run_page.build(target)
-    if "precision" in results.extra:
-        _say_how_it_stopped(results.extra["precision"], results.reps, quiet)
-    if not quiet and results.reps:
-        _print_summary(results, target)
-    _report_failures(results.failures, target, store)
+    with FolderLock(target):  # one command at a time in a folder
+        rebuild = None if (target / "report.html").exists() else lambda: run_page.build(target)
+        store = _store(target, identity, resume is not None, rebuild, force)
+        total = reps or max_reps
+        with _session(backend, workers, scheduler, quiet, log) as session:
+            on_result = session.tracker(total, f"{sc.name}: replications")
+            if reps is None:
+                results = run_to_precision(
+                    sc,
+                    metrics if precision else [],
+                    precision,
+                    min_reps=sc.replications,
+                    max_reps=max_reps,
+                    seed=seed,
+                    backend=session.backend,
+                    store=store,
+                    on_result=on_result,
+                    tables=TABLES + wanted,
+                    decide_verdict=True,
+                )
+            else:
+                results = run_replications(
+                    sc,
+                    reps=reps,
+                    seed=seed,
+                    backend=session.backend,
+                    store=store,
+                    on_result=on_result,
+                    tables=TABLES + wanted,
+                )
+            session.finish()
+        args = ["run", str(scenario)]
+        for flag, value in (
+            ("--reps", reps),
+            ("--precision", precision),
+            ("--max-reps", None if reps else max_reps),
+            ("--seed", seed),
+            ("--days", days),
+            ("--warmup-days", warmup_days),
+            ("--out", target),
+        ):
+            if value is not None:
+                args += [flag, str(value)]
+        for item in sets or []:
+            args += ["--set", item]
+        if wanted:
+            args += ["--tables", ",".join(wanted)]
+        if results.reps:
+            write_run(target, results, resolved, _command(args))
+            run_page.build(target)
+            commit_manifest(target)  # last: a folder with a manifest is a complete run
+        if "precision" in results.extra:
+            _say_how_it_stopped(results.extra["precision"], results.reps, quiet)
+        if not quiet and results.reps:
+            _print_summary(results, target)
+        _report_failures(results.failures, target, store)
 
 
 def _say_how_it_stopped(info: dict, reps: int, quiet: bool) -> None:

@@ -8,6 +8,8 @@ on the backend or the number of workers, so any backend gives the same tables.
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
@@ -34,6 +36,19 @@ class Backend:
         self.close()
 
 
+def _exit_with_parent(parent: int) -> None:
+    """Pool initializer: a worker whose parent has died (``kill -9`` of the command) exits
+    within a second instead of running on for minutes."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 class ProcessBackend(Backend):
     """A pool of local processes; at most ``2 x workers`` tasks in flight at once."""
 
@@ -41,7 +56,9 @@ class ProcessBackend(Backend):
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or os.cpu_count() or 1
-        self._pool = ProcessPoolExecutor(max_workers=self.workers)
+        self._pool = ProcessPoolExecutor(
+            max_workers=self.workers, initializer=_exit_with_parent, initargs=(os.getpid(),)
+        )
 
     def run(self, tasks: Iterable[Task]) -> Iterator[TaskResult]:
         todo = iter(tasks)

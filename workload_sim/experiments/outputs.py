@@ -1,7 +1,10 @@
-"""Writing run outputs: atomic files (temp + rename) and a manifest.
+"""Writing run outputs: atomic files (temp + rename), checked folders and a manifest.
 
 An interrupted run never leaves a half-written file: each file is written to a
-temporary name in the same folder and renamed into place only when complete.
+temporary name in the same folder and renamed into place only when complete. The
+manifest comes last, so a folder with a manifest is a complete run. Output folders
+are checked before any work (a file, a read-only place and someone else's folder
+are refused) and locked while a command writes them.
 """
 
 from __future__ import annotations
@@ -10,7 +13,9 @@ import hashlib
 import json
 import os
 import platform
+import re
 import tempfile
+import unicodedata
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -63,9 +68,115 @@ def scenario_hash(resolved: dict) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+class OutputError(ValueError):
+    """An output folder that cannot or must not be written; the message is one line."""
+
+
+def slug(name: str) -> str:
+    """A folder-name form of a scenario name: letters, digits, '-' and '_' only, so a name
+    such as '../../evil' or one with NUL or '/' can never leave the results folder."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^A-Za-z0-9_-]+", "-", ascii_name).strip("-_")[:60].strip("-_")
+    return text or "run"
+
+
 def default_out_dir(name: str, root: Path = Path("results")) -> Path:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    return root / f"{name}-{stamp}"
+    return root / f"{slug(name)}-{stamp}"
+
+
+# What marks a folder as a previous output of each command.
+_OWN_MARKERS = {
+    "run": "experiment.json",
+    "compare": "experiment.json",
+    "sweep": "experiment.json",
+    "staffing": "staffing.json",
+    "evidence": "SUMMARY.md",
+}
+
+
+def previous_output(folder: Path, command: str) -> bool:
+    """Whether ``folder`` was written by ``command`` before (so writing there again is safe)."""
+    marker = Path(folder) / _OWN_MARKERS[command]
+    if not marker.is_file():
+        return False
+    if marker.name != "experiment.json":
+        return True
+    try:
+        return json.loads(marker.read_text("utf-8")).get("kind") == command
+    except (OSError, ValueError):
+        return False
+
+
+def prepare_out_dir(folder: Path, command: str, force: bool = False, flag: str = "--out") -> Path:
+    """Check and create an output folder: refuse a file, a folder that cannot be written and
+    a non-empty folder that is not a previous output of ``command`` (unless ``force``)."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"{flag} {folder}: is a file, not a folder; give a new or empty folder")
+    if folder.is_dir() and any(p.name != ".lock" for p in folder.iterdir()) and not force:
+        if not previous_output(folder, command):
+            raise OutputError(
+                f"{flag} {folder}: the folder is not empty and is not a previous '{command}' "
+                "output; choose a new folder, or add --force to write into it"
+            )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass  # a real write: permissions, read-only mounts and quotas all show here
+    except OSError as exc:
+        raise OutputError(f"{flag} {folder}: cannot write there ({exc.strerror})") from None
+    return folder
+
+
+class FolderLock:
+    """One command at a time per output folder: ``.lock`` holds the owner's process id.
+
+    A lock whose process is gone (killed, crashed) is stale and taken over, so a
+    ``kill -9`` never leaves a folder stuck.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self.path = self.folder / ".lock"
+
+    def __enter__(self) -> FolderLock:
+        for _ in range(3):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                owner = self._owner()
+                if owner is not None and _alive(owner):
+                    raise OutputError(
+                        f"{self.folder}: another run (process {owner}) is using this folder; "
+                        "wait for it to finish, or choose another folder"
+                    ) from None
+                self.path.unlink(missing_ok=True)  # stale: its process has gone
+                continue
+            with os.fdopen(fd, "w") as fh:
+                fh.write(f"{os.getpid()}\n")
+            return self
+        raise OutputError(f"{self.folder}: could not take the folder's lock; try again")
+
+    def _owner(self) -> int | None:
+        try:
+            return int(self.path.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def __exit__(self, *exc) -> None:
+        if self._owner() == os.getpid():
+            self.path.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True
 
 
 def write_run(out_dir: Path, results, resolved: dict, command: str) -> list[Path]:
@@ -104,12 +215,24 @@ def write_run(out_dir: Path, results, resolved: dict, command: str) -> list[Path
             f"python run.py run {out_dir / 'scenario.yaml'} --reps {results.reps} "
             f"--seed {results.seed} --out {out_dir}-rerun"
         ),
-        "files": [p.name for p in written],
+        "files": [p.name for p in written] + ["report.html"],
         **({"precision": results.extra["precision"]} if "precision" in results.extra else {}),
         "failed_tasks": [
             {"point": f.point, "rep": f.rep, "seed": f.seed, "error": f.error}
             for f in results.failures
         ],
     }
-    written.append(write_text(out_dir / "manifest.json", json.dumps(manifest, indent=2) + "\n"))
+    # The manifest means "complete": it is written under a pending name now and renamed into
+    # place by commit_manifest only after the report exists.
+    written.append(write_text(out_dir / PENDING_MANIFEST, json.dumps(manifest, indent=2) + "\n"))
     return written
+
+
+PENDING_MANIFEST = ".manifest.pending.json"
+
+
+def commit_manifest(out_dir: Path) -> Path:
+    """Rename the pending manifest into place: the last step of every run."""
+    target = Path(out_dir) / "manifest.json"
+    os.replace(Path(out_dir) / PENDING_MANIFEST, target)
+    return target

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pandas as pd
 
-from .outputs import atomic_write, write_parquet, write_text
+from .outputs import PENDING_MANIFEST, atomic_write, write_parquet, write_text
 from .tasks import TaskResult
 
 _DONE = re.compile(r"metrics-p(\d+)-r(\d+)\.json$")
@@ -32,11 +33,19 @@ class ExperimentFinished(Exception):
 
 
 class PartStore:
-    def __init__(self, root: Path, identity: dict, resume: bool = False) -> None:
+    def __init__(
+        self, root: Path, identity: dict, resume: bool = False, replace: bool = False
+    ) -> None:
         self.root = Path(root)
         self.parts = self.root / "parts"
         self.failures_dir = self.root / "failures"
         marker = self.root / "experiment.json"
+        if replace and not resume:  # --force: an earlier experiment here starts over
+            for name in ("experiment.json", "manifest.json", PENDING_MANIFEST):
+                (self.root / name).unlink(missing_ok=True)
+            for folder in (self.parts, self.failures_dir):
+                if folder.is_dir() and not folder.is_symlink():
+                    shutil.rmtree(folder)
         if resume:
             if not marker.exists():
                 raise ExperimentMismatch(
@@ -78,7 +87,13 @@ class PartStore:
     def save(self, result: TaskResult) -> None:
         p, r = result.point, result.rep
         if not result.ok:
-            record = {"point": p, "rep": r, "seed": result.seed, "error": result.error}
+            record = {
+                "point": p,
+                "rep": r,
+                "seed": result.seed,
+                "error": result.error,  # one line, as the console shows it
+                "traceback": result.traceback,  # all of it, for whoever fixes the model
+            }
             write_text(
                 self.failures_dir / self._name("failure", p, r, "json"), json.dumps(record) + "\n"
             )

@@ -11,26 +11,55 @@ points are due to the parameters, not to luck.
 from __future__ import annotations
 
 import itertools
+import math
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import model_validator
+from pydantic import field_validator, model_validator
 
-from ..records.metrics import KEY_METRICS
+from ..records.metrics import KEY_METRICS, METRICS
 from ..records.summary import metric_interval
 from ..scenario import F, Scenario, Strict
-from ..scenario.loading import ScenarioError, field_value, load_scenario, parse_yaml, resolved_dict
+from ..scenario.loading import (
+    ScenarioError,
+    field_value,
+    load_scenario,
+    parse_yaml,
+    read_capped,
+    resolved_dict,
+)
 
 DEFAULT_METRICS = list(KEY_METRICS)
+
+
+MAX_POINTS = 10_000  # Input limits: design points in one sweep
+MAX_TASKS = 200_000  # points x replications
 
 
 class FieldSpec(Strict):
     low: float | None = F(None, "Lowest value (with high)", "")
     high: float | None = F(None, "Highest value (with low)", "")
-    steps: int | None = F(None, "Grid: values from low to high, this many", "", ge=2)
-    values: list | None = F(None, "Or: the exact values to use", "")
+    steps: int | None = F(None, "Grid: values from low to high, this many", "", ge=2, le=MAX_POINTS)
+    values: list[Any] | None = F(
+        None,
+        "Or: the exact values to use (numbers, text or true/false)",
+        "",
+        max_length=MAX_POINTS,
+    )
+
+    @field_validator("values")
+    @classmethod
+    def _plain_values(cls, v: list | None) -> list | None:
+        for i, x in enumerate(v or []):
+            if not isinstance(x, (int, float, str)) or (isinstance(x, str) and len(x) > 200):
+                raise ValueError(
+                    f"values[{i}] is a {type(x).__name__}; each value must be a number, "
+                    "text (up to 200 characters) or true/false"
+                )
+        return v
 
     @model_validator(mode="after")
     def _one_form(self) -> FieldSpec:
@@ -59,18 +88,49 @@ class SweepSpec(Strict):
         le=1_000_000,
     )
     reps: int = F(10, "Replications at every point", "runs", ge=1, le=10_000)
-    seed: int | None = F(None, "Seed for the design and the runs (default: the base's)", "")
+    seed: int | None = F(
+        None, "Seed for the design and the runs (default: the base's)", "", ge=0, lt=2**32
+    )
     metrics: list[str] = F(DEFAULT_METRICS, "Metrics to summarise (and for Sobol indices)", "")
     fields: dict[str, FieldSpec] = F(..., "Fields to vary, by field path", "", min_length=1)
 
     @model_validator(mode="after")
     def _design_fits(self) -> SweepSpec:
+        unknown = [m for m in self.metrics if m not in METRICS]
+        if unknown:
+            raise ValueError(
+                f"metrics: unknown {', '.join(map(repr, unknown))}; known: {', '.join(METRICS)}"
+            )
         for path, f in self.fields.items():
             if self.design == "grid" and f.values is None and f.steps is None:
                 raise ValueError(f"fields.{path}: a grid needs values, or low/high with steps")
             if self.design == "sobol" and f.values is not None:
                 raise ValueError(f"fields.{path}: a Sobol design needs a low/high range")
+        sizes, points = self.size()
+        if points > MAX_POINTS:
+            raise ValueError(
+                f"the design has {sizes} = {points:,} points, over the limit of "
+                f"{MAX_POINTS:,}; use fewer "
+                + ("values or steps" if self.design == "grid" else "points")
+            )
+        if points * self.reps > MAX_TASKS:
+            raise ValueError(
+                f"{points:,} points x {self.reps} reps = {points * self.reps:,} runs, over the "
+                f"limit of {MAX_TASKS:,}; lower reps or points"
+            )
         return self
+
+    def size(self) -> tuple[str, int]:
+        """The design's size as a product people can check, and its value."""
+        if self.design == "grid":
+            axes = [
+                len(f.values) if f.values is not None else f.steps for f in self.fields.values()
+            ]
+            return " x ".join(map(str, axes)), math.prod(axes)
+        if self.design == "sobol":
+            n = len(self.fields) + 2
+            return f"{self.points} x ({len(self.fields)} fields + 2)", self.points * n
+        return f"{self.points}", self.points
 
 
 class Sweep:
@@ -120,15 +180,25 @@ class Sweep:
         }
 
     def _scenarios(self) -> list[Scenario]:
-        out, problems = [], []
+        """Every point's scenario, validated before any work; a problem shared by many
+        points is reported once, with the points it affects."""
+        out, problems = [], {}
         for record in self.design.to_dict("records"):
             sets = [f"{n}={_as_text(record[n])}" for n in self.fields]
             try:
                 out.append(load_scenario(self.base, sets))
             except ScenarioError as exc:
-                problems += [f"point {record['point']}: {p}" for p in exc.problems]
+                for p in exc.problems:
+                    key = re.sub(r"got .*?; ", "", re.sub(r"=[^']*'", "='", p))
+                    problems.setdefault(key, (p, []))[1].append(record["point"])
         if problems:
-            raise ScenarioError(problems[:20])
+            raise ScenarioError(
+                [
+                    f"point {pts[0]}{f' (and {len(pts) - 1} other points)' if len(pts) > 1 else ''}"
+                    f": {p}"
+                    for p, pts in problems.values()
+                ]
+            )
         return out
 
 
@@ -158,9 +228,7 @@ def _scale(f: FieldSpec, u: float):
 def load_sweep(path: str | Path, overrides: list[str] | None = None) -> Sweep:
     """A sweep file -> Sweep (base scenario loaded, every design point validated)."""
     path = Path(path)
-    if not path.is_file():
-        raise ScenarioError([f"{path}: no such sweep file"])
-    data = parse_yaml(path.read_text("utf-8"), str(path))
+    data = parse_yaml(read_capped(path, "sweep"), str(path))
     from pydantic import ValidationError
 
     from ..scenario.loading import explain
@@ -168,7 +236,7 @@ def load_sweep(path: str | Path, overrides: list[str] | None = None) -> Sweep:
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError([f"{path}: {p}" for p in explain(exc)]) from None
+        raise ScenarioError([f"{path}: {p}" for p in explain(exc, SweepSpec)]) from None
     base = load_scenario(path.parent / spec.base, [*spec.set, *(overrides or [])])
     return Sweep(spec, base, path)
 

@@ -44,6 +44,7 @@ class TaskResult:
     tasks: pd.DataFrame | None = None
     events: pd.DataFrame | None = None
     error: str | None = None
+    traceback: str | None = None  # the whole traceback, kept in the failure record
     seconds: float = 0.0
 
     @property
@@ -64,9 +65,14 @@ def run_task(task: Task) -> TaskResult:
         extra = tuple(t for t in task.tables if t in ("tasks", "events"))
         rep = replication.simulate_replication(task.scenario, task.rep, task.seed, extra)
     except Exception as exc:  # noqa: BLE001 - reported with its point, rep and seed
-        last = traceback.format_exception(type(exc), exc, exc.__traceback__)[-1].strip()
+        lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
         return TaskResult(
-            task.point, task.rep, task.seed, error=last, seconds=time.perf_counter() - started
+            task.point,
+            task.rep,
+            task.seed,
+            error=lines[-1].strip(),
+            traceback="".join(lines),
+            seconds=time.perf_counter() - started,
         )
     result = TaskResult(
         task.point, task.rep, task.seed, metrics=rep.metrics, seconds=time.perf_counter() - started

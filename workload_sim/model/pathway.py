@@ -17,6 +17,9 @@ from .streams import Streams
 
 MAX_FAILURES = 50  # attempts per step; p <= 0.95 makes reaching this ~1e-1 likely at worst
 MAX_DEPTH = 25  # nested branches (e.g. repeated best-interest meetings) per case
+# Steps per case: depth alone does not bound a plan (two branching steps give 2^25); the
+# scenario's expected plan length is checked at validation, this caps any single draw.
+MAX_STEPS = 2_000
 
 
 class _Const:
@@ -83,7 +86,8 @@ class PathwayPlanner:
         }
 
     def plan(self, pathway: str) -> tuple[list[PlannedStep], bool]:
-        """The path of one case, and whether it was cut at ``MAX_DEPTH`` nested branches."""
+        """The path of one case, and whether it was cut at ``MAX_DEPTH`` nested branches
+        or ``MAX_STEPS`` steps."""
         out: list[PlannedStep] = []
         truncated = self._extend(out, pathway, 0)
         return out, truncated
@@ -92,6 +96,8 @@ class PathwayPlanner:
         truncated = False
         make = tuple.__new__  # builds the named tuple ~3x faster than its Python __new__
         for st in self._steps[pathway]:
+            if len(out) >= MAX_STEPS:
+                return True
             if st.occurs is not None and not st.occurs():
                 continue
             failures: tuple = ()

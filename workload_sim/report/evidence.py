@@ -16,7 +16,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..experiments.outputs import atomic_write, write_csv, write_text
+from ..experiments.outputs import (
+    OutputError,
+    atomic_write,
+    prepare_out_dir,
+    slug,
+    write_csv,
+    write_text,
+)
 from ..records.metrics import KEY_METRICS, METRICS
 from ..scenario.assumptions import OVERRIDDEN, UNSOURCED
 from . import run_page
@@ -112,30 +119,72 @@ run in this folder gives identical tables (same seed, same numbers). The files:
 """
 
 
+PACK_FILES = (
+    "report.html",
+    "summary.csv",
+    "assumptions.csv",
+    "scenario.yaml",
+    "timeseries.csv",
+    "cases.csv",
+    "workers.csv",
+    "replications.csv",
+    "manifest.json",
+    "SUMMARY.md",
+)
+
+
+def _pack_folder(folder: Path, out: Path | None) -> Path:
+    """The pack folder: new, empty, or a previous pack holding only pack files; never the
+    run folder or a folder that contains it (``--out ..`` would zip the parent)."""
+    pack = Path(out) if out else folder / "evidence"
+    flag = "--out" if out else "evidence folder"
+    if pack.exists() and not pack.is_dir():
+        raise OutputError(f"{flag} {pack}: is a file, not a folder; give a new or empty folder")
+    here, run = pack.resolve(), folder.resolve()
+    if here == run or here in run.parents:
+        raise OutputError(
+            f"{flag} {pack}: is the run folder or holds it; give a new or empty folder, "
+            "e.g. --out evidence-pack"
+        )
+    if pack.is_dir():
+        foreign = [p.name for p in pack.iterdir() if p.name not in PACK_FILES or p.is_symlink()]
+        if foreign:
+            raise OutputError(
+                f"{flag} {pack}: is not empty (holds {foreign[0]!r}) and not an evidence pack; "
+                "give a new or empty folder"
+            )
+    return prepare_out_dir(pack, "evidence", force=True, flag=flag)
+
+
 def build_pack(folder: Path, out: Path | None = None) -> tuple[Path, Path]:
     """Write the pack folder and its zip; returns (folder, zip)."""
     folder = Path(folder)
-    pack = Path(out) if out else folder / "evidence"
-    pack.mkdir(parents=True, exist_ok=True)
+    pack = _pack_folder(folder, out)
     if not (folder / "report.html").exists():
         run_page.build(folder)
     for name in ("report.html", "summary.csv", "assumptions.csv", "scenario.yaml"):
-        if (folder / name).exists():
-            atomic_write(pack / name, lambda tmp, src=folder / name: shutil.copyfile(src, tmp))
+        src = folder / name
+        if src.is_file() and not src.is_symlink():
+            atomic_write(pack / name, lambda tmp, src=src: shutil.copyfile(src, tmp))
     for name in ("timeseries", "cases", "workers", "replications"):
         write_csv(pack / f"{name}.csv", pd.read_parquet(folder / f"{name}.parquet"))
-    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest = read_folder(folder)["manifest"]
     manifest["reproduce_from_pack"] = (
         f"python run.py run scenario.yaml --reps {manifest['reps']} --seed {manifest['seed']}"
     )
     write_text(pack / "manifest.json", json.dumps(manifest, indent=2) + "\n")
     write_text(pack / "SUMMARY.md", summary_text(folder))
-    archive = pack.with_suffix(".zip")
+    here = pack.resolve()
+    archive = here.parent / f"{here.name}.zip"
+    top = slug(here.name)
 
     def zip_to(tmp: Path) -> None:
+        # exactly the pack's own files, by relative name; a symlink is never followed
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
-            for f in sorted(pack.iterdir()):
-                z.write(f, arcname=f"{pack.name}/{f.name}")
+            for name in PACK_FILES:
+                f = pack / name
+                if f.is_file() and not f.is_symlink():
+                    z.write(f, arcname=f"{top}/{name}")
 
     atomic_write(archive, zip_to)
     return pack, archive

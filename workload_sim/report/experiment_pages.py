@@ -59,7 +59,7 @@ def comparison(folder: Path, timeseries: dict[str, pd.DataFrame] | None = None) 
         fig = go.Figure()
         fig.add_trace(
             go.Bar(
-                x=sub["scenario"],
+                x=sub["scenario"].map(html.escape),
                 y=sub["diff_vs_first"],
                 name="paired difference",
                 error_y=dict(
@@ -73,7 +73,7 @@ def comparison(folder: Path, timeseries: dict[str, pd.DataFrame] | None = None) 
         )
         fig.add_hline(y=0, line=dict(color=charts.GREY))
         fig.update_layout(
-            title=f"{_label(metric)}: difference from {base} (95% CI, paired)",
+            title=f"{_label(metric)}: difference from {html.escape(base)} (95% CI, paired)",
             **{**charts.LAYOUT, "height": 300, "hovermode": "closest"},
         )
         figs.append(figure_div(fig, f"diff-{metric}"))
@@ -82,7 +82,9 @@ def comparison(folder: Path, timeseries: dict[str, pd.DataFrame] | None = None) 
         palette = [charts.BLUE, charts.RED, charts.GREEN, charts.AMBER, charts.GREY]
         for i, (name, ts) in enumerate(timeseries.items()):
             b = charts.band(ts, "unallocated_mean")
-            fig.add_trace(charts.mean_line(b, name, line=dict(color=palette[i % 5], width=2)))
+            fig.add_trace(
+                charts.mean_line(b, html.escape(name), line=dict(color=palette[i % 5], width=2))
+            )
         fig.update_layout(
             title="Unallocated list over time (mean across replications)", **charts.LAYOUT
         )
@@ -119,10 +121,10 @@ def sweep(folder: Path, fields: list[str], metrics: list[str]) -> Path:
                 )
             )
             fig.update_layout(
-                title=f"{_label(metric)} against {field}",
+                title=f"{_label(metric)} against {html.escape(field)}",
                 **{**charts.LAYOUT, "height": 300, "hovermode": "closest"},
             )
-            fig.update_xaxes(title=field)
+            fig.update_xaxes(title=html.escape(field))
             figs.append(figure_div(fig, f"resp-{metric}-{field}".replace(".", "_")))
     heat = ""
     if len(fields) == 2 and summary[fields].drop_duplicates().shape[0] == len(summary):
@@ -132,8 +134,8 @@ def sweep(folder: Path, fields: list[str], metrics: list[str]) -> Path:
                 fig = go.Figure(
                     go.Heatmap(
                         z=grid.to_numpy(),
-                        x=grid.columns.astype(str),
-                        y=grid.index.astype(str),
+                        x=[html.escape(str(c)) for c in grid.columns],
+                        y=[html.escape(str(c)) for c in grid.index],
                         colorscale="RdYlGn_r",
                         colorbar=dict(title=metric),
                     )
@@ -141,8 +143,8 @@ def sweep(folder: Path, fields: list[str], metrics: list[str]) -> Path:
                 fig.update_layout(
                     title=f"{_label(metric)}", **{**charts.LAYOUT, "hovermode": "closest"}
                 )
-                fig.update_xaxes(title=fields[0])
-                fig.update_yaxes(title=fields[1])
+                fig.update_xaxes(title=html.escape(fields[0]))
+                fig.update_yaxes(title=html.escape(fields[1]))
                 heat += figure_div(fig, f"heat-{metric}")
     sobol = ""
     if (folder / "sobol.csv").exists():
@@ -151,13 +153,13 @@ def sweep(folder: Path, fields: list[str], metrics: list[str]) -> Path:
             fig = go.Figure(
                 [
                     go.Bar(
-                        x=sub["field"],
+                        x=sub["field"].map(html.escape),
                         y=sub["S1"],
                         name="first order (S1)",
                         error_y=dict(type="data", array=sub["S1_conf"].to_numpy()),
                     ),
                     go.Bar(
-                        x=sub["field"],
+                        x=sub["field"].map(html.escape),
                         y=sub["ST"],
                         name="total order (ST)",
                         error_y=dict(type="data", array=sub["ST_conf"].to_numpy()),
@@ -239,13 +241,15 @@ def staffing(folder: Path) -> Path:
             )
         )
     fig.add_hline(
-        y=threshold, line=dict(color=charts.GREY, dash="dash"), annotation_text=f"target {target}"
+        y=threshold,
+        line=dict(color=charts.GREY, dash="dash"),
+        annotation_text=f"target {html.escape(target)}",
     )
     fig.update_layout(
         title="Every value tried: the metric judged, with its bounds",
         **{**charts.LAYOUT, "hovermode": "closest"},
     )
-    fig.update_xaxes(title=info["field"], dtick=1)
+    fig.update_xaxes(title=html.escape(info["field"]), dtick=1)
     judged = info.get("metric_judged", "")
     fig.update_yaxes(title=f"{judged} ({METRICS.get(judged, ('', ''))[0]})")
     cost = go.Figure(
@@ -265,7 +269,7 @@ def staffing(folder: Path) -> Path:
         title="Staff cost over the period at each value tried (mean, 95% CI)",
         **{**charts.LAYOUT, "height": 300, "hovermode": "closest"},
     )
-    cost.update_xaxes(title=info["field"], dtick=1)
+    cost.update_xaxes(title=html.escape(info["field"]), dtick=1)
     cost.update_yaxes(title="GBP")
     answer = "not met in the range searched" if info["answer"] is None else str(info["answer"])
     if info.get("cannot_tell_apart_from"):

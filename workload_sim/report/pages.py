@@ -7,6 +7,7 @@ network.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 from importlib import resources
@@ -17,7 +18,7 @@ import plotly
 import plotly.graph_objects as go
 import yaml
 
-from ..experiments.outputs import write_text
+from ..experiments.outputs import PENDING_MANIFEST, write_text
 
 VENDORED = "4.1.1"  # the plotly.js version of the vendored cartesian bundle
 
@@ -60,6 +61,9 @@ def plotly_js() -> str:
 
 
 def figure_div(fig: go.Figure, div_id: str) -> str:
+    """A chart's div. Its id is generated from ``div_id`` (a hash), never copied from it,
+    so a field path or name cannot break out of the attribute."""
+    div_id = "chart-" + hashlib.sha256(div_id.encode("utf-8", "replace")).hexdigest()[:16]
     return (
         '<div class="chart">'
         + fig.to_html(
@@ -116,15 +120,38 @@ def _fmt(v) -> str:
     return str(v)
 
 
-def read_folder(folder: Path) -> dict:
-    """The tables and files of a run folder, as written by ``run``."""
+RUN_FILES = (
+    "summary.csv",
+    "timeseries.parquet",
+    "cases.parquet",
+    "workers.parquet",
+    "replications.parquet",
+    "scenario.yaml",
+)
+
+
+def missing_run_files(folder: Path) -> list[str]:
+    """The files a run folder needs for its report and evidence pack that are not there."""
     folder = Path(folder)
+    missing = [n for n in RUN_FILES if not (folder / n).is_file()]
+    if not (folder / "manifest.json").is_file() and not (folder / PENDING_MANIFEST).is_file():
+        missing.append("manifest.json")
+    return missing
+
+
+def read_folder(folder: Path) -> dict:
+    """The tables and files of a run folder, as written by ``run`` (the manifest may still
+    be pending: the report is built before the manifest is committed)."""
+    folder = Path(folder)
+    manifest = folder / "manifest.json"
+    if not manifest.exists() and (folder / PENDING_MANIFEST).exists():
+        manifest = folder / PENDING_MANIFEST
     data = {
         "summary": pd.read_csv(folder / "summary.csv"),
         "timeseries": pd.read_parquet(folder / "timeseries.parquet"),
         "cases": pd.read_parquet(folder / "cases.parquet"),
         "scenario": yaml.safe_load((folder / "scenario.yaml").read_text()),
-        "manifest": json.loads((folder / "manifest.json").read_text()),
+        "manifest": json.loads(manifest.read_text()),
     }
     assumptions = folder / "assumptions.csv"
     data["assumptions"] = pd.read_csv(assumptions) if assumptions.exists() else pd.DataFrame()

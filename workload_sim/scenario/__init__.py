@@ -16,8 +16,16 @@ from typing import Any
 from pydantic import field_validator, model_validator
 
 from .demand import MONTHS, WEEKDAYS, CalendarSpec, DemandSpec, TriageSpec, UrgencySpec
-from .fields import ASSUMPTION, RUN_SETTING, F, Probability, Strict
-from .pathways import BranchSpec, FailureSpec, PathwaySpec, StepSpec, default_pathways
+from .fields import ASSUMPTION, DAY_LIMIT, RUN_SETTING, F, Probability, Strict
+from .pathways import (
+    MAX_EXPECTED_STEPS,
+    BranchSpec,
+    FailureSpec,
+    PathwaySpec,
+    StepSpec,
+    default_pathways,
+    expected_steps,
+)
 from .people import AbsenceSpec, CoverSpec, NaasRoundSpec, NaasSpec, RecruitmentSpec
 from .team import (
     WORKER_TYPES,
@@ -30,11 +38,17 @@ from .team import (
 )
 from .verdict import VerdictSpec
 
+DEMAND_LIMIT = 100_000  # referrals per week: demand.referrals_per_week's own bound
+MAX_DAYS = DAY_LIMIT  # Input limits: warm-up plus horizon, 20 years of working days
+WORKING_DAYS_PER_YEAR = 253
+
 
 class Scenario(Strict):
     """Every parameter of one scenario."""
 
-    name: str = F("scenario", "Short name, used for output folders", "")
+    name: str = F(
+        "scenario", "Short name, used for output folders", "", min_length=1, max_length=100
+    )
     description: str = F("", "The question this scenario answers", "")
     seed: int = F(20261123, "Seed for all random streams", "", RUN_SETTING, ge=0, lt=2**63)
     replications: int = F(
@@ -46,7 +60,7 @@ class Scenario(Strict):
         "working days",
         RUN_SETTING,
         ge=1,
-        le=100_000,
+        le=MAX_DAYS,
     )
     warmup_days: int = F(
         0,
@@ -54,7 +68,7 @@ class Scenario(Strict):
         "working days",
         RUN_SETTING,
         ge=0,
-        le=100_000,
+        le=MAX_DAYS,
     )
     calendar: CalendarSpec = F(CalendarSpec(), "Dates and holidays", "")
     demand: DemandSpec = F(DemandSpec(), "Referral arrivals", "")
@@ -105,6 +119,32 @@ class Scenario(Strict):
                             f"pathways.{pname} step {step.name!r} branches to unknown "
                             f"pathway {b.pathway!r} (known: {sorted(names)})"
                         )
+        return self
+
+    @model_validator(mode="after")
+    def _runnable(self) -> Scenario:
+        """Limits a run needs that no single field can state (docs/model.md, Input limits)."""
+        if self.total_days > MAX_DAYS:
+            raise ValueError(
+                f"warmup_days + horizon_days = {self.total_days} is over the limit of "
+                f"{MAX_DAYS} working days (20 years); shorten one of them"
+            )
+        years = self.total_days / WORKING_DAYS_PER_YEAR
+        peak = self.demand.referrals_per_week * (1 + self.demand.annual_growth) ** years
+        if peak > DEMAND_LIMIT:
+            raise ValueError(
+                f"demand.annual_growth {self.demand.annual_growth:g} over {years:.0f} years takes "
+                f"demand.referrals_per_week to {peak:,.0f}, over its limit of {DEMAND_LIMIT:,}; "
+                "lower the growth or shorten horizon_days"
+            )
+        for name, steps in expected_steps(self.pathways).items():
+            if steps > MAX_EXPECTED_STEPS:
+                size = "infinite" if steps == float("inf") else f"{steps:,.0f}"
+                raise ValueError(
+                    f"pathways.{name}: a case is expected to plan {size} steps (limit "
+                    f"{MAX_EXPECTED_STEPS}): branches lead back into it too often; lower "
+                    "their probabilities"
+                )
         return self
 
     @property

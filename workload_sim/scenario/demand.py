@@ -3,22 +3,52 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 
 from pydantic import field_validator, model_validator
 
 from .distributions import Distribution, Fixed
-from .fields import RUN_SETTING, F, Probability, Strict, sums_to_one
+from .fields import RUN_SETTING, Date, F, Probability, Strict, sums_to_one
 
 
 class CalendarSpec(Strict):
-    start_date: dt.date = F(
+    start_date: Date = F(
         dt.date(2026, 4, 1),
         "First calendar date of the run (start of a financial year)",
         "date",
         RUN_SETTING,
     )
-    country: str = F("GB", "Country whose public holidays are skipped (ISO code)", "code")
+    country: str = F(
+        "GB",
+        "Country whose public holidays are skipped (ISO code), or 'none' for no public "
+        "holidays (every weekday a working day)",
+        "code",
+    )
     subdivision: str | None = F("ENG", "Holiday subdivision (ENG, WLS, SCT, NIR)", "code")
+
+    @model_validator(mode="after")
+    def _known_calendar(self) -> CalendarSpec:
+        import holidays  # the maintained holiday tables: what it does not know, no run can use
+
+        if self.country.lower() == "none":  # no holidays: validation designs use it
+            if self.subdivision is not None:
+                raise ValueError("subdivision: must be null when country is 'none'")
+            return self
+        known = holidays.list_supported_countries()
+        if self.country not in known:
+            near = difflib.get_close_matches(self.country.upper(), list(known), n=3)
+            raise ValueError(
+                f"country {self.country!r} is not a country the holidays library "
+                f"knows; use an ISO code such as GB, or 'none'{', e.g. ' + ', '.join(near) if near else ''}"
+            )
+        subdivisions = known[self.country]
+        if self.subdivision is not None and self.subdivision not in subdivisions:
+            allowed = ", ".join(subdivisions) if subdivisions else "none (use null)"
+            raise ValueError(
+                f"subdivision {self.subdivision!r} is not a subdivision of "
+                f"{self.country}; allowed: {allowed}"
+            )
+        return self
 
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")

@@ -21,7 +21,7 @@ _MAX = 1e6  # no hour or day figure in this model is anywhere near a million
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
 
     def mean(self) -> float:  # pragma: no cover - overridden
         raise NotImplementedError

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Strict as StrictType
 
 ASSUMPTION = "assumption"
 RUN_SETTING = "run setting (a choice about the experiment, not the world)"
@@ -18,11 +20,21 @@ def F(default: Any, description: str, unit: str = "", source: str = ASSUMPTION, 
 
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+# Dates arrive as text (YAML's own timestamp type is off) and are parsed by pydantic.
+Date = Annotated[dt.date, StrictType(False)]
+DAY_LIMIT = 5060  # working days in 20 years: the longest run, so the most any delay can use
+MAX_TEXT = 10_000  # characters in any text field (a description is a paragraph)
 
 
 class Strict(BaseModel):
+    # strict: true is not a headcount and '8' is not a number (docs/model.md, Input limits)
     model_config = ConfigDict(
-        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+        extra="forbid",
+        frozen=True,
+        populate_by_name=True,
+        allow_inf_nan=False,
+        strict=True,
+        str_max_length=MAX_TEXT,
     )
 
 

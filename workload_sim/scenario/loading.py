@@ -9,78 +9,24 @@ from __future__ import annotations
 
 import difflib
 import re
+import reprlib
+import typing
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from . import Scenario
 from .assumptions import OVERRIDDEN, unknown_source_keys
+from .safe_yaml import (  # noqa: F401 - ScenarioError and the readers are used from here
+    MAX_FILE_BYTES,
+    ScenarioError,
+    parse_value,
+    parse_yaml,
+    read_capped,
+)
 
 _DIST_TAGS = {"fixed", "exponential", "lognormal", "gamma", "triangular", "uniform"}
-
-
-class ScenarioError(ValueError):
-    """Bad scenario input; ``problems`` holds one human-readable line each."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A SafeLoader that refuses duplicate keys (YAML would silently keep the last)."""
-
-
-def _no_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False):
-    seen: set = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            line = key_node.start_mark.line + 1
-            raise ScenarioError([f"line {line}: key {key!r} appears twice; keep only one"])
-        seen.add(key)
-    return loader.construct_mapping(node, deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
-# Dates stay text for pydantic to judge: YAML's own timestamp parser raises on 2026-13-45.
-_UniqueKeyLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def parse_yaml(text: str, origin: str = "scenario") -> dict:
-    """YAML text -> a mapping, or a one-line ScenarioError."""
-    try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - SafeLoader subclass
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"
-        raise ScenarioError(
-            [f"{origin}: not valid YAML at {where}: {exc.problem}; check indentation and colons"]
-        ) from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError([f"{origin}: not valid YAML: {exc}"]) from None
-    except ScenarioError as exc:
-        raise ScenarioError([f"{origin}: {p}" for p in exc.problems]) from None
-    if data is None:
-        raise ScenarioError(
-            [
-                f"{origin}: the file is empty; a scenario needs at least 'name: ...' "
-                "(copy scenarios/adult_safeguarding_team.yaml to start)"
-            ]
-        )
-    if not isinstance(data, dict):
-        raise ScenarioError(
-            [
-                f"{origin}: the top level must be a mapping of fields (name: ..., team: ...), "
-                f"not a {type(data).__name__}"
-            ]
-        )
-    return data
 
 
 def _path(loc: tuple) -> str:
@@ -100,6 +46,10 @@ def _path(loc: tuple) -> str:
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_\-]+$")
 
 
+_short_repr = reprlib.Repr()
+_short_repr.maxstring = _short_repr.maxother = 60
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split("\n")).replace("\r", " ")
 
@@ -110,33 +60,35 @@ def _allowed_keys(model: type[BaseModel] | None) -> list[str]:
     return sorted(f.alias or name for name, f in model.model_fields.items())
 
 
-def _model_at(loc: tuple) -> type[BaseModel] | None:
+def _model_at(loc: tuple, root: type[BaseModel] | None = None) -> type[BaseModel] | None:
     """The pydantic model that owns the mapping at ``loc`` (for unknown-key hints)."""
-    model: Any = Scenario
+    model: Any = root or Scenario
+    keyed = False  # the next loc item is a key of a dict[str, Model] (a name, not a field)
     for item in loc[:-1]:
-        if isinstance(item, int) or item in _DIST_TAGS:
+        if isinstance(item, int) or item in _DIST_TAGS or keyed:
+            keyed = False
             continue
         fields = getattr(model, "model_fields", None)
         if fields is None or item not in fields:
             return None
-        ann = fields[item].annotation
-        args = getattr(ann, "__args__", ())
-        candidates = [ann, *args]
-        model = next(
-            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)),
-            None,
-        )
-        if model is None and args:  # dict[str, Model] / list[Model]
-            inner = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
-            model = inner[0] if inner else None
-            if model is not None:
-                continue
+        model, keyed = _inner_model(fields[item].annotation)
         if model is None:
             return None
-    return model
+    return None if keyed else model
 
 
-def explain(exc: ValidationError) -> list[str]:
+def _inner_model(ann: Any) -> tuple[type[BaseModel] | None, bool]:
+    """(the model a field holds, whether it is held by name in a mapping)."""
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return ann, False
+    for arg in getattr(ann, "__args__", ()):  # X | None, list[X], dict[str, X]
+        model, keyed = _inner_model(arg)
+        if model is not None:
+            return model, keyed or typing.get_origin(ann) is dict
+    return None, False
+
+
+def explain(exc: ValidationError, root: type[BaseModel] | None = None) -> list[str]:
     """One line per pydantic error: field path, bad value, what is allowed."""
     lines = []
     for err in exc.errors(include_url=False):
@@ -144,9 +96,15 @@ def explain(exc: ValidationError) -> list[str]:
         path = _path(loc)
         value = err.get("input")
         if err["type"] == "extra_forbidden":
-            allowed = _allowed_keys(_model_at(loc))
+            allowed = _allowed_keys(_model_at(loc, root))
             hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-            fix = f"did you mean {hint[0]!r}?" if hint else f"allowed here: {', '.join(allowed)}"
+            fix = (
+                f"did you mean {hint[0]!r}?"
+                if hint
+                else f"allowed here: {', '.join(allowed)}"
+                if allowed
+                else "see docs/model.md for the fields of this section"
+            )
             lines.append(f"{path}: unknown field; {fix}")
             continue
         msg = err["msg"].removeprefix("Value error, ")
@@ -157,7 +115,7 @@ def explain(exc: ValidationError) -> list[str]:
         elif isinstance(value, (dict, list)) and err["type"] == "value_error":
             lines.append(f"{path}: {msg}")
         else:
-            shown = repr(value)
+            shown = _short_repr.repr(value)  # bounded: never builds a huge text
             if len(shown) > 60:
                 shown = shown[:57] + "..."
             lines.append(f"{path}: got {shown}; {msg}")
@@ -191,18 +149,32 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
             continue
         path, raw = item.split("=", 1)
         try:
-            value = yaml.safe_load(raw)
-        except yaml.YAMLError:
-            value = raw
+            value = parse_value(raw)
+        except ScenarioError as exc:
+            problems.append(f"--set {_short_repr.repr(item)}: {exc.problems[0]}")
+            continue
         path = path.strip()
+        bad = _bad_path(path)
+        if bad:
+            problems.append(f"--set {_short_repr.repr(item)}: {bad}")
+            continue
         if path.startswith("sources."):  # a source note's key is itself a dotted field path
-            data.setdefault("sources", {})[path.removeprefix("sources.")] = str(value)
+            if not isinstance(data.get("sources"), dict):
+                problems.append(f"--set {item!r}: sources is a mapping of notes; set one note")
+                continue
+            data["sources"][path.removeprefix("sources.")] = str(value)
             continue
         problem = _set_path(data, path, value)
         if problem:
             problems.append(f"--set {item!r}: {problem}")
             continue
         key = _source_key(data, path)
+        if not isinstance(data.get("sources", {}), dict):
+            problems.append(
+                f"--set {item!r}: sources is a mapping of notes by field path; set one note, "
+                "e.g. --set sources.team.permanent='our 2026 establishment'"
+            )
+            continue
         if not any(p == n or p.startswith(n + ".") for n in noted for p in (key, path)):
             # a note in the file described the old value, not this one
             data.setdefault("sources", {})[key] = OVERRIDDEN
@@ -211,11 +183,32 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
     return data
 
 
+_PATH_PART = re.compile(r"^[A-Za-z0-9_\-]+$")
+
+
+def _bad_path(path: str) -> str | None:
+    """Why a dotted field path cannot name a field (None if it can)."""
+    if not path:
+        return "the field path is empty; e.g. team.permanent=10"
+    if len(path) > 200:
+        return "the field path is over 200 characters"
+    parts = path.split(".")
+    if path.startswith("sources."):
+        parts = parts[:1]  # a source note's key is a field path itself, checked later
+    for part in parts:
+        if not _PATH_PART.match(part):
+            return (
+                f"{part!r} is not a field name; a path is names and list indexes "
+                "(0, 1, ...) joined by dots"
+            )
+    return None
+
+
 def field_value(data: Any, path: str) -> Any:
     """The value at a dotted field path of a resolved scenario mapping (None if absent)."""
     node = data
     for key in path.split("."):
-        if isinstance(node, list) and key.isdigit() and int(key) < len(node):
+        if isinstance(node, list) and key.isascii() and key.isdigit() and int(key) < len(node):
             node = node[int(key)]
         elif isinstance(node, dict):
             node = node.get(key)
@@ -228,7 +221,7 @@ def _source_key(data: Any, path: str) -> str:
     """The assumptions-table name of a field path: list items named by their 'name'."""
     parts, node = [], data
     for key in path.split("."):
-        if isinstance(node, list) and key.isdigit() and int(key) < len(node):
+        if isinstance(node, list) and key.isascii() and key.isdigit() and int(key) < len(node):
             node = node[int(key)]
             parts.append(str(node.get("name", key)) if isinstance(node, dict) else key)
         elif isinstance(node, dict):
@@ -246,7 +239,7 @@ def _set_path(data: Any, path: str, value: Any) -> str | None:
         last = depth == len(keys) - 1
         here = ".".join(keys[: depth + 1])
         if isinstance(node, list):
-            if not key.isdigit() or int(key) >= len(node):
+            if not (key.isascii() and key.isdigit()) or int(key) >= len(node):
                 return f"{here}: index must be 0..{len(node) - 1}"
             key = int(key)
         elif isinstance(node, dict):
@@ -280,13 +273,7 @@ def load_scenario(
         scenario = validate(source)
     else:
         path = Path(source)
-        if not path.is_file():
-            raise ScenarioError([f"{path}: no such scenario file; see scenarios/ for examples"])
-        try:
-            text = path.read_text("utf-8")
-        except UnicodeDecodeError:
-            raise ScenarioError([f"{path}: not a text file; a scenario is YAML text"]) from None
-        data = parse_yaml(text, str(path))
+        data = parse_yaml(read_capped(path), str(path))
         try:
             scenario = validate(data)
             _check_sources(scenario)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from importlib import resources
 
+import numpy as np
 import yaml
 from pydantic import field_validator
 
@@ -81,6 +83,61 @@ class PathwaySpec(Strict):
         if dup:
             raise ValueError(f"step names must be unique within a pathway; repeated: {dup}")
         return v
+
+
+MAX_EXPECTED_STEPS = 200  # Input limits: expected planned steps per case (defaults: ~12)
+
+
+def expected_steps(pathways: dict[str, PathwaySpec]) -> dict[str, float]:
+    """Expected number of steps a case on each pathway plans, branches included.
+
+    With q = a step's chance of happening and b = a branch's probability, the expected
+    steps E of the pathways solve E = c + M E, where c[p] = sum of q over p's steps and
+    M[p, r] = sum over p's steps of q x b(branch to r): the expected visits of a Markov
+    chain. The expectation is finite exactly when M's spectral radius is below 1; where
+    it is not, the value is infinity (a case could plan without end).
+    """
+    names = list(pathways)
+    index = {n: i for i, n in enumerate(names)}
+    c = np.zeros(len(names))
+    m = np.zeros((len(names), len(names)))
+    for name, spec in pathways.items():
+        for step in spec.steps:
+            c[index[name]] += step.probability
+            for b in step.branches:
+                if b.pathway in index:
+                    m[index[name], index[b.pathway]] += step.probability * b.probability
+    if not names:
+        return {}
+    if max(abs(np.linalg.eigvals(m))) >= 1 - 1e-9:
+        # only pathways that can reach a cycle of "sure return" are unbounded
+        reach = np.linalg.matrix_power(np.eye(len(names)) + (m > 0), len(names)) > 0
+        looping = _unbounded(m)
+        return {
+            n: math.inf if reach[index[n]][looping].any() else _finite(m, c, index[n], looping)
+            for n in names
+        }
+    solved = np.linalg.solve(np.eye(len(names)) - m, c)
+    return {n: float(solved[index[n]]) for n in names}
+
+
+def _unbounded(m: np.ndarray) -> np.ndarray:
+    """Pathways in a strongly connected group whose own spectral radius is >= 1."""
+    n = len(m)
+    link = (np.linalg.matrix_power(np.eye(n) + (m > 0), n) > 0).astype(bool)
+    out = np.zeros(n, dtype=bool)
+    for i in range(n):
+        group = link[i] & link[:, i]
+        sub = m[np.ix_(group, group)]
+        if sub.size and max(abs(np.linalg.eigvals(sub))) >= 1 - 1e-9:
+            out |= group
+    return out
+
+
+def _finite(m: np.ndarray, c: np.ndarray, i: int, looping: np.ndarray) -> float:
+    keep = ~looping
+    sub = np.linalg.solve(np.eye(keep.sum()) - m[np.ix_(keep, keep)], c[keep])
+    return float(sub[np.flatnonzero(keep).tolist().index(i)])
 
 
 @lru_cache(maxsize=1)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from pydantic import model_validator
 
 from .distributions import Distribution, Fixed, Triangular
-from .fields import F, Probability, Strict
+from .fields import DAY_LIMIT, Date, F, Probability, Strict
 
 
 class AbsenceSpec(Strict):
@@ -77,6 +75,7 @@ class CoverSpec(Strict):
         "present colleagues (null: never)",
         "working days",
         ge=0,
+        le=DAY_LIMIT,
     )
     reallocate_after_days: int | None = F(
         20,
@@ -84,12 +83,14 @@ class CoverSpec(Strict):
         "(null: never)",
         "working days",
         ge=0,
+        le=DAY_LIMIT,
     )
     agency_cover_after_days: int | None = F(
         None,
         "After this many days of absence, agency cover is requested (null: never)",
         "working days",
         ge=0,
+        le=DAY_LIMIT,
     )
     agency_cover_fill_days: Distribution = F(
         Fixed(value=10.0), "Time for requested agency cover to arrive", "working days"
@@ -130,7 +131,7 @@ class RecruitmentSpec(Strict):
 
 
 class NaasRoundSpec(Strict):
-    date: dt.date = F(..., "Assessment date of this round", "date")
+    date: Date = F(..., "Assessment date of this round", "date")
     share_tested: Probability = F(
         0.5, "Share of permanent and newly qualified workers put forward", "fraction"
     )
@@ -154,9 +155,13 @@ class NaasRoundSpec(Strict):
     pass_rate: Probability = F(
         0.8, "Chance of passing", "fraction", "assumption: no published pass rate; sweep it"
     )
-    retake_after_days: int = F(60, "Retake after a fail, this much later", "working days", ge=1)
+    retake_after_days: int = F(
+        60, "Retake after a fail, this much later", "working days", ge=1, le=DAY_LIMIT
+    )
     retake_prep_hours: float = F(16.0, "Extra preparation for a retake", "hours", ge=0, le=200)
-    max_attempts: int = F(2, "Attempts before a worker is left unaccredited", "attempts", ge=1)
+    max_attempts: int = F(
+        2, "Attempts before a worker is left unaccredited", "attempts", ge=1, le=20
+    )
     leave_instead_probability: Probability = F(
         0.05,
         "Chance an experienced worker leaves rather than take the test",

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import model_validator
 
-from .fields import F, Strict
+from .fields import DAY_LIMIT, F, Strict
 
 WORKER_TYPES = ("permanent", "newly_qualified", "agency")
 
@@ -96,6 +96,7 @@ class WorkforceSpec(Strict):
         "working days",
         "ASYE is one year (Assessed and Supported Year in Employment)",
         ge=0,
+        le=DAY_LIMIT,
     )
 
 
@@ -143,6 +144,7 @@ class AllocationSpec(Strict):
         "need (null: never; some councils do this under pressure)",
         "working days",
         ge=1,
+        le=DAY_LIMIT,
     )
 
 
@@ -165,8 +167,11 @@ class WarmStartSpec(Strict):
         "(any beyond a worker's caseload cap start on the unallocated list)",
         "cases",
         ge=0,
+        le=200,  # Input limits: ten times the heaviest caseload cap in use
     )
-    unallocated: int = F(0, "Cases already waiting for allocation on day 0", "cases", ge=0)
+    unallocated: int = F(
+        0, "Cases already waiting for allocation on day 0", "cases", ge=0, le=20_000
+    )
     case_mix: dict[str, float] | None = F(
         None,
         "Pathways of the day-0 cases (null: as triage.case_mix)",
