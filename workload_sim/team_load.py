@@ -28,6 +28,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 from .calendar import WorkCalendar
@@ -318,4 +319,61 @@ def load_check(scenario: Scenario) -> LoadCheck:
         caseload_capacity=capacity,
         overtime_enabled=sc.overtime.enabled and ot_cap > 0,
         notes=tuple(notes),
+    )
+
+
+def compare_with_simulation(check: LoadCheck, summary: pd.DataFrame) -> str:
+    """Say, in words, whether the simulated backlog agrees with the load check.
+
+    The simulation's verdict is the backlog slope (``backlog_growth_per_week``):
+    growing when its 95% CI lies above 0. The bound's verdict: over (the list must
+    grow) when even the most the team can give is too little, or the caseload caps
+    are; under when contract hours and caps are both enough; between, overtime
+    decides. They disagree when one says over and the other shows no growth, or
+    the other way round.
+    """
+    rows = summary.set_index("metric")
+    if "backlog_growth_per_week" not in rows.index:
+        return "The simulated backlog trend is missing, so the load check cannot be compared."
+    r = rows.loc["backlog_growth_per_week"]
+    mean, lo, hi = float(r["mean"]), float(r["ci_low"]), float(r["ci_high"])
+    if not math.isfinite(mean):
+        return "The simulated backlog trend could not be measured to compare with the load check."
+    sim = f"{mean:+.2f} cases a week"
+    if math.isfinite(lo):
+        sim += f" (95% CI {lo:+.2f} to {hi:+.2f})"
+    growing = math.isfinite(lo) and lo > 0
+    most = check.load_with_overtime if check.overtime_enabled else check.load_contract
+    over = most > 1.0 or check.load_caseload > 1.0
+    under = check.load_contract < 1.0 and check.load_caseload < 1.0
+    if under and growing:
+        return (
+            f"The simulation DISAGREES with the load check: the bound says the team has "
+            f"room ({check.load_contract:.0%} loaded on contract hours, caseload caps "
+            f"{check.load_caseload:.0%} used) yet the simulated unallocated list grows by "
+            f"{sim}. Something the bound leaves out holds the work back: sickness and "
+            "leaving raised by pressure, vacant posts, cases held longer while waiting "
+            "behind other work so that the caps fill, or a start with a heavy caseload."
+        )
+    if over and not growing:
+        return (
+            f"The simulation DISAGREES with the load check: the bound says the team "
+            f"cannot keep up ({most:.0%} of the most it can give in hours, caseload caps "
+            f"{check.load_caseload:.0%}), yet the simulated unallocated list changes by "
+            f"{sim}, not a clear rise. The run may be too short or have too few "
+            "replications to show the rise, or the work may pile up elsewhere (queued "
+            "with workers, or cases closed unworked)."
+        )
+    if over:
+        return f"The simulation agrees: the unallocated list grows by {sim}."
+    if under:
+        return f"The simulation agrees: the team keeps up, the unallocated list changes by {sim}."
+    if growing:
+        return (
+            f"Overtime could carry the difference on paper, but in the simulation it does "
+            f"not: the unallocated list grows by {sim}."
+        )
+    return (
+        f"The simulation agrees that overtime carries the difference: the unallocated "
+        f"list changes by {sim}."
     )
