@@ -6,7 +6,8 @@
   the expected work per case;
 - the simulation: with overtime off, the referral rate at which the simulated
   backlog slope's 95% CI first lies above 0 sits within 5% of the contract-hours
-  bound, on the M/M/c validation scenario and on a small default team.
+  bound, on the M/M/c validation scenario and on a small default team, and within
+  5% of the caseload-cap bound where the caps bind (M/G/c on lead times only).
 """
 
 from __future__ import annotations
@@ -312,6 +313,8 @@ def test_the_report_block_escapes_user_text():
 
 # --- the simulation's tipping point --------------------------------------------------
 
+MGINF = SCENARIOS / "validation" / "mginf.yaml"
+CAPPED = ["workforce.permanent.caseload_cap=40"]  # 40 places; a case is held 25 days
 SMALL_TEAM = [  # the default team, three experienced workers, nothing that moves capacity
     "team.permanent=3",
     "team.newly_qualified=0",
@@ -349,16 +352,22 @@ def simulated_tipping_point(path, bound: float, fixed: list[str], reps: int) -> 
 
 
 @pytest.mark.parametrize(
-    "path, fixed, reps",
+    "path, fixed, reps, bound_kind",
     [
-        (MMC, ["horizon_days=500", "warmup_days=100"], 5),
-        (DEFAULT, [*SMALL_TEAM, "horizon_days=750", "warmup_days=300"], 10),
+        (MMC, ["horizon_days=500", "warmup_days=100"], 5, "contract"),
+        (DEFAULT, [*SMALL_TEAM, "horizon_days=750", "warmup_days=300"], 10, "contract"),
+        (MGINF, [*CAPPED, "horizon_days=1500", "warmup_days=100"], 5, "caseload"),
     ],
-    ids=["mmc", "small_default_team"],
+    ids=["mmc", "small_default_team", "mginf_with_caps"],
 )
-def test_simulated_tipping_point_matches_the_contract_hours_bound(path, fixed, reps):
+def test_simulated_tipping_point_matches_the_binding_bound(path, fixed, reps, bound_kind):
+    """Overtime off: hours bind on the first two, the caseload caps on the third (an
+    M/G/c queue whose servers are the 40 caseload places and whose service is the time
+    a case is held, waiting on others only)."""
     check = workload_sim.load_check(path, fixed)
-    assert not check.overtime_enabled and check.load_caseload < check.load_contract
-    bound = check.tipping_referrals_per_week("contract")
+    assert not check.overtime_enabled
+    loads = {"contract": check.load_contract, "caseload": check.load_caseload}
+    assert max(loads, key=loads.get) == bound_kind  # the bound tested is the binding one
+    bound = check.tipping_referrals_per_week(bound_kind)
     found = simulated_tipping_point(path, bound, fixed, reps)
     assert abs(found / bound - 1) <= 0.05, f"simulated {found:.2f} vs bound {bound:.2f} a week"
