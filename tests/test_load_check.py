@@ -294,6 +294,12 @@ def test_sentences_and_disagreements():
     assert "agrees" in compare_with_simulation(over, _summary(5.0, 4.0, 6.0))
     carried = workload_sim.load_check(DEFAULT)
     assert "DISAGREES" not in compare_with_simulation(carried, _summary(1.0, 0.5, 1.5))
+    capped = workload_sim.load_check(MGINF, CAPPED)  # 50 places needed, 40 given, no hours
+    assert "need 50 caseload places held at once and the caps give 40 (125%)" in capped.sentence()
+    assert "before hours run out" in capped.sentence()
+    assert "DISAGREES" in compare_with_simulation(capped, _summary(0.0, -0.5, 0.5))
+    both = workload_sim.load_check(DEFAULT, SMALL_TEAM)  # 294% on hours, 163% on caps
+    assert "caps are overrun too" in both.sentence()
 
 
 def test_the_report_block_escapes_user_text():

@@ -130,7 +130,11 @@ class LoadCheck:
             text += (
                 f" Its cases need {self.caseload_needed:.0f} caseload places held at once "
                 f"and the caps give {self.caseload_capacity:.0f} ({self.load_caseload:.0%}): "
-                "caseload caps hold the list back even before hours run out."
+                + (
+                    "the caseload caps hold the list back even before hours run out."
+                    if self.load_caseload > self.load_contract
+                    else "the caseload caps are overrun too."
+                )
             )
         return text
 
