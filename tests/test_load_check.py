@@ -148,6 +148,7 @@ def test_optional_steps_and_a_branch_into_another_pathway():
     assert check.held_days_per_case == pytest.approx(held)
     assert check.caseload_needed == pytest.approx(2.0 * held)  # 2 opened a day, weight 1
     assert check.caseload_capacity == pytest.approx(2 * 20)
+    assert check.visits_per_case == pytest.approx({"job": 1.0, "extra": 0.8 * 0.3})
 
 
 @pytest.mark.parametrize(

@@ -59,6 +59,7 @@ class LoadCheck:
     caseload_needed: float  # weighted cases held on average (Little's law)
     caseload_capacity: float  # sum of caps over the workers in post
     overtime_enabled: bool
+    visits_per_case: dict[str, float] = field(default_factory=dict)  # runs of each pathway
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -322,6 +323,9 @@ def load_check(scenario: Scenario) -> LoadCheck:
         caseload_needed=needed,
         caseload_capacity=capacity,
         overtime_enabled=sc.overtime.enabled and ot_cap > 0,
+        visits_per_case={
+            name: sum(p * effort.visits[k][name] for k, p in mix.items()) for name in sc.pathways
+        },
         notes=tuple(notes),
     )
 
