@@ -344,10 +344,10 @@ def _growing(path, rate: float, fixed: list[str], reps: int) -> bool:
 
 def simulated_tipping_point(path, bound: float, fixed: list[str], reps: int) -> float:
     """Referrals a week where the backlog slope's CI first lies above 0: a scan up from
-    90% of the bound in 10% steps, then bisection to 1.25% (same seed: common random
+    95% of the bound in 10% steps, then bisection to 1.25% (same seed: common random
     numbers, so the slope moves smoothly with the rate)."""
-    lo = 0.9
-    assert not _growing(path, lo * bound, fixed, reps), "growing already at 90% of the bound"
+    lo = 0.95
+    assert not _growing(path, lo * bound, fixed, reps), "growing already at 95% of the bound"
     hi = lo + 0.1
     while not _growing(path, hi * bound, fixed, reps):
         lo, hi = hi, hi + 0.1
