@@ -17,6 +17,7 @@ from pathlib import Path  # noqa: E402
 from .experiments.replications import Results, run_replications  # noqa: E402
 from .scenario import Scenario  # noqa: E402
 from .scenario.loading import ScenarioError, load_scenario  # noqa: E402
+from .theory.team_load import LoadCheck, compare_with_simulation  # noqa: E402
 
 
 def run(
@@ -67,6 +68,23 @@ def evaluate(
     return {row.metric: float(row.mean) for row in res.summary.itertuples()}
 
 
+def load_check(
+    scenario: str | Path | dict | Scenario, overrides: list[str] | None = None
+) -> LoadCheck:
+    """The load check of a scenario, from the scenario alone (no simulation)::
+
+        check = workload_sim.load_check("scenarios/adult_safeguarding_team.yaml")
+        check.sentence()   # "The team's case work needs 45.9 h a day; it has 43.4 h: ..."
+        check.load_contract, check.load_with_overtime, check.load_caseload
+
+    Raises :class:`ScenarioError` for a bad scenario, or one whose branches loop
+    without end (infinite expected visits).
+    """
+    from .theory.team_load import load_check as _check
+
+    return _check(load_scenario(scenario, list(overrides or [])))
+
+
 def _text(value) -> str:
     import json
 
@@ -77,7 +95,10 @@ __all__ = [
     "Results",
     "Scenario",
     "ScenarioError",
+    "LoadCheck",
+    "compare_with_simulation",
     "evaluate",
+    "load_check",
     "load_scenario",
     "run",
     "__version__",

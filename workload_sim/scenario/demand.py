@@ -37,9 +37,10 @@ class CalendarSpec(Strict):
         known = holidays.list_supported_countries()
         if self.country not in known:
             near = difflib.get_close_matches(self.country.upper(), list(known), n=3)
+            like = f", e.g. {', '.join(near)}" if near else ""
             raise ValueError(
                 f"country {self.country!r} is not a country the holidays library "
-                f"knows; use an ISO code such as GB, or 'none'{', e.g. ' + ', '.join(near) if near else ''}"
+                f"knows; use an ISO code such as GB, or 'none'{like}"
             )
         subdivisions = known[self.country]
         if self.subdivision is not None and self.subdivision not in subdivisions:

@@ -1,0 +1,387 @@
+"""The load check: the work a team's referrals bring against the hours it has, from
+the scenario alone (the fluid bound of queueing theory, no simulation).
+
+Demand, in worker-hours per working day:
+  referrals a day x triage effort
+  + cases opened a day x (expected work per case: direct work, recording,
+    failed attempts, optional steps, branches and repeats; see case_effort)
+  + cases opened a day x expected handovers per case x handover hours.
+Available, in case-hours per working day, for each worker type in post:
+  headcount x FTE x contract day x (1 - non-case share) x (1 - absence share),
+  absence share = (annual leave + sickness days) / working days in the year.
+Vacant posts count for nothing. With overtime added, everyone present also works
+their daily overtime cap. Demand over available is the load: above 100% the work
+waiting must grow whatever the rota, however it is organised.
+
+The caseload-cap bound: a case is held from allocation to closure; when its work
+is done the moment it is ready, at an average worker's available case-hours a
+day, that takes (lead times + delays + hours / pace) working days. Cases opened a
+day x weight x that time is the caseload the team must hold on average
+(Little's law); the caps give what it can hold. Waiting behind other cases'
+work only lengthens the hold, so this bound is optimistic too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..model.calendar import WorkCalendar
+from ..scenario import MONTHS, WEEKDAYS, WORKER_TYPES, Scenario
+from ..scenario.distributions import Exponential, Fixed, Gamma, Lognormal, Triangular, Uniform
+from .case_effort import CaseEffort, case_effort
+
+
+@dataclass(frozen=True)
+class LoadCheck:
+    """The fluid bounds of one scenario; every figure per working day unless named."""
+
+    referrals_per_week: float  # as given in the scenario
+    referrals_per_day: float  # at the start (growth factor 1), profiles averaged over a year
+    referrals_per_day_at_end: float  # with the yearly growth reached by the last day
+    opened_per_day: float
+    triage_hours_per_day: float
+    case_hours_per_day: float  # direct work and recording of opened cases
+    failure_hours_per_day: float  # worker time lost on failed attempts
+    handover_hours_per_day: float
+    hours_per_case: float  # expected worker-hours of one opened case (failures included)
+    handovers_per_case: float
+    available_hours_per_day: float  # case-hours in contract, absence taken out
+    overtime_hours_per_day: float  # everyone present working to the overtime cap
+    absence_share: float
+    working_days_per_year: int
+    held_days_per_case: float  # shortest mean time a case is held (working days)
+    caseload_needed: float  # weighted cases held on average (Little's law)
+    caseload_capacity: float  # sum of caps over the workers in post
+    overtime_enabled: bool
+    visits_per_case: dict[str, float] = field(default_factory=dict)  # runs of each pathway
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def demand_hours_per_day(self) -> float:
+        return (
+            self.triage_hours_per_day
+            + self.case_hours_per_day
+            + self.failure_hours_per_day
+            + self.handover_hours_per_day
+        )
+
+    @property
+    def available_with_overtime_per_day(self) -> float:
+        return self.available_hours_per_day + self.overtime_hours_per_day
+
+    @property
+    def load_contract(self) -> float:
+        """Demand / case-hours in contract (1.0 = exactly full)."""
+        return _ratio(self.demand_hours_per_day, self.available_hours_per_day)
+
+    @property
+    def load_with_overtime(self) -> float:
+        return _ratio(self.demand_hours_per_day, self.available_with_overtime_per_day)
+
+    @property
+    def load_caseload(self) -> float:
+        return _ratio(self.caseload_needed, self.caseload_capacity)
+
+    def tipping_referrals_per_week(self, bound: str = "contract") -> float:
+        """Referrals a week at which a bound reaches 100% (every demand scales with them)."""
+        load = {
+            "contract": self.load_contract,
+            "overtime": self.load_with_overtime,
+            "caseload": self.load_caseload,
+        }[bound]
+        return self.referrals_per_week / load if load > 0 else math.inf
+
+    @property
+    def backlog_growth_per_week(self) -> float:
+        """Cases a week the work waiting must grow by beyond the contract hours (0 if none)."""
+        excess = self.demand_hours_per_day - self.available_hours_per_day
+        per_case = self.demand_hours_per_day / self.opened_per_day if self.opened_per_day else 0
+        return 5.0 * excess / per_case if excess > 0 and per_case > 0 else 0.0
+
+    def sentence(self) -> str:
+        """The load in plain words, as a team leader or union rep would say it."""
+        need, have = self.demand_hours_per_day, self.available_hours_per_day
+        text = (
+            f"The team's case work needs {need:.1f} h a day; it has {have:.1f} h: "
+            f"{self.load_contract:.0%} loaded"
+        )
+        if self.load_contract <= 1.0:
+            text += ": there is slack"
+        elif self.overtime_enabled and self.load_with_overtime <= 1.0:
+            text += (
+                f"; overtime is carrying the difference (with everyone working to the "
+                f"overtime cap it has {self.available_with_overtime_per_day:.1f} h)"
+            )
+        elif self.overtime_enabled:
+            text += (
+                f"; even with everyone working to the overtime cap "
+                f"({self.available_with_overtime_per_day:.1f} h) it cannot keep up: "
+                "work must pile up"
+            )
+        else:
+            text += "; with no overtime, work must pile up"
+        text += "."
+        if self.load_caseload > 1.0:
+            text += (
+                f" Its cases need {self.caseload_needed:.0f} caseload places held at once "
+                f"and the caps give {self.caseload_capacity:.0f} ({self.load_caseload:.0%}): "
+                + (
+                    "the caseload caps hold the list back even before hours run out."
+                    if self.load_caseload > self.load_contract
+                    else "the caseload caps are overrun too."
+                )
+            )
+        return text
+
+    def rows(self) -> list[tuple[str, float, str, str]]:
+        """(quantity, value, unit, how it is worked out) for a table."""
+        return [
+            ("Referrals", self.referrals_per_day, "a working day", "scenario rate, profiles"),
+            ("Cases opened", self.opened_per_day, "a working day", "referrals x open share"),
+            ("Triage", self.triage_hours_per_day, "h a day", "referrals x triage effort"),
+            ("Case work and recording", self.case_hours_per_day, "h a day", "pathways"),
+            ("Failed attempts", self.failure_hours_per_day, "h a day", "geometric retries"),
+            ("Handovers", self.handover_hours_per_day, "h a day", "turnover, reallocation"),
+            ("Work needed", self.demand_hours_per_day, "h a day", "sum of the above"),
+            ("Case hours in contract", self.available_hours_per_day, "h a day", "absence out"),
+            ("With overtime cap", self.available_with_overtime_per_day, "h a day", "days present"),
+            ("Load on contract hours", 100 * self.load_contract, "%", "needed / in contract"),
+            ("Load with overtime", 100 * self.load_with_overtime, "%", "needed / with overtime"),
+            ("Case held (at least)", self.held_days_per_case, "working days", "no queueing"),
+            ("Caseload needed", self.caseload_needed, "weighted cases", "Little's law"),
+            ("Caseload caps", self.caseload_capacity, "weighted cases", "sum of caps"),
+            ("Tipping point (contract)", self.tipping_referrals_per_week(), "referrals/week", ""),
+        ]
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b > 0 else (math.inf if a > 0 else 0.0)
+
+
+def _survival(dist, x: float) -> float:
+    """P(value > x) for a scenario distribution."""
+    if isinstance(dist, Fixed):
+        return float(dist.value > x)
+    if isinstance(dist, Exponential):
+        frozen = stats.expon(scale=dist.mean())
+    elif isinstance(dist, Lognormal):
+        mu, sigma = dist._mu_sigma()
+        frozen = stats.lognorm(s=sigma, scale=math.exp(mu))
+    elif isinstance(dist, Gamma):
+        shape = (dist.mean() / dist.sd) ** 2
+        frozen = stats.gamma(shape, scale=dist.mean() / shape)
+    elif isinstance(dist, Triangular):
+        width = dist.high - dist.low
+        frozen = stats.triang((dist.mode - dist.low) / width, loc=dist.low, scale=width)
+    elif isinstance(dist, Uniform):
+        frozen = stats.uniform(loc=dist.low, scale=dist.high - dist.low)
+    else:  # pragma: no cover - every distribution of the schema is listed above
+        raise TypeError(f"no survival function for {type(dist).__name__}")
+    return float(frozen.sf(x))
+
+
+def working_days_per_year(scenario: Scenario) -> int:
+    """Working days in the year from the start date, from the scenario's calendar."""
+    cal = scenario.calendar
+    start = cal.start_date
+    year_on = (
+        start.replace(year=start.year + 1)
+        if (start.month, start.day) != (2, 29)
+        else (start + dt.timedelta(days=365))
+    )
+    return WorkCalendar(start, 1, cal.country, cal.subdivision).working_days_between(start, year_on)
+
+
+def _referrals_per_day(scenario: Scenario, days: int) -> tuple[float, float]:
+    """(at the start, at the end of the run): weekday and month profiles averaged over a
+    year of working days (the calendar's own mix), growth 1 at the start."""
+    d, cal = scenario.demand, scenario.calendar
+    span = max(days, scenario.total_days)
+    wc = WorkCalendar(cal.start_date, span, cal.country, cal.subdivision)
+    wk = np.array([d.weekday_profile[w] for w in WEEKDAYS])
+    mo = np.array([d.month_profile[m] for m in MONTHS])
+    factor = (wk / wk.mean())[wc.weekdays[:days]] * (mo / mo.mean())[wc.months[:days]]
+    base = d.referrals_per_week / 5.0 * float(factor.mean())
+    end = (1.0 + d.annual_growth) ** float(wc.years_elapsed[scenario.total_days - 1])
+    return base, base * end
+
+
+def _handover_rate(scenario: Scenario, absence_share: float, year: int) -> tuple[float, str]:
+    """Handovers per case per working day held, and how it was approximated."""
+    team, sc = scenario.team, scenario
+    heads = {k: getattr(team, k) for k in WORKER_TYPES}
+    n = sum(heads.values())
+    leaving = sum(
+        heads[k] * getattr(sc.workforce, k).leaving_rate_per_year for k in WORKER_TYPES
+    ) / (n * year)
+    ab, cover = sc.absence, sc.cover
+    present_days = max(1.0, year - ab.annual_leave_days - ab.sickness_days)
+    episodes = {  # sickness episodes starting per present day, and their lengths
+        "short": (
+            ab.sickness_days * (1 - ab.long_term_share) / ab.short_term_episode_days.mean(),
+            ab.short_term_episode_days,
+        ),
+        "long": (
+            ab.sickness_days * ab.long_term_share / ab.long_term_episode_days.mean(),
+            ab.long_term_episode_days,
+        ),
+    }
+    m, k = cover.reallocate_after_days, cover.agency_cover_after_days
+    cover_at = None if k is None else k + cover.agency_cover_fill_days.mean()
+    moves = 0.0  # hand-overs per present worker-day from absences
+    for per_year, length in episodes.values():
+        rate = per_year / present_days
+        if cover_at is not None and (m is None or cover_at < m):
+            moves += 2 * rate * _survival(length, cover_at)  # to the cover and back
+        elif m is not None:
+            moves += rate * _survival(length, m)
+    if m is not None and ab.leave_block_days > m:  # long leave blocks are reallocated too
+        moves += ab.annual_leave_days / ab.leave_block_days / year
+    how = (
+        "handovers: each day a case is held, its worker leaves at the base turnover rate "
+        "(no pressure) or starts an absence long enough for reallocation or agency cover "
+        "(two handovers: to the cover and back); the hold used is the shortest, so this "
+        "is a lower estimate"
+    )
+    return leaving + moves * (1 - absence_share), how
+
+
+def load_check(scenario: Scenario) -> LoadCheck:
+    """The fluid bound and the caseload-cap bound of ``scenario`` (no simulation)."""
+    sc = scenario
+    year = working_days_per_year(sc)
+    per_day, per_day_end = _referrals_per_day(sc, year)
+    tri = sc.triage
+    opened = per_day * tri.open_case
+    mix = {k: p for k, p in tri.case_mix.items() if p > 0}
+    effort: CaseEffort = case_effort(sc.pathways, list(mix))
+    cost = {k: effort.per_case(k) for k in mix}
+    direct = sum(p * (cost[k].effort_hours + cost[k].recording_hours) for k, p in mix.items())
+    failed = sum(p * cost[k].failure_hours for k, p in mix.items())
+
+    ab, team, wf = sc.absence, sc.team, sc.workforce
+    absence = min(1.0, (ab.annual_leave_days + ab.sickness_days) / year)
+    heads = {k: getattr(team, k) for k in WORKER_TYPES}
+    available = sum(
+        heads[k]
+        * getattr(wf, k).fte
+        * team.contract_day_hours
+        * (1 - getattr(wf, k).non_case_fraction)
+        * (1 - absence)
+        for k in WORKER_TYPES
+    )
+    ot_cap = sc.overtime.max_hours_per_day if sc.overtime.enabled else 0.0
+    overtime = sum(heads.values()) * ot_cap * (1 - absence)
+    capacity = sum(heads[k] * getattr(wf, k).caseload_cap * getattr(wf, k).fte for k in heads)
+
+    pace = available / sum(heads.values())  # an average worker's case-hours a working day
+    held = {k: effort.held_days(k, pace) if pace > 0 else math.inf for k in mix}
+    held_mean = sum(p * held[k] for k, p in mix.items())
+    needed = opened * sum(p * sc.pathways[k].weight * held[k] for k, p in mix.items())
+    rate, how = _handover_rate(sc, absence, year)
+    handovers = rate * held_mean
+
+    notes = [
+        f"absence share ({ab.annual_leave_days:g} leave + {ab.sickness_days:g} sickness days)"
+        f" / {year} working days = {absence:.1%}, before any rise with pressure",
+        f"referrals at the start; with {sc.demand.annual_growth:.0%} yearly growth the last "
+        f"day's rate is {per_day_end:.2f} a day",
+        "the team as it stands on day 0: vacancies give no hours, leavers' gaps, agency "
+        "ramp-up, newly qualified workers gaining full terms and NAAS rounds are not in it",
+        how,
+    ]
+    capped = {k: sum(effort.visits[k].values()) for k in mix}
+    free = {k: sum(effort.visits_uncapped[k].values()) for k in mix}
+    for k in mix:
+        if free[k] > capped[k] * 1.01:
+            notes.append(
+                f"{k}: the planner's cap on nested branches cuts expected visits from "
+                f"{free[k]:.2f} to {capped[k]:.2f} (the simulation uses the cap too)"
+            )
+    return LoadCheck(
+        referrals_per_week=sc.demand.referrals_per_week,
+        referrals_per_day=per_day,
+        referrals_per_day_at_end=per_day_end,
+        opened_per_day=opened,
+        triage_hours_per_day=per_day * tri.effort_hours.mean(),
+        case_hours_per_day=opened * direct,
+        failure_hours_per_day=opened * failed,
+        handover_hours_per_day=opened * handovers * sc.recruitment.handover_hours,
+        hours_per_case=direct + failed + handovers * sc.recruitment.handover_hours,
+        handovers_per_case=handovers,
+        available_hours_per_day=available,
+        overtime_hours_per_day=overtime,
+        absence_share=absence,
+        working_days_per_year=year,
+        held_days_per_case=held_mean,
+        caseload_needed=needed,
+        caseload_capacity=capacity,
+        overtime_enabled=sc.overtime.enabled and ot_cap > 0,
+        visits_per_case={
+            name: sum(p * effort.visits[k][name] for k, p in mix.items()) for name in sc.pathways
+        },
+        notes=tuple(notes),
+    )
+
+
+def compare_with_simulation(check: LoadCheck, summary: pd.DataFrame) -> str:
+    """Say, in words, whether the simulated backlog agrees with the load check.
+
+    The simulation's verdict is the backlog slope (``backlog_growth_per_week``):
+    growing when its 95% CI lies above 0. The bound's verdict: over (the list must
+    grow) when even the most the team can give is too little, or the caseload caps
+    are; under when contract hours and caps are both enough; between, overtime
+    decides. They disagree when one says over and the other shows no growth, or
+    the other way round.
+    """
+    rows = summary.set_index("metric")
+    if "backlog_growth_per_week" not in rows.index:
+        return "The simulated backlog trend is missing, so the load check cannot be compared."
+    r = rows.loc["backlog_growth_per_week"]
+    mean, lo, hi = float(r["mean"]), float(r["ci_low"]), float(r["ci_high"])
+    if not math.isfinite(mean):
+        return "The simulated backlog trend could not be measured to compare with the load check."
+    sim = f"{mean:+.2f} cases a week"
+    if math.isfinite(lo):
+        sim += f" (95% CI {lo:+.2f} to {hi:+.2f})"
+    growing = math.isfinite(lo) and lo > 0
+    most = check.load_with_overtime if check.overtime_enabled else check.load_contract
+    over = most > 1.0 or check.load_caseload > 1.0
+    under = check.load_contract < 1.0 and check.load_caseload < 1.0
+    if under and growing:
+        return (
+            f"The simulation DISAGREES with the load check: the bound says the team has "
+            f"room ({check.load_contract:.0%} loaded on contract hours, caseload caps "
+            f"{check.load_caseload:.0%} used) yet the simulated unallocated list grows by "
+            f"{sim}. Something the bound leaves out holds the work back: sickness and "
+            "leaving raised by pressure, vacant posts, cases held longer while waiting "
+            "behind other work so that the caps fill, or a start with a heavy caseload."
+        )
+    if over and not growing:
+        return (
+            f"The simulation DISAGREES with the load check: the bound says the team "
+            f"cannot keep up ({most:.0%} of the most it can give in hours, caseload caps "
+            f"{check.load_caseload:.0%}), yet the simulated unallocated list changes by "
+            f"{sim}, not a clear rise. The run may be too short or have too few "
+            "replications to show the rise, or the work may pile up elsewhere (queued "
+            "with workers, or cases closed unworked)."
+        )
+    if over:
+        return f"The simulation agrees: the unallocated list grows by {sim}."
+    if under:
+        return f"The simulation agrees: the team keeps up, the unallocated list changes by {sim}."
+    if growing:
+        return (
+            f"Overtime could carry the difference on paper, but in the simulation it does "
+            f"not: the unallocated list grows by {sim}."
+        )
+    return (
+        f"The simulation agrees that overtime carries the difference: the unallocated "
+        f"list changes by {sim}."
+    )
