@@ -190,3 +190,15 @@ def test_the_wrong_attributions_of_issue_9_are_gone():
 
 def test_the_guides_point_at_the_source_list():
     assert Path(ROOT / "docs" / "model.md").read_text().count("sources.md") >= 1
+
+
+def test_the_checks_catch_a_bad_note():
+    # the checks above are not vacuous: each kind of bad note is caught
+    assert ID.findall("dfe-cswf-2042: agency 13.0% of FTE") == ["dfe-cswf-2042"]
+    assert "dfe-cswf-2042" not in registry()
+    assert not ID.findall("2023-24 long-term case-holding re-referral")
+    assert not is_reasoned("assumption")
+    assert not is_reasoned("assumption: vary it")
+    assert not is_reasoned("DfE census 2022: 17.6% agency")  # a citation must use an id
+    assert is_reasoned("assumption: half the day on duty; no published figure")
+    assert FILE.findall("see ../shared/CALIBRATION.md") == ["../shared/CALIBRATION.md"]
