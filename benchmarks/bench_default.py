@@ -18,8 +18,8 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from workload_sim.experiment import simulate_replication
-from workload_sim.loading import load_scenario
+from workload_sim.experiments.replication import simulate_replication
+from workload_sim.scenario.loading import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = ROOT / "scenarios" / "adult_safeguarding_team.yaml"

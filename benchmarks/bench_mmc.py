@@ -91,8 +91,8 @@ def ciw_model(n: int, seed: int) -> float:
 
 
 def engine(n: int, seed: int) -> float:
-    from workload_sim.loading import load_scenario
     from workload_sim.model.simulation import Simulation
+    from workload_sim.scenario.loading import load_scenario
 
     days = int(n / LAM)
     sc = load_scenario(
@@ -117,8 +117,8 @@ def best_rates(models, n: int, repeats: int) -> dict[str, tuple[float, float]]:
 
 
 def default_year() -> float:
-    from workload_sim.experiment import simulate_replication
-    from workload_sim.loading import load_scenario
+    from workload_sim.experiments.replication import simulate_replication
+    from workload_sim.scenario.loading import load_scenario
 
     sc = load_scenario(ROOT / "scenarios/adult_safeguarding_team.yaml", ["horizon_days=253"])
     times = []

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from workload_sim.backends import make_backend
-from workload_sim.experiment import execute
-from workload_sim.sweep import load_sweep
-from workload_sim.tasks import Task
+from workload_sim.experiments.backends import make_backend
+from workload_sim.experiments.replications import execute
+from workload_sim.experiments.sweep import load_sweep
+from workload_sim.experiments.tasks import Task
 
 ROOT = Path(__file__).resolve().parents[1]
 SWEEP = """name: bench

@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from workload_sim.assumptions import assumptions_table, markdown
 from workload_sim.scenario import Scenario
+from workload_sim.scenario.assumptions import assumptions_table, markdown
 
 DOC = Path(__file__).with_name("model.md")
 START, END = "<!-- parameters:start -->", "<!-- parameters:end -->"

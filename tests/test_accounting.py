@@ -8,9 +8,9 @@ import pytest
 from pydantic import ValidationError
 
 import workload_sim
-from workload_sim.loading import load_scenario, resolved_dict
 from workload_sim.model.simulation import Simulation
-from workload_sim.streams import Streams
+from workload_sim.model.streams import Streams
+from workload_sim.scenario.loading import load_scenario, resolved_dict
 
 from .conftest import DEFAULT
 

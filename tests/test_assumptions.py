@@ -8,9 +8,9 @@ import pytest
 import yaml
 
 import workload_sim
-from workload_sim.assumptions import UNSOURCED, assumptions_table
-from workload_sim.loading import OVERRIDDEN, ScenarioError, resolved_dict
 from workload_sim.scenario import NaasRoundSpec, Scenario
+from workload_sim.scenario.assumptions import UNSOURCED, assumptions_table
+from workload_sim.scenario.loading import OVERRIDDEN, ScenarioError, resolved_dict
 
 from .conftest import DEFAULT, ROOT
 from .test_sources import ID, registry

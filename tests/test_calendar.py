@@ -6,7 +6,7 @@ import datetime as dt
 
 import numpy as np
 
-from workload_sim.calendar import WorkCalendar
+from workload_sim.model.calendar import WorkCalendar
 
 
 def test_christmas_and_new_year_are_not_working_days():

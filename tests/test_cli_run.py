@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 import workload_sim
 from workload_sim.cli import app
-from workload_sim.outputs import atomic_write
+from workload_sim.experiments.outputs import atomic_write
 
 from .conftest import DEFAULT
 

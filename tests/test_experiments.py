@@ -15,13 +15,13 @@ import pytest
 from typer.testing import CliRunner
 
 import workload_sim
-from workload_sim import experiment
-from workload_sim.backends import make_backend
 from workload_sim.cli import app
-from workload_sim.experiment import compare, run_replications, run_to_precision
-from workload_sim.loading import load_scenario
-from workload_sim.staffing import Target, staffing_search
-from workload_sim.summary import t_interval
+from workload_sim.experiments import replication as experiment
+from workload_sim.experiments.backends import make_backend
+from workload_sim.experiments.replications import compare, run_replications, run_to_precision
+from workload_sim.experiments.staffing import Target, staffing_search
+from workload_sim.records.summary import t_interval
+from workload_sim.scenario.loading import load_scenario
 
 from .conftest import DEFAULT, MMC, ROOT, erlang_c_wait
 
@@ -258,7 +258,7 @@ def test_evaluate_is_a_plain_function_of_field_values():
 
 @pytest.mark.parametrize("name", ["sweep_staffing_demand.yaml", "sweep_sobol.yaml"])
 def test_documented_example_sweeps_load(name):
-    from workload_sim.sweep import load_sweep
+    from workload_sim.experiments.sweep import load_sweep
 
     sweep = load_sweep(ROOT / "docs" / "examples" / name)
     assert len(sweep.scenarios) == len(sweep.design) > 0

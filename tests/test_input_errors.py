@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from workload_sim.cli import app
-from workload_sim.loading import ScenarioError, load_scenario, resolved_dict, validate
 from workload_sim.scenario import Scenario
+from workload_sim.scenario.loading import ScenarioError, load_scenario, resolved_dict, validate
 
 from .conftest import DEFAULT, ROOT
 

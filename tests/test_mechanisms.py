@@ -9,10 +9,10 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import workload_sim
-from workload_sim.loading import validate
 from workload_sim.model.simulation import Simulation
 from workload_sim.records import levels_by_day, tables_of
-from workload_sim.summary import t_interval
+from workload_sim.records.summary import t_interval
+from workload_sim.scenario.loading import validate
 
 Z = stats.norm.ppf(0.9995)
 

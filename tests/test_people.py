@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 import workload_sim
-from workload_sim.loading import load_scenario
 from workload_sim.model import events as ev
 from workload_sim.model.simulation import Simulation
 from workload_sim.records import tables_of
-from workload_sim.summary import t_interval
+from workload_sim.records.summary import t_interval
+from workload_sim.scenario.loading import load_scenario
 
 from .conftest import DEFAULT
 

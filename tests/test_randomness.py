@@ -15,10 +15,10 @@ import simpy
 from pydantic import TypeAdapter
 from scipy import stats
 
-from workload_sim.calendar import WorkCalendar
-from workload_sim.distributions import Bernoulli, Choice, Distribution, Sampler
+from workload_sim.model.calendar import WorkCalendar
 from workload_sim.model.demand import Arrivals, daily_rates
 from workload_sim.scenario import MONTHS, WEEKDAYS, DemandSpec
+from workload_sim.scenario.distributions import Bernoulli, Choice, Distribution, Sampler
 
 SPECS = [
     {"dist": "exponential", "mean": 3.0},

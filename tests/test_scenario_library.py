@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import workload_sim
-from workload_sim.assumptions import UNSOURCED, assumptions_table
+from workload_sim.scenario.assumptions import UNSOURCED, assumptions_table
 
 from .conftest import SCENARIOS
 

@@ -17,9 +17,9 @@ from pydantic import BaseModel
 
 import workload_sim
 import workload_sim.scenario as schema
-from workload_sim.assumptions import assumptions_table
-from workload_sim.distributions import _Spec
 from workload_sim.scenario import RUN_SETTING, Scenario, Strict, default_pathways
+from workload_sim.scenario.assumptions import assumptions_table
+from workload_sim.scenario.distributions import _Spec
 
 from .conftest import ROOT, SCENARIOS
 

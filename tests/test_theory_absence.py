@@ -30,8 +30,8 @@ import pytest
 from scipy import stats
 
 import workload_sim
-from workload_sim.loading import load_scenario
-from workload_sim.summary import t_interval
+from workload_sim.records.summary import t_interval
+from workload_sim.scenario.loading import load_scenario
 
 from .conftest import SCENARIOS
 

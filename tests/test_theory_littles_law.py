@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import workload_sim
-from workload_sim.summary import t_interval
+from workload_sim.records.summary import t_interval
 
 from .conftest import DEFAULT
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 import workload_sim
-from workload_sim.loading import load_scenario
+from workload_sim.scenario.loading import load_scenario
 
 from .conftest import DEFAULT
 

@@ -14,9 +14,9 @@ __version__ = "0.1.0"
 
 from pathlib import Path  # noqa: E402
 
-from .experiment import Results, run_replications  # noqa: E402
-from .loading import ScenarioError, load_scenario  # noqa: E402
+from .experiments.replications import Results, run_replications  # noqa: E402
 from .scenario import Scenario  # noqa: E402
+from .scenario.loading import ScenarioError, load_scenario  # noqa: E402
 
 
 def run(
@@ -34,7 +34,7 @@ def run(
     are ``"field.path=value"`` strings, as ``--set`` on the command line;
     ``backend`` is "serial", "process" or "dask" (same results on each).
     """
-    from .backends import make_backend
+    from .experiments.backends import make_backend
 
     overrides = list(overrides or [])
     if days is not None:

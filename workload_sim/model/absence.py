@@ -19,9 +19,9 @@ import math
 
 import numpy as np
 
-from ..distributions import Sampler
 from ..scenario import AbsenceSpec
-from ..streams import Streams
+from ..scenario.distributions import Sampler
+from .streams import Streams
 from .worker import Worker
 
 WORKING_DAYS_PER_YEAR = 253

@@ -17,11 +17,11 @@ from collections.abc import Callable
 import numpy as np
 import simpy
 
-from ..calendar import WorkCalendar
-from ..distributions import Choice, Sampler
 from ..scenario import MONTHS, WEEKDAYS, DemandSpec, TriageSpec
-from ..streams import Streams
+from ..scenario.distributions import Choice, Sampler
+from .calendar import WorkCalendar
 from .case import NFA, OPEN, SIGNPOST
+from .streams import Streams
 
 
 def daily_rates(demand: DemandSpec, calendar: WorkCalendar) -> np.ndarray:

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..scenario import NaasRoundSpec, NaasSpec
-from ..streams import Streams
 from . import events as ev
+from .streams import Streams
 from .worker import Worker
 
 if TYPE_CHECKING:

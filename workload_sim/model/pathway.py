@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ..distributions import Bernoulli, Choice, Sampler
 from ..scenario import PathwaySpec
-from ..streams import Streams
+from ..scenario.distributions import Bernoulli, Choice, Sampler
+from .streams import Streams
 
 MAX_FAILURES = 50  # attempts per step; p <= 0.95 makes reaching this ~1e-1 likely at worst
 MAX_DEPTH = 25  # nested branches (e.g. repeated best-interest meetings) per case

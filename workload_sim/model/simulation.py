@@ -19,14 +19,14 @@ from contextlib import contextmanager
 
 import simpy
 
-from ..calendar import WorkCalendar
 from ..scenario import Scenario
-from ..streams import Streams
 from . import events as ev
 from .allocation import UnallocatedList
+from .calendar import WorkCalendar
 from .case import OPEN, Case
 from .demand import Arrivals, Triage, daily_rates
 from .pathway import PathwayPlanner
+from .streams import Streams
 from .worker import Task, Worker, log_waiting
 from .workforce import Workforce
 

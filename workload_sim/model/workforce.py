@@ -25,13 +25,13 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..distributions import Sampler
 from ..scenario import WORKER_TYPES
-from ..streams import Streams
+from ..scenario.distributions import Sampler
 from . import events as ev
 from .absence import WORKING_DAYS_PER_YEAR, Absence, Uniforms, pressure, pressure_multiplier
 from .cover import Cover
 from .naas import Naas
+from .streams import Streams
 from .worker import Worker
 
 if TYPE_CHECKING:

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..assumptions import OVERRIDDEN, UNSOURCED
-from ..metrics import KEY_METRICS, METRICS
-from ..outputs import atomic_write, write_csv, write_text
+from ..experiments.outputs import atomic_write, write_csv, write_text
+from ..records.metrics import KEY_METRICS, METRICS
+from ..scenario.assumptions import OVERRIDDEN, UNSOURCED
 from . import run_page
 from .pages import read_folder
 from .verdict import sentences

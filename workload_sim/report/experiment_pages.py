@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from ..metrics import KEY_METRICS, METRICS
+from ..records.metrics import KEY_METRICS, METRICS
 from . import charts
 from .pages import cards, figure_div, table_html, write_page
 

@@ -17,7 +17,7 @@ import plotly
 import plotly.graph_objects as go
 import yaml
 
-from ..outputs import write_text
+from ..experiments.outputs import write_text
 
 VENDORED = "4.1.1"  # the plotly.js version of the vendored cartesian bundle
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..assumptions import OVERRIDDEN, UNSOURCED
+from ..scenario.assumptions import OVERRIDDEN, UNSOURCED
 from . import charts
 from .pages import cards, figure_div, read_folder, table_html, write_page
 from .verdict import backlog_trend, sentences

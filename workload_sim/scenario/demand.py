@@ -6,7 +6,7 @@ import datetime as dt
 
 from pydantic import field_validator, model_validator
 
-from ..distributions import Distribution, Fixed
+from .distributions import Distribution, Fixed
 from .fields import RUN_SETTING, F, Probability, Strict, sums_to_one
 
 

@@ -8,7 +8,7 @@ from importlib import resources
 import yaml
 from pydantic import field_validator
 
-from ..distributions import Distribution, Fixed
+from .distributions import Distribution, Fixed
 from .fields import ASSUMPTION, TOL, F, Probability, Strict
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 from pydantic import model_validator
 
-from ..distributions import Distribution, Fixed, Triangular
+from .distributions import Distribution, Fixed, Triangular
 from .fields import F, Probability, Strict
 
 

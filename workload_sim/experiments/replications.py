@@ -18,49 +18,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..records.summary import summarise, t_interval
+from ..scenario import Scenario
 from .backends import Backend
-from .metrics import rep_metrics
-from .model.simulation import Simulation
-from .records import tables_of
-from .scenario import Scenario
 from .store import PartStore
-from .summary import summarise, t_interval
 from .tasks import Task, TaskResult
-
-
-@dataclass
-class RepResult:
-    """The plain tables of one replication."""
-
-    rep: int
-    timeseries: pd.DataFrame
-    cases: pd.DataFrame
-    workers: pd.DataFrame
-    metrics: dict
-    tasks: pd.DataFrame | None = None
-    events: pd.DataFrame | None = None
-
-
-def simulate_replication(
-    scenario: Scenario, rep: int, seed: int, extra: tuple[str, ...] = ()
-) -> RepResult:
-    """Run replication ``rep`` of ``scenario`` with random streams from ``seed``.
-
-    The tables are built from the run's event log; ``extra`` asks for the
-    optional ``tasks`` and ``events`` tables too.
-    """
-    sim = Simulation(scenario, rep=rep, seed=seed).run()
-    t = tables_of(sim, extra)
-    metrics = rep_metrics(
-        t.timeseries,
-        t.cases,
-        t.workers,
-        scenario.warmup_days,
-        scenario.team.contract_day_hours,
-        waits=t.waits,
-    )
-    return RepResult(rep, t.timeseries, t.cases, t.workers, metrics, t.tasks, t.events)
-
 
 OnResult = Callable[[TaskResult], None]
 

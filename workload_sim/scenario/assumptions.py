@@ -16,8 +16,8 @@ import pandas as pd
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from . import ASSUMPTION, RUN_SETTING, FailureSpec, Scenario, StepSpec
 from .distributions import _Spec
-from .scenario import ASSUMPTION, RUN_SETTING, FailureSpec, Scenario, StepSpec
 
 UNSOURCED = "set in this scenario; no source given (add one under 'sources')"
 OVERRIDDEN = "set on the command line (--set); no source given"

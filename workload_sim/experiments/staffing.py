@@ -19,11 +19,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..records.metrics import METRICS
+from ..scenario import Scenario
+from ..scenario.loading import ScenarioError, field_value, load_scenario, resolved_dict
 from .backends import Backend
-from .experiment import execute
-from .loading import ScenarioError, field_value, load_scenario, resolved_dict
-from .metrics import METRICS
-from .scenario import Scenario
+from .replications import execute
 from .tasks import Task
 
 _TARGET = re.compile(r"^\s*([a-z0-9_]+)\s*(<=|>=)\s*(-?[0-9.]+(?:[eE][-+]?\d+)?)\s*$")

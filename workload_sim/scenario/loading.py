@@ -15,8 +15,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from . import Scenario
 from .assumptions import OVERRIDDEN, unknown_source_keys
-from .scenario import Scenario
 
 _DIST_TAGS = {"fixed", "exponential", "lognormal", "gamma", "triangular", "uniform"}
 

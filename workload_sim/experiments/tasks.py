@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .scenario import Scenario
+from ..scenario import Scenario
+from . import replication
 
 
 @dataclass(frozen=True)
@@ -58,12 +59,10 @@ def run_task(task: Task) -> TaskResult:
     """Run one task; failures are returned, not raised."""
     import time
 
-    from .experiment import simulate_replication
-
     started = time.perf_counter()
     try:
         extra = tuple(t for t in task.tables if t in ("tasks", "events"))
-        rep = simulate_replication(task.scenario, task.rep, task.seed, extra)
+        rep = replication.simulate_replication(task.scenario, task.rep, task.seed, extra)
     except Exception as exc:  # noqa: BLE001 - reported with its point, rep and seed
         last = traceback.format_exception(type(exc), exc, exc.__traceback__)[-1].strip()
         return TaskResult(

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from . import __version__
+from .. import __version__
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -70,7 +70,7 @@ def default_out_dir(name: str, root: Path = Path("results")) -> Path:
 
 def write_run(out_dir: Path, results, resolved: dict, command: str) -> list[Path]:
     """Write the tables, resolved scenario, assumptions and manifest of a run into ``out_dir``."""
-    from .assumptions import assumptions_table
+    from ..scenario.assumptions import assumptions_table
 
     out_dir = Path(out_dir)
     written = [

@@ -9,7 +9,23 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from .cli import (
+from ..experiments.outputs import (
+    default_out_dir,
+    scenario_hash,
+    scenario_yaml,
+    write_csv,
+    write_parquet,
+    write_text,
+)
+from ..experiments.replications import compare as compare_scenarios
+from ..experiments.replications import execute
+from ..experiments.staffing import Target, staffing_search, whole_number_field
+from ..experiments.sweep import load_sweep, sobol_indices, summarise_points
+from ..experiments.tasks import Task
+from ..records.metrics import KEY_METRICS
+from ..report import experiment_pages
+from ..scenario.loading import ScenarioError, resolved_dict
+from .run import (
     BackendOption,
     LogOption,
     QuietOption,
@@ -25,22 +41,6 @@ from .cli import (
     app,
     out,
 )
-from .experiment import compare as compare_scenarios
-from .experiment import execute
-from .loading import ScenarioError, resolved_dict
-from .metrics import KEY_METRICS
-from .outputs import (
-    default_out_dir,
-    scenario_hash,
-    scenario_yaml,
-    write_csv,
-    write_parquet,
-    write_text,
-)
-from .report import experiment_pages
-from .staffing import Target, staffing_search, whole_number_field
-from .sweep import load_sweep, sobol_indices, summarise_points
-from .tasks import Task
 
 
 @app.command()
@@ -258,7 +258,7 @@ def staffing(
 
 
 def _manifest(target: Path, identity: dict, command: str) -> None:
-    from . import __version__
+    from .. import __version__
 
     write_text(
         target / "manifest.json",

@@ -1,4 +1,5 @@
-"""The command line: ``python run.py COMMAND`` (or ``workload-sim COMMAND``)."""
+"""The app, its shared options, and the single-run commands: validate, assumptions, run, report,
+evidence."""
 
 from __future__ import annotations
 
@@ -10,17 +11,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .assumptions import assumptions_table, markdown
-from .backends import BACKENDS
-from .cli_session import Session
-from .experiment import TABLES, run_replications, run_to_precision
-from .loading import ScenarioError, load_scenario, resolved_dict
-from .metrics import METRICS
-from .outputs import default_out_dir, scenario_hash, scenario_yaml, write_run
-from .records import OPTIONAL_TABLES
-from .report import evidence as evidence_pack
-from .report import run_page
-from .store import ExperimentFinished, ExperimentMismatch, PartStore
+from ..experiments.backends import BACKENDS
+from ..experiments.outputs import default_out_dir, scenario_hash, scenario_yaml, write_run
+from ..experiments.replications import TABLES, run_replications, run_to_precision
+from ..experiments.store import ExperimentFinished, ExperimentMismatch, PartStore
+from ..records import OPTIONAL_TABLES
+from ..records.metrics import METRICS
+from ..report import evidence as evidence_pack
+from ..report import run_page
+from ..scenario.assumptions import assumptions_table, markdown
+from ..scenario.loading import ScenarioError, load_scenario, resolved_dict
+from .session import Session
 
 app = typer.Typer(
     add_completion=False,
@@ -328,6 +329,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-
-
-from . import cli_experiments  # noqa: E402, F401  (registers compare, sweep and staffing)

@@ -9,8 +9,8 @@ import time
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from .backends import make_backend
-from .tasks import TaskResult
+from ..experiments.backends import make_backend
+from ..experiments.tasks import TaskResult
 
 
 class Session:

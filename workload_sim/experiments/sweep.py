@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 from pydantic import model_validator
 
-from .loading import ScenarioError, field_value, load_scenario, parse_yaml, resolved_dict
-from .metrics import KEY_METRICS
-from .scenario import F, Scenario, Strict
-from .summary import t_interval
+from ..records.metrics import KEY_METRICS
+from ..records.summary import t_interval
+from ..scenario import F, Scenario, Strict
+from ..scenario.loading import ScenarioError, field_value, load_scenario, parse_yaml, resolved_dict
 
 DEFAULT_METRICS = list(KEY_METRICS)
 
@@ -163,7 +163,7 @@ def load_sweep(path: str | Path, overrides: list[str] | None = None) -> Sweep:
     data = parse_yaml(path.read_text("utf-8"), str(path))
     from pydantic import ValidationError
 
-    from .loading import explain
+    from ..scenario.loading import explain
 
     try:
         spec = SweepSpec.model_validate(data)
