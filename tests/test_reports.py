@@ -35,7 +35,7 @@ def test_run_writes_a_self_contained_report(run_dir):
     ):
         assert heading in text
     assert "demand.referrals_per_week" in text  # the assumptions table, with sources
-    assert "DHSC" in text
+    assert "dhsc-sac-2025" in text  # cited by its id in docs/sources.md
 
 
 def test_report_command_rebuilds_the_page(run_dir):
