@@ -2,9 +2,14 @@
 
 This is what a union or a team leader shows to defend a result. Sources come
 from, in order: the scenario's own ``sources`` notes; a pathway step's
-``source``; the schema's documented source for a value left at its default.
+``source``; a section's notes for the values its own default sets (the agency
+worker type, the built-in pathways); the schema's documented source for a value
+left at its default. Notes cite publications by their id in docs/sources.md.
+
 A value changed from its default with no note of its own is marked as such,
-never credited to the default's source.
+never credited to the default's source, wherever it sits: list items (a NAAS
+round, a step's branches) and new entries are compared with their own class's
+defaults, and a field with no default at all (a round's date) always needs a note.
 """
 
 from __future__ import annotations
