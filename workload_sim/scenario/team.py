@@ -188,7 +188,8 @@ class TeamSpec(Strict):
         37.0,
         "Contracted hours per week at 1.0 FTE (a contract day is a fifth of it)",
         "hours/week",
-        "dfe-long-2021: 35-37 h a week contracted; the model takes the top of the range, 37",
+        "dfe-long-2021: 35-37 h a week contracted (children's social workers; no adult "
+        "figure); the model takes the top of the range, 37",
         gt=0,
         le=60,
     )
