@@ -5,21 +5,24 @@ from __future__ import annotations
 import importlib.util
 
 import pytest
+import yaml
 
 import workload_sim
-from workload_sim.scenario import Scenario
+from workload_sim.scenario import NaasRoundSpec, Scenario
 from workload_sim.scenario.assumptions import UNSOURCED, assumptions_table
-from workload_sim.scenario.loading import OVERRIDDEN, ScenarioError
+from workload_sim.scenario.loading import OVERRIDDEN, ScenarioError, resolved_dict
 
 from .conftest import DEFAULT, ROOT
+from .test_sources import ID, registry
 
 
 def test_every_default_has_a_unit_or_is_a_name_and_a_source():
     table = assumptions_table(Scenario())
     assert (table["source"].str.len() > 0).all()
     assert not (table["source"] == UNSOURCED).any()  # defaults are never unsourced
-    published = table[table["source"].str.contains("DHSC|DfE|Setting the Bar|provider guidance")]
-    assert len(published) >= 5
+    cites = table["source"].map(lambda s: bool(set(ID.findall(s)) & set(registry())))
+    assert cites.sum() >= 15  # published figures, by their id in docs/sources.md
+    assert not (table["source"] == "assumption").any()  # an assumption always says why
 
 
 def test_default_scenario_sources_every_value_it_sets():
@@ -69,3 +72,54 @@ def test_a_partly_given_worker_type_keeps_its_own_defaults():
     assert sc.workforce.agency.fte == 0.8
     assert sc.workforce.agency.day_cost_gbp == Scenario().workforce.agency.day_cost_gbp
     assert sc.workforce.agency.ramp_up_days == Scenario().workforce.agency.ramp_up_days
+
+
+NAAS = ROOT / "scenarios" / "naas_rollout.yaml"
+
+
+def _naas_copy_without_note(tmp_path, prep_hours: str) -> object:
+    """The NAAS scenario with one round's value edited and the round's note removed."""
+    text = NAAS.read_text()
+    assert "      prep_hours: 12\n" in text and "  naas.rounds:" in text
+    text = text.replace("      prep_hours: 12\n", f"      prep_hours: {prep_hours}\n")
+    text = "\n".join(ln for ln in text.splitlines() if not ln.startswith("  naas.rounds:"))
+    path = tmp_path / "naas_edited.yaml"
+    path.write_text(text + "\n")
+    return workload_sim.load_scenario(path)
+
+
+def test_an_edited_naas_round_in_a_file_is_flagged_unsourced(tmp_path):
+    table = assumptions_table(_naas_copy_without_note(tmp_path, "20")).set_index("field")
+    assert table.loc["naas.rounds[0].prep_hours", "value"] == "20"
+    assert table.loc["naas.rounds[0].prep_hours", "source"] == UNSOURCED
+    assert table.loc["naas.rounds[0].share_tested", "source"] == UNSOURCED  # 0.6, not 0.5
+    assert table.loc["naas.rounds[0].date", "source"] == UNSOURCED  # no default at all
+    # a value left at the schema default keeps the schema's own note
+    schema = NaasRoundSpec.model_fields["prep_weeks"].json_schema_extra["source"]
+    assert table.loc["naas.rounds[0].prep_weeks", "source"] == schema
+
+
+def test_a_naas_round_changed_on_the_command_line_is_flagged():
+    sc = workload_sim.load_scenario(NAAS, ["naas.rounds.0.prep_hours=30"])
+    table = assumptions_table(sc).set_index("field")
+    assert table.loc["naas.rounds[0].prep_hours", "source"] == OVERRIDDEN
+    assert table.loc["naas.rounds[0].pass_rate", "source"] != OVERRIDDEN
+
+
+def test_an_edited_branch_of_a_built_in_step_is_flagged():
+    edit = "pathways.s42_enquiry.steps.2.branches.0.probability=0.9"
+    table = assumptions_table(workload_sim.load_scenario(DEFAULT, [edit])).set_index("field")
+    row = "pathways.s42_enquiry.steps.visit.branches[0].probability"
+    assert table.loc[row, "value"] == "0.9" and table.loc[row, "source"] == OVERRIDDEN
+
+
+def test_an_edited_branch_in_a_file_is_flagged(tmp_path):
+    data = resolved_dict(workload_sim.load_scenario(DEFAULT))
+    data["pathways"]["s42_enquiry"]["steps"][2]["branches"][0]["probability"] = 0.9
+    path = tmp_path / "branch.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    table = assumptions_table(workload_sim.load_scenario(path)).set_index("field")
+    row = "pathways.s42_enquiry.steps.visit.branches[0].probability"
+    assert table.loc[row, "value"] == "0.9" and table.loc[row, "source"] == UNSOURCED
+    other = "pathways.s42_enquiry.steps.visit.effort_hours"
+    assert table.loc[other, "source"] not in (UNSOURCED, OVERRIDDEN)

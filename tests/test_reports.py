@@ -35,7 +35,7 @@ def test_run_writes_a_self_contained_report(run_dir):
     ):
         assert heading in text
     assert "demand.referrals_per_week" in text  # the assumptions table, with sources
-    assert "DHSC" in text
+    assert "dhsc-sac-2025" in text  # cited by its id in docs/sources.md
 
 
 def test_report_command_rebuilds_the_page(run_dir):
@@ -81,6 +81,9 @@ def test_evidence_pack_holds_everything_and_reproduces_from_itself(run_dir, tmp_
     summary = (pack / "SUMMARY.md").read_text()
     assert "## Verdict" in summary and "## Reproduce this exactly" in summary
     assert "e+0" not in summary  # numbers as people write them
+    notes = pd.read_csv(pack / "assumptions.csv")["source"]
+    assumed = int(notes.str.startswith("assumption").sum())  # "assumption: why ..."
+    assert assumed > 0 and f'{assumed} are marked "assumption"' in summary
     command = "python run.py run scenario.yaml --reps 3 --seed 5"  # the run's manifest
     assert command in summary
     # the command, from the pack alone, gives the same summary

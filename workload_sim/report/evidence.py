@@ -88,7 +88,7 @@ def summary_text(folder: Path) -> str:
         else "These values were set without a source; give each one before relying on them:\n"
         + "\n".join(f"- `{r.field}` = {r.value}" for r in flagged.itertuples())
     )
-    n_assumed = int((a["source"] == "assumption").sum()) if len(a) else 0
+    n_assumed = int(a["source"].str.startswith("assumption").sum()) if len(a) else 0
     return f"""# Evidence: {sc["name"]}
 
 {str(sc.get("description", "")).strip()}

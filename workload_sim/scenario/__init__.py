@@ -1,10 +1,10 @@
 """The scenario: one validated object holding every parameter of a run.
 
 Scenarios are data (YAML) checked by pydantic. Every field has a unit (in its
-name or description), a default, and a ``source``: a published figure from
-``CALIBRATION.md``, the word "assumption", or "run setting". Unknown keys are
-errors, so a typo never silently falls back to a default. Scenario objects are
-frozen: a run can never mutate the scenario it was given.
+name or description), a default, and a ``source``: a publication's id from
+``docs/sources.md`` and the figure taken, "assumption: why", or "run setting".
+Unknown keys are errors, so a typo never silently falls back to a default. Scenario
+objects are frozen: a run can never mutate the scenario it was given.
 
 The sections live in modules named after the part of the world they describe.
 """
@@ -77,6 +77,13 @@ class Scenario(Strict):
         None,
         "Case pathways by name (default: the built-in adult safeguarding set)",
         "",
+        {  # the built-in pathways' own values; each step's note is in data/pathways.yaml
+            "s42_enquiry.recording_share": "assumption: case notes add 30% to each step's "
+            "direct work, on top of the recording steps; ccn-newton-2022 found about 50% of "
+            "time on recording, admin and IT, so this may be low; vary 0.3-1.0",
+            "s42_enquiry.completion_target_days": "assumption: a local standard of 28 working "
+            "days to complete an enquiry (there is no national timescale); vary it",
+        },
         validate_default=True,
     )
     team: TeamSpec = F(TeamSpec(), "Who is in the team", "")

@@ -2,17 +2,24 @@
 
 This is what a union or a team leader shows to defend a result. Sources come
 from, in order: the scenario's own ``sources`` notes; a pathway step's
-``source``; the schema's documented source for a value left at its default.
+``source``; a section's notes for the values its own default sets (the agency
+worker type, the built-in pathways); the schema's documented source for a value
+left at its default. Notes cite publications by their id in docs/sources.md.
+
 A value changed from its default with no note of its own is marked as such,
-never credited to the default's source.
+never credited to the default's source, wherever it sits: list items (a NAAS
+round, a step's branches) and new entries are compared with their own class's
+defaults, and a field with no default at all (a round's date) always needs a note.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pandas as pd
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
 from . import ASSUMPTION, RUN_SETTING, FailureSpec, Scenario, StepSpec
 from .distributions import _Spec
@@ -37,47 +44,79 @@ def describe_value(value: Any) -> str:
     return str(value)
 
 
-def _walk(model: BaseModel, default: Any, prefix: str, inherited: tuple[str, bool] | None):
+_MISSING = object()  # a field with no default: any value of it was chosen by the user
+
+
+def _base_of(default: Any, name: str, field: FieldInfo) -> Any:
+    """What a value is compared with: the same field of the default, or the schema default.
+
+    A list item or mapping entry with no counterpart in the defaults (a NAAS round, a new
+    branch or pathway) is compared with its own class's defaults, so an edited value is
+    never credited to the schema's note for a different value.
+    """
+    if default is not None:
+        return getattr(default, name, _MISSING)
+    if field.is_required():
+        return _MISSING
+    return field.get_default(call_default_factory=True)
+
+
+def _walk(
+    model: BaseModel,
+    default: Any,
+    prefix: str,
+    inherited: tuple[str, bool] | None,
+    notes: dict[str, str],
+):
     for name, field in type(model).model_fields.items():
         key = field.alias or name
         path = f"{prefix}{key}"
-        if path in _SKIP:
+        if path in _SKIP or key in ("source", "name", "description"):
             continue
         value = getattr(model, name)
-        base = getattr(default, name, None) if default is not None else None
+        base = _base_of(default, name, field)
         extra = field.json_schema_extra or {}
+        note = extra.get("source", ASSUMPTION)
+        if isinstance(note, dict):  # a section whose default sets its own values notes each
+            notes = {**notes, **{f"{path}.{k}": v for k, v in note.items()}}
         if isinstance(value, FailureSpec) and value.probability == 0:
-            value, base = value.probability, getattr(base, "probability", None)
+            value, base = value.probability, getattr(base, "probability", _MISSING)
             path, extra = path + ".probability", {"unit": "fraction"}
             field = FailureSpec.model_fields["probability"]
+            note = field.json_schema_extra["source"]
         elif isinstance(value, BaseModel) and not isinstance(value, _Spec):
-            yield from _walk(value, base, path + ".", inherited)
+            base = base if isinstance(base, BaseModel) else None
+            yield from _walk(value, base, path + ".", inherited, notes)
             continue
         if isinstance(value, dict) and value and isinstance(next(iter(value.values())), BaseModel):
             for k, item in value.items():
                 item_base = base.get(k) if isinstance(base, dict) else None
-                yield from _walk(item, item_base, f"{path}.{k}.", inherited)
+                yield from _walk(item, item_base, f"{path}.{k}.", inherited, notes)
         elif isinstance(value, list) and value and isinstance(value[0], StepSpec):
             base_steps = {s.name: s for s in base} if isinstance(base, list) else {}
             for step in value:
                 step_default = base_steps.get(step.name)
                 # a step's own source covers its values unless they were edited under it
-                fresh = step_default is None or step.source != step_default.source
-                yield from _walk(step, step_default, f"{path}.{step.name}.", (step.source, fresh))
+                old = step_default.source if step_default is not None else ASSUMPTION
+                own = (step.source, step.source != old)
+                yield from _walk(step, step_default, f"{path}.{step.name}.", own, notes)
         elif isinstance(value, list) and value and isinstance(value[0], BaseModel):
             for i, item in enumerate(value):
-                yield from _walk(item, None, f"{path}[{i}].", inherited)
+                item_base = base[i] if isinstance(base, list) and i < len(base) else None
+                yield from _walk(item, item_base, f"{path}[{i}].", inherited, notes)
         else:
-            if key in ("source", "name") or value == []:
+            if value == []:
                 continue
-            changed = default is not None and value != base
+            changed = base is _MISSING or value != base
             if extra.get("source") == RUN_SETTING:
-                source = RUN_SETTING
-            elif inherited is None:
-                source = UNSOURCED if changed else extra.get("source", ASSUMPTION)
+                yield path, value, extra.get("unit", ""), field.description or "", RUN_SETTING
+                continue
+            fresh = False
+            if inherited is not None and inherited[0] != ASSUMPTION:
+                note, fresh = inherited  # the step's note (a bare default falls to the schema)
             else:
-                step_source, fresh = inherited
-                source = UNSOURCED if changed and not fresh else step_source
+                note = _own_source(notes, path) or note
+            source = UNSOURCED if changed and not fresh else note
             yield path, value, extra.get("unit", ""), field.description or "", source
 
 
@@ -85,7 +124,7 @@ def assumptions_table(scenario: Scenario) -> pd.DataFrame:
     """One row per parameter: field, value, unit, meaning, source."""
     rows = []
     defaults = Scenario()
-    for path, value, unit, text, source in _walk(scenario, defaults, "", None):
+    for path, value, unit, text, source in _walk(scenario, defaults, "", None, {}):
         own = _own_source(scenario.sources, path)
         rows.append(
             {
@@ -103,19 +142,25 @@ def _own_source(sources: dict[str, str], path: str) -> str | None:
     """The scenario's note for ``path``: its own, or that of the nearest section above it."""
     best = None
     for key in sources:
-        if _under(path, key) and (best is None or len(key) > len(best)):
+        if _under(path, key) and (best is None or len(_canonical(key)) > len(_canonical(best))):
             best = key
     return None if best is None else sources[best]
 
 
+def _canonical(key: str) -> str:
+    """A note's key as the table names it: ``naas.rounds.0.date`` is ``naas.rounds[0].date``."""
+    return re.sub(r"\.(\d+)(?=\.|\[|$)", r"[\1]", key)
+
+
 def _under(field: str, key: str) -> bool:
     """Whether ``key`` names ``field`` or a section (mapping or list) holding it."""
+    key = _canonical(key)
     return field == key or field.startswith(key + ".") or field.startswith(key + "[")
 
 
 def unknown_source_keys(scenario: Scenario) -> list[str]:
     """Keys of ``sources`` that name no field or section of the assumptions table."""
-    fields = [row[0] for row in _walk(scenario, Scenario(), "", None)]
+    fields = [row[0] for row in _walk(scenario, Scenario(), "", None, {})]
     return [
         key
         for key, note in scenario.sources.items()

@@ -23,8 +23,14 @@ class CalendarSpec(Strict):
         "Country whose public holidays are skipped (ISO code), or 'none' for no public "
         "holidays (every weekday a working day)",
         "code",
+        "assumption: an English council, as every published figure used is England's",
     )
-    subdivision: str | None = F("ENG", "Holiday subdivision (ENG, WLS, SCT, NIR)", "code")
+    subdivision: str | None = F(
+        "ENG",
+        "Holiday subdivision (ENG, WLS, SCT, NIR)",
+        "code",
+        "assumption: England's bank holidays; set WLS, SCT or NIR for a team elsewhere",
+    )
 
     @model_validator(mode="after")
     def _known_calendar(self) -> CalendarSpec:
@@ -61,8 +67,8 @@ class DemandSpec(Strict):
         32.0,
         "Mean safeguarding concerns reaching the team per working week",
         "referrals/week",
-        "DHSC Safeguarding Adults collection 2024-25: 640,240 concerns / 153 councils = "
-        "~4,200 a year per council (~81/week); team assumed to cover ~40% of a council",
+        "dhsc-sac-2025: 640,240 concerns in 2024-25 / 153 councils = ~4,185 a year per "
+        "council = ~80 a week; the team is assumed to take ~40% of them: ~32 a week",
         gt=0,
         le=100_000,
     )
@@ -70,15 +76,21 @@ class DemandSpec(Strict):
         {d: 1.0 for d in WEEKDAYS},
         "Relative referral rate by weekday (rescaled to average 1)",
         "ratio",
+        "assumption: referrals spread evenly over the week (no published weekday pattern); "
+        "vary it, e.g. a Monday peak after the weekend",
     )
     month_profile: dict[str, float] = F(
-        {m: 1.0 for m in MONTHS}, "Relative referral rate by month (rescaled to average 1)", "ratio"
+        {m: 1.0 for m in MONTHS},
+        "Relative referral rate by month (rescaled to average 1)",
+        "ratio",
+        "assumption: no seasonal pattern (no published monthly figures used); vary it",
     )
     annual_growth: float = F(
         0.0,
         "Year-on-year growth in the referral rate (0.04 = +4% a year)",
         "fraction/year",
-        "DHSC Safeguarding Adults: concerns 615,530 -> 640,240 (+4.0%), 2023-24 to 2024-25",
+        "assumption: no growth by default (a one-year run); dhsc-sac-2025 shows +4.0% a year "
+        "(615,530 -> 640,240 concerns, 2023-24 to 2024-25): set 0.04 to follow it",
         ge=-0.5,
         le=2.0,
     )
@@ -107,30 +119,54 @@ def _profile(v: dict[str, float], keys: tuple[str, ...]) -> dict[str, float]:
 
 
 class UrgencySpec(Strict):
-    share: Probability = F(1.0, "Share of opened cases at this urgency", "fraction")
+    share: Probability = F(
+        1.0,
+        "Share of opened cases at this urgency",
+        "fraction",
+        "assumption: one urgency level takes every case unless shares are given",
+    )
     allocation_target_days: float = F(
-        5.0, "Target from referral to allocation to a named worker", "working days", ge=0
+        5.0,
+        "Target from referral to allocation to a named worker",
+        "working days",
+        "assumption: a local standard of a working week; councils set their own",
+        ge=0,
     )
 
 
 class TriageSpec(Strict):
     effort_hours: Distribution = F(
-        Fixed(value=0.5), "Duty worker time to screen one referral", "hours"
+        Fixed(value=0.5),
+        "Duty worker time to screen one referral",
+        "hours",
+        "assumption: half an hour of duty time per referral (no published time study); "
+        "vary 0.25-1.5",
     )
     no_further_action: Probability = F(
-        0.5, "Share of referrals closed at triage with no further action", "fraction"
+        0.5,
+        "Share of referrals closed at triage with no further action",
+        "fraction",
+        "assumption: most of the 71% of concerns not opened as an enquiry (dhsc-sac-2025) "
+        "close with no further action; no published split; vary it with signpost",
     )
-    signpost: Probability = F(0.21, "Share of referrals signposted to other services", "fraction")
+    signpost: Probability = F(
+        0.21,
+        "Share of referrals signposted to other services",
+        "fraction",
+        "assumption: the rest of the 71% not opened (dhsc-sac-2025): 0.71 - 0.5 = 0.21; "
+        "no published split",
+    )
     open_case: Probability = F(
         0.29,
         "Share of referrals opened as a case (section 42 enquiry)",
         "fraction",
-        "DHSC Safeguarding Adults 2024-25: 185,270 s42 enquiries / 640,240 concerns = 28.9%",
+        "dhsc-sac-2025: 185,270 s42 enquiries / 640,240 concerns in 2024-25 = 28.9% -> 0.29",
     )
     case_mix: dict[str, Probability] = F(
         {"s42_enquiry": 1.0},
         "Which pathway an opened case follows (names from pathways)",
         "fraction",
+        "assumption: in an adult safeguarding team every opened case is a section 42 enquiry",
     )
     urgency: dict[str, UrgencySpec] = F(
         {
@@ -140,6 +176,17 @@ class TriageSpec(Strict):
         },
         "Urgency levels, most urgent first; served in this order",
         "",
+        {
+            "urgent.share": "assumption: 15% of enquiries need allocation the same or next "
+            "day; no published split; vary 0.05-0.3",
+            "high.share": "assumption: 35% need allocation within 2 days; no published split",
+            "standard.share": "assumption: the other half can wait up to a week",
+            "urgent.allocation_target_days": "assumption: a local standard (allocate the "
+            "next working day); councils set their own",
+            "high.allocation_target_days": "assumption: a local standard of 2 working days",
+            "standard.allocation_target_days": "assumption: a local standard of 5 working "
+            "days (a working week)",
+        },
     )
 
     @field_validator("case_mix")

@@ -13,8 +13,19 @@ RUN_SETTING = "run setting (a choice about the experiment, not the world)"
 TOL = 1e-6
 
 
-def F(default: Any, description: str, unit: str = "", source: str = ASSUMPTION, **kw: Any) -> Any:
-    """A field with its unit and source recorded for docs and the assumptions table."""
+def F(
+    default: Any,
+    description: str,
+    unit: str = "",
+    source: str | dict[str, str] = ASSUMPTION,
+    **kw: Any,
+) -> Any:
+    """A field with its unit and source recorded for docs and the assumptions table.
+
+    ``source`` cites a publication by its id in docs/sources.md or says "assumption: why".
+    A section whose default sets values of its own (the agency worker type, the built-in
+    pathways) gives a mapping instead: each such value's path inside the section -> its note.
+    """
     extra = {"unit": unit, "source": source}
     return Field(default, description=description, json_schema_extra=extra, **kw)
 

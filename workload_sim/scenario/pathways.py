@@ -19,32 +19,59 @@ class FailureSpec(Strict):
         0.0,
         "Chance an attempt at the step fails (missed call, cancelled visit)",
         "fraction",
+        "assumption: a step never fails unless its pathway says how often (seed-who-cares: a "
+        "missed call, an unanswered email, a cancelled visit)",
         ge=0,
         le=0.95,
     )
     reschedule_delay_days: Distribution = F(
-        Fixed(value=2.0), "Wait before the step is tried again", "working days"
+        Fixed(value=2.0),
+        "Wait before the step is tried again",
+        "working days",
+        "assumption: two working days to rearrange a failed contact; vary 1-5",
     )
     wasted_effort_hours: Distribution = F(
-        Fixed(value=0.5), "Worker time lost on the failed attempt", "hours"
+        Fixed(value=0.5),
+        "Worker time lost on the failed attempt",
+        "hours",
+        "assumption: half an hour lost on a failed attempt; vary 0.25-2",
     )
 
 
 class BranchSpec(Strict):
-    probability: Probability = F(0.0, "Chance the case takes this branch", "fraction")
-    pathway: str = F(..., "Pathway whose steps run next (then the chain resumes)", "name")
+    probability: Probability = F(
+        0.0,
+        "Chance the case takes this branch",
+        "fraction",
+        "assumption: a branch is never taken unless its pathway gives a chance",
+    )
+    pathway: str = F(
+        ...,
+        "Pathway whose steps run next (then the chain resumes)",
+        "name",
+        "assumption: the sub-pathway the scenario names",
+    )
 
 
 class StepSpec(Strict):
     name: str = F(..., "Step name", "name")
     probability: Probability = F(
-        1.0, "Chance the step happens at all for a case (else it is skipped)", "fraction"
+        1.0,
+        "Chance the step happens at all for a case (else it is skipped)",
+        "fraction",
+        "assumption: a step happens for every case unless its pathway says otherwise",
     )
-    effort_hours: Distribution = F(Fixed(value=0.0), "Worker time the step takes", "hours")
+    effort_hours: Distribution = F(
+        Fixed(value=0.0),
+        "Worker time the step takes",
+        "hours",
+        "assumption: no worker time unless the pathway gives the step's effort",
+    )
     lead_time_days: Distribution = F(
         Fixed(value=0.0),
         "Waiting on others before the step can be done (no worker time)",
         "working days",
+        "assumption: no wait on others unless the pathway gives one",
     )
     failure: FailureSpec = F(FailureSpec(), "How attempts at the step fail and are retried", "")
     branches: list[BranchSpec] = F([], "Alternative sub-pathways after this step", "")
@@ -61,17 +88,28 @@ class StepSpec(Strict):
 
 class PathwaySpec(Strict):
     description: str = F("", "What this pathway is", "")
-    weight: float = F(1.0, "Weighted-caseload units one case counts for", "cases", gt=0)
+    weight: float = F(
+        1.0,
+        "Weighted-caseload units one case counts for",
+        "cases",
+        "assumption: every case counts as one on a caseload unless weighted",
+        gt=0,
+    )
     recording_share: float = F(
         0.0,
         "Recording (case notes, records, decision tools) added to each step, as a share of "
         "the step's direct work",
         "fraction",
+        "assumption: no recording added to the steps unless the pathway says so",
         ge=0,
         le=5,
     )
     completion_target_days: float | None = F(
-        None, "Standard from referral to completion (none: no standard)", "working days", ge=0
+        None,
+        "Standard from referral to completion (none: no standard)",
+        "working days",
+        "assumption: no completion standard unless the pathway sets one",
+        ge=0,
     )
     steps: list[StepSpec] = F(..., "The ordered chain of steps", "", min_length=1)
 

@@ -12,12 +12,20 @@ WORKER_TYPES = ("permanent", "newly_qualified", "agency")
 
 
 class WorkerTypeSpec(Strict):
-    fte: float = F(1.0, "Full-time equivalent of one worker of this type", "FTE", gt=0, le=1.5)
+    fte: float = F(
+        1.0,
+        "Full-time equivalent of one worker of this type",
+        "FTE",
+        "assumption: full-time posts; set a part-time team's FTE",
+        gt=0,
+        le=1.5,
+    )
     caseload_cap: float = F(
         20.0,
         "Most weighted cases one worker holds (at 1.0 FTE; scaled by FTE)",
         "cases",
-        "Social Work Scotland 'Setting the Bar' 2022: indicative 20-25 adult cases",
+        "sws-bar-2022: indicative 20-25 adult cases for an experienced worker; the cap takes "
+        "the lower end, 20",
         gt=0,
     )
     non_case_fraction: float = F(
@@ -25,6 +33,9 @@ class WorkerTypeSpec(Strict):
         "Share of contracted hours not available for case work "
         "(supervision, team meetings, training, duty admin)",
         "fraction",
+        "assumption: supervision, meetings, training and duty admin take 30% of contracted "
+        "hours (case recording is counted in each step); ccn-newton-2022 found just under 20% "
+        "of time with families; vary 0.2-0.4",
         ge=0,
         lt=1,
     )
@@ -32,7 +43,7 @@ class WorkerTypeSpec(Strict):
         0.145,
         "Chance per year that a worker leaves, before pressure (turnover rate)",
         "fraction/year",
-        "Skills for Care 2023: council adult social workers, 14.5% turnover a year",
+        "sfc-asc-2023: council adult social workers, 14.5% turnover a year = 0.145",
         ge=0,
         le=20,
     )
@@ -40,19 +51,32 @@ class WorkerTypeSpec(Strict):
         256.0,
         "Cost of one worker-day at 1.0 FTE (salary and on-costs, or agency charge)",
         "GBP/day",
-        "St Helens Council 2025: about GBP 1,280 a week for a permanent social worker",
+        "st-helens-2025: about GBP 1,280 a week for a permanent social worker / 5 days = "
+        "GBP 256 a day",
         ge=0,
     )
-    paid_when_absent: bool = F(True, "Paid while on leave or sick (agency: not)", "")
+    paid_when_absent: bool = F(
+        True,
+        "Paid while on leave or sick (agency: not)",
+        "",
+        "assumption: council employees have paid leave and sick pay",
+    )
     ramp_up_days: int = F(
-        0, "Working days after arrival at reduced productivity", "working days", ge=0, le=500
+        0,
+        "Working days after arrival at reduced productivity",
+        "working days",
+        "assumption: a council's own recruits are not slowed by learning local systems",
+        ge=0,
+        le=500,
     )
     ramp_up_productivity: float = F(
-        1.0, "Share of normal case work done while ramping up", "fraction", gt=0, le=1
+        1.0,
+        "Share of normal case work done while ramping up",
+        "fraction",
+        "assumption: full productivity (no ramp-up) unless a worker type says otherwise",
+        gt=0,
+        le=1,
     )
-
-
-_AGENCY_COST = "St Helens Council 2025: about GBP 1,800 a week for an agency social worker (1.4x)"
 
 
 class WorkforceSpec(Strict):
@@ -61,6 +85,18 @@ class WorkforceSpec(Strict):
         WorkerTypeSpec(caseload_cap=14.0, non_case_fraction=0.40, day_cost_gbp=230.0),
         "Newly qualified (ASYE) workers: protected, lower caseload, lower grade",
         "",
+        {
+            "caseload_cap": "assumption: the ASYE protected caseload at 70% of the experienced "
+            "cap (20 x 0.7 = 14); no published ASYE cap (sws-bar-2022's 20-25 is for "
+            "experienced adult workers); vary 10-16",
+            "non_case_fraction": "assumption: ASYE adds supervision and training: 40% of "
+            "hours off cases against 30% for experienced workers; vary 0.3-0.5",
+            "day_cost_gbp": "assumption: a lower grade at about 90% of the experienced day "
+            "cost (st-helens-2025 GBP 256 a day x 0.9 = GBP 230); use your pay scale",
+            "leaving_rate_per_year": "sfc-asc-2023: 14.5% turnover a year = 0.145 (no "
+            "separate figure for the newly qualified; dfe-cswf-2025: 70% of children's "
+            "leavers in 2022 had under 5 years at the council, so this may be low)",
+        },
     )
     agency: WorkerTypeSpec = F(
         WorkerTypeSpec(
@@ -70,9 +106,22 @@ class WorkforceSpec(Strict):
             ramp_up_days=20,
             ramp_up_productivity=0.6,
         ),
-        "Agency social workers: short tenure, ramp-up on arrival, higher day rate. "
-        "Day cost: " + _AGENCY_COST + "; tenure and ramp-up: assumption",
+        "Agency social workers: short tenure, ramp-up on arrival, higher day rate",
         "",
+        {
+            "leaving_rate_per_year": "assumption: agency placements last about 6 months on "
+            "average (2 departures a year per agency post); no published tenure "
+            "(seed-ray-jones: 'short-term come-and-go agency social workers'); vary 1-4",
+            "day_cost_gbp": "st-helens-2025: about GBP 1,800 a week for an agency social "
+            "worker / 5 days = GBP 360 a day (1.4x permanent); foi-managed-team-2022 gives "
+            "GBP 350 a day",
+            "paid_when_absent": "assumption: the council pays an agency worker only for days "
+            "worked (no paid leave or sick pay)",
+            "ramp_up_days": "assumption: about a month (20 working days) to learn local "
+            "systems and cases; no published figure; vary 10-40",
+            "ramp_up_productivity": "assumption: 60% of normal case work while ramping up; "
+            "vary 0.4-0.8",
+        },
     )
 
     @model_validator(mode="before")
@@ -94,7 +143,8 @@ class WorkforceSpec(Strict):
         253,
         "Working days a newly qualified worker stays protected before counting as experienced",
         "working days",
-        "ASYE is one year (Assessed and Supported Year in Employment)",
+        "assumption: the ASYE (Assessed and Supported Year in Employment) is by its name "
+        "one year: 253 working days",
         ge=0,
         le=DAY_LIMIT,
     )
@@ -102,20 +152,45 @@ class WorkforceSpec(Strict):
 
 class TeamSpec(Strict):
     permanent: int = F(
-        9, "Permanent experienced social workers in post", "headcount", ge=0, le=10_000
+        9,
+        "Permanent experienced social workers in post",
+        "headcount",
+        "assumption: a team of 10 (9 experienced); set your own team",
+        ge=0,
+        le=10_000,
     )
     newly_qualified: int = F(
-        1, "Newly qualified (ASYE) social workers in post", "headcount", ge=0, le=10_000
+        1,
+        "Newly qualified (ASYE) social workers in post",
+        "headcount",
+        "assumption: one newly qualified worker in a team of 10; set your own team",
+        ge=0,
+        le=10_000,
     )
-    agency: int = F(0, "Agency social workers in post", "headcount", ge=0, le=10_000)
+    agency: int = F(
+        0,
+        "Agency social workers in post",
+        "headcount",
+        "assumption: no agency staff on day 0 (sfc-asc-2023: about 10% of council adult "
+        "social workers are agency; see scenarios/agency_heavy.yaml)",
+        ge=0,
+        le=10_000,
+    )
     vacant: int = F(
-        0, "Funded posts empty on day 0 (recruitment under way)", "posts", ge=0, le=10_000
+        0,
+        "Funded posts empty on day 0 (recruitment under way)",
+        "posts",
+        "assumption: every funded post filled on day 0 (sfc-asc-2023: vacancy rate 10.5%; "
+        "see scenarios/vacancies_unfilled.yaml)",
+        ge=0,
+        le=10_000,
     )
     contract_hours_per_week: float = F(
         37.0,
         "Contracted hours per week at 1.0 FTE (a contract day is a fifth of it)",
         "hours/week",
-        "DfE longitudinal study of child and family social workers 2021: 35-37 h contracted",
+        "dfe-long-2021: 35-37 h a week contracted (children's social workers; no adult "
+        "figure); the model takes the top of the range, 37",
         gt=0,
         le=60,
     )
@@ -137,24 +212,34 @@ class AllocationSpec(Strict):
         "How an unallocated case picks a worker with room under their cap: least_loaded "
         "(lowest caseload/cap), round_robin (next in turn), first_available (lowest number)",
         "",
+        "assumption: a team leader gives new work to whoever has most room; compare policies",
     )
     close_unallocated_after_days: int | None = F(
         None,
         "Close cases left unallocated this long without the work done, recorded as unmet "
         "need (null: never; some councils do this under pressure)",
         "working days",
+        "assumption: no case is closed unworked by default; seed-barnet: unmet need should be "
+        "recorded, not defined away",
         ge=1,
         le=DAY_LIMIT,
     )
 
 
 class OvertimeSpec(Strict):
-    enabled: bool = F(True, "Workers finish the task in hand past the end of their day", "")
+    enabled: bool = F(
+        True,
+        "Workers finish the task in hand past the end of their day",
+        "",
+        "basw-2022: 72% of social workers cannot finish within contracted hours; "
+        "dfe-long-2021: 40-43 h worked for 35-37 contracted",
+    )
     max_hours_per_day: float = F(
         1.2,
         "Most hours beyond contract one worker works in a day",
         "hours/day",
-        "DfE longitudinal study 2019-22: about 6 h a week unpaid overtime (= 1.2 h a day)",
+        "dfe-long-2021: about 6 h a week unpaid overtime (2019-22) / 5 days = 1.2 h a day, "
+        "used as the daily cap",
         ge=0,
         le=8,
     )
@@ -166,14 +251,22 @@ class WarmStartSpec(Strict):
         "Open cases per worker on day 0, part-way through their steps "
         "(any beyond a worker's caseload cap start on the unallocated list)",
         "cases",
+        "assumption: an empty start unless set; a standing caseload of about 15 matches "
+        "dfe-cswf-2025 (15.2-16.6 per case-holding FTE, 2022-2025)",
         ge=0,
         le=200,  # Input limits: ten times the heaviest caseload cap in use
     )
     unallocated: int = F(
-        0, "Cases already waiting for allocation on day 0", "cases", ge=0, le=20_000
+        0,
+        "Cases already waiting for allocation on day 0",
+        "cases",
+        "assumption: no waiting list on day 0 unless set; give your own list's length",
+        ge=0,
+        le=20_000,
     )
     case_mix: dict[str, float] | None = F(
         None,
         "Pathways of the day-0 cases (null: as triage.case_mix)",
         "fraction",
+        "assumption: the standing caseload is made of the cases triage opens",
     )
