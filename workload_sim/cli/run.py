@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..experiments.backends import BACKENDS
+from ..experiments.backends import BACKENDS, BackendError
 from ..experiments.outputs import (
     FolderLock,
     OutputError,
@@ -43,8 +43,18 @@ app = typer.Typer(
     rich_markup_mode=None,
     help="workload_sim: simulate a social work team's workload from a YAML scenario.",
 )
-err = Console(stderr=True)
-out = Console()
+
+
+def _console(stderr: bool = False) -> Console:
+    """Soft-wrapped, and wide when piped: output sent to a file (YAML, tables) is never
+    folded at 80 columns."""
+    probe = Console(stderr=stderr)
+    width = None if probe.is_terminal else 10_000
+    return Console(stderr=stderr, soft_wrap=True, width=width)
+
+
+err = _console(stderr=True)
+out = _console()
 
 HEADLINE = [
     "wait_to_allocation_days",
@@ -60,9 +70,79 @@ HEADLINE = [
     "utilisation",
 ]
 
+# The options every experiment command shares (run, compare, sweep, staffing), defined once.
+# A value given on the command line overrides the file; the file's value is the default.
 SetOption = typer.Option(
     None, "--set", help="Override a field: --set team.permanent=10 (repeatable)"
 )
+RepsOption = typer.Option(
+    None,
+    "--reps",
+    min=1,
+    help="Replications (default: the file's 'replications', or a sweep file's 'reps')",
+)
+SeedOption = typer.Option(None, "--seed", min=0, help="Seed (default: the file's 'seed')")
+DaysOption = typer.Option(
+    None, "--days", min=1, help="Working days measured after warm-up (default: horizon_days)"
+)
+WarmupOption = typer.Option(
+    None, "--warmup-days", min=0, help="Working days of warm-up (default: warmup_days)"
+)
+PrecisionOption = typer.Option(
+    None,
+    "--precision",
+    min=0.001,
+    max=1.0,
+    help="Add replications until the 95% CI half-width of each --precision-metric is "
+    "within this share of its mean (e.g. 0.05), up to --max-reps",
+)
+PrecisionMetricOption = typer.Option(
+    None,
+    "--precision-metric",
+    help="Metric(s) for --precision, any in the summary (repeatable; default "
+    "wait_to_allocation_days and open_cases_mean)",
+)
+MaxRepsOption = typer.Option(
+    None, "--max-reps", min=2, help="Cap on replications when they are added (default 200)"
+)
+OutOption = typer.Option(
+    None, "--out", help="Output folder (default: results/NAME-DATE-TIME, NAME the file's)"
+)
+DEFAULT_MAX_REPS = 200
+
+
+def horizon_sets(days: int | None, warmup_days: int | None) -> list[str]:
+    """--days and --warmup-days as the overrides they are."""
+    sets = [f"horizon_days={days}"] if days is not None else []
+    if warmup_days is not None:
+        sets.append(f"warmup_days={warmup_days}")
+    return sets
+
+
+def say_where(target: Path, what: str = "written to", note: str = "") -> None:
+    """The last line of every command that writes: where (printed with --quiet too)."""
+    out.print(f"{what} {target}/{note}", markup=False, highlight=False)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        out.print(f"workload-sim {__version__}", markup=False, highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_print_version,
+        is_eager=True,
+        help="Print the version and exit",
+    ),
+) -> None:
+    """workload_sim: simulate a social work team's workload from a YAML scenario."""
 
 
 MAX_SHOWN = 3  # problems printed; a file with thousands of mistakes is one mistake repeated
@@ -135,13 +215,30 @@ def _load(scenario: Path, sets: list[str] | None, extra: list[str] | None = None
         _fail(exc.problems)
 
 
+def run_name(sc, scenario: Path, sets: list[str] | None, name: str | None = None):
+    """The run's name: --name, a --set name=..., else the file's name when it differs from
+    ``name:`` (a copied file keeps the old ``name:``; its results must not pass for the
+    old team's)."""
+    if name is None and any(s.split("=", 1)[0].strip() == "name" for s in sets or []):
+        return sc
+    wanted = name if name is not None else scenario.stem
+    if not wanted.strip():
+        _fail(["--name: give a non-empty name"])
+    return sc if wanted == sc.name else sc.model_copy(update={"name": wanted})
+
+
 PRECISION_METRICS = ("wait_to_allocation_days", "open_cases_mean")
 BackendOption = typer.Option("serial", "--backend", help="serial, process (all cores) or dask")
 WorkersOption = typer.Option(None, "--workers", min=1, help="Processes (default: all cores)")
 SchedulerOption = typer.Option(
     None, "--scheduler", help="Address of a running Dask scheduler (tcp://host:port)"
 )
-QuietOption = typer.Option(False, "--quiet", "-q", help="No progress bar or tables")
+QuietOption = typer.Option(
+    False, "--quiet", "-q", help="Print only where the results were written (and any errors)"
+)
+NameOption = typer.Option(
+    None, "--name", help="The run's name, for its folder and report (default: the file's name)"
+)
 LogOption = typer.Option(
     "none", "--log", help="'json': one JSON line per finished task on stderr, for scripts"
 )
@@ -152,7 +249,10 @@ def _session(backend: str, workers: int | None, scheduler: str | None, quiet: bo
         _fail([f"--log {log!r}: use 'none' or 'json'"])
     if backend not in BACKENDS:
         _fail([f"--backend {backend!r}: use one of {', '.join(BACKENDS)}"])
-    return Session(backend, workers, scheduler, quiet, log)
+    try:
+        return Session(backend, workers, scheduler, quiet, log)
+    except BackendError as exc:
+        _fail([str(exc)])
 
 
 def _known_metrics(names: list[str]) -> None:
@@ -282,30 +382,19 @@ def run(
     scenario: Path = typer.Argument(..., help="Scenario YAML file"),
     reps: int | None = typer.Option(
         None,
+        "--reps",
         min=1,
         help="Exactly this many replications. Without it, replications are added (from the "
         "file's number, up to --max-reps) until the backlog verdict is decided",
     ),
-    precision: float | None = typer.Option(
-        None,
-        min=0.001,
-        max=1.0,
-        help="Also add replications until the 95%% CI half-width of each --precision-metric "
-        "is within this share of its mean (e.g. 0.05)",
-    ),
-    precision_metric: list[str] | None = typer.Option(
-        None,
-        "--precision-metric",
-        help="Metric(s) for --precision, any in the summary (repeatable; default "
-        "wait_to_allocation_days and open_cases_mean)",
-    ),
-    max_reps: int = typer.Option(
-        200, min=2, help="Cap on replications when they are added until decided"
-    ),
-    seed: int | None = typer.Option(None, min=0, help="Seed (default: the file's)"),
-    days: int | None = typer.Option(None, min=1, help="Working days measured after warm-up"),
-    warmup_days: int | None = typer.Option(None, min=0, help="Working days of warm-up"),
-    out_dir: Path | None = typer.Option(None, "--out", help="Output folder"),
+    precision: float | None = PrecisionOption,
+    precision_metric: list[str] | None = PrecisionMetricOption,
+    max_reps: int | None = MaxRepsOption,
+    seed: int | None = SeedOption,
+    days: int | None = DaysOption,
+    warmup_days: int | None = WarmupOption,
+    out_dir: Path | None = OutOption,
+    name: str | None = NameOption,
     resume: Path | None = typer.Option(None, "--resume", help="Finish an interrupted run here"),
     force: bool = ForceOption,
     sets: list[str] | None = SetOption,
@@ -324,15 +413,15 @@ def run(
         None, "--tables", help="Optional tables to write as well, comma-separated: tasks, events"
     ),
 ) -> None:
-    """Run a scenario's replications and write tables, summary and manifest."""
-    extra = [f"horizon_days={days}"] if days is not None else []
-    if warmup_days is not None:
-        extra.append(f"warmup_days={warmup_days}")
-    sc = _load(scenario, sets, extra)
+    """Run a scenario's replications and write tables, summary, report and manifest."""
+    sc = run_name(_load(scenario, sets, horizon_sets(days, warmup_days)), scenario, sets, name)
     seed = sc.seed if seed is None else seed
     wanted = _optional_tables(trace, tables)
     metrics = precision_metric or list(PRECISION_METRICS)
     _known_metrics(metrics)
+    if reps is not None and precision is not None:
+        _fail(["--reps and --precision: give one (--reps N runs exactly N replications)"])
+    max_reps = DEFAULT_MAX_REPS if max_reps is None else max_reps
     resolved = resolved_dict(sc)
     identity = {
         "kind": "run",
@@ -340,15 +429,13 @@ def run(
         "seed": seed,
         "sha256": scenario_hash({"scenario": resolved, "seed": seed}),
     }
-    target = _out_target(out_dir, resume, default_out_dir(sc.name), "run", force)
-    if reps is not None and precision is not None:
-        _fail(["--reps and --precision: give one (--reps N runs exactly N replications)"])
-    with FolderLock(target):  # one command at a time in a folder
-        rebuild = None if (target / "report.html").exists() else lambda: run_page.build(target)
-        store = _store(target, identity, resume is not None, rebuild, force)
-        total = reps or max_reps
-        with _session(backend, workers, scheduler, quiet, log) as session:
-            on_result = session.tracker(total, f"{sc.name}: replications")
+    # the backend first: an unreachable cluster is refused before any folder is made
+    with _session(backend, workers, scheduler, quiet, log) as session:
+        target = _out_target(out_dir, resume, default_out_dir(sc.name), "run", force)
+        with FolderLock(target):  # one command at a time in a folder
+            rebuild = None if (target / "report.html").exists() else lambda: run_page.build(target)
+            store = _store(target, identity, resume is not None, rebuild, force)
+            on_result = session.tracker(reps or max_reps, f"{sc.name}: replications")
             if reps is None:
                 results = run_to_precision(
                     sc,
@@ -374,31 +461,35 @@ def run(
                     tables=TABLES + wanted,
                 )
             session.finish()
-        args = ["run", str(scenario)]
-        for flag, value in (
-            ("--reps", reps),
-            ("--precision", precision),
-            ("--max-reps", None if reps else max_reps),
-            ("--seed", seed),
-            ("--days", days),
-            ("--warmup-days", warmup_days),
-            ("--out", target),
-        ):
-            if value is not None:
-                args += [flag, str(value)]
-        for item in sets or []:
-            args += ["--set", item]
-        if wanted:
-            args += ["--tables", ",".join(wanted)]
-        if results.reps:
-            write_run(target, results, resolved, _command(args))
-            run_page.build(target)
-            commit_manifest(target)  # last: a folder with a manifest is a complete run
-        if "precision" in results.extra:
-            _say_how_it_stopped(results.extra["precision"], results.reps, quiet)
-        if not quiet and results.reps:
-            _print_summary(results, target)
-        _report_failures(results.failures, target, store)
+            args = ["run", str(scenario)]
+            for flag, value in (
+                ("--reps", reps),
+                ("--precision", precision),
+                ("--max-reps", None if reps else max_reps),
+                ("--seed", seed),
+                ("--days", days),
+                ("--warmup-days", warmup_days),
+                ("--name", sc.name if sc.name != scenario.stem else None),
+                ("--out", target),
+            ):
+                if value is not None:
+                    args += [flag, str(value)]
+            for metric in precision_metric or []:
+                args += ["--precision-metric", metric]
+            for item in sets or []:
+                args += ["--set", item]
+            if wanted:
+                args += ["--tables", ",".join(wanted)]
+            if results.reps:
+                write_run(target, results, resolved, command_line(args))
+                run_page.build(target)
+                commit_manifest(target)  # last: a folder with a manifest is a complete run
+            if "precision" in results.extra:
+                _say_how_it_stopped(results.extra["precision"], results.reps, quiet)
+            if not quiet and results.reps:
+                _print_summary(results)
+            say_where(target, "results written to", f" ({results.wall_seconds:.1f} s)")
+            _report_failures(results.failures, target, store)
 
 
 def _say_how_it_stopped(info: dict, reps: int, quiet: bool) -> None:
@@ -450,11 +541,12 @@ def _optional_tables(trace: bool, tables: str | None) -> tuple[str, ...]:
     return tuple(t for t in OPTIONAL_TABLES if t in asked)
 
 
-def _command(args: list[str]) -> str:
-    return "python run.py " + " ".join(shlex.quote(a) for a in args)
+def command_line(args: list[str]) -> str:
+    """The command as a user types it, with the installed ``workload-sim`` command."""
+    return " ".join(["workload-sim", *(shlex.quote(a) for a in args)])
 
 
-def _print_summary(results, target: Path) -> None:
+def _print_summary(results) -> None:
     table = Table(
         title=f"{results.scenario.name}: {results.reps} replications, seed {results.seed}"
     )
@@ -466,7 +558,6 @@ def _print_summary(results, target: Path) -> None:
         ci = "n/a" if r["reps"] < 2 else f"{r['ci_low']:.2f} to {r['ci_high']:.2f}"
         table.add_row(name, f"{r['mean']:.2f}", ci, r["unit"])
     out.print(table)
-    out.print(f"results written to {target}/ ({results.wall_seconds:.1f} s)")
 
 
 def main() -> None:

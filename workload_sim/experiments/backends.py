@@ -16,6 +16,11 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from .tasks import Task, TaskResult, run_task
 
 BACKENDS = ("serial", "process", "dask")
+CONNECT_SECONDS = 5  # an unreachable scheduler is reported after this long, not dask's 30 s
+
+
+class BackendError(RuntimeError):
+    """A backend that cannot start (no dask installed, an unreachable scheduler); one line."""
 
 
 class Backend:
@@ -87,13 +92,13 @@ class DaskBackend(Backend):
     def __init__(self, workers: int | None = None, scheduler: str | None = None) -> None:
         try:
             from distributed import Client, LocalCluster
-        except ImportError as exc:  # pragma: no cover - depends on the install
-            raise RuntimeError(
-                "the dask backend needs dask[distributed]: pip install -e '.[dask]'"
-            ) from exc
+        except ImportError:  # pragma: no cover - depends on the install
+            raise BackendError(
+                "--backend dask: needs dask[distributed]; install it with pip install -e '.[dask]'"
+            ) from None
         self._cluster = None
         if scheduler:
-            self._client = Client(scheduler)
+            self._client = _connect(Client, scheduler)
         else:
             n = workers or os.cpu_count() or 1
             self._cluster = LocalCluster(
@@ -114,6 +119,24 @@ class DaskBackend(Backend):
         self._client.close()
         if self._cluster is not None:
             self._cluster.close()
+
+
+def _connect(client_class, scheduler: str):
+    """A client of a running scheduler, or a one-line BackendError within CONNECT_SECONDS.
+
+    Nothing is left behind on failure: the half-made client is closed, so the same command
+    can simply be run again once the scheduler is up."""
+    try:
+        return client_class(scheduler, timeout=f"{CONNECT_SECONDS}s")
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if len(reason) > 160:
+            reason = reason[:157] + "..."
+        raise BackendError(
+            f"--scheduler {scheduler}: no Dask scheduler answered within {CONNECT_SECONDS} s "
+            f"({reason}); start one ('dask scheduler'), check the address (tcp://host:port), "
+            "or leave out --scheduler to run on this machine"
+        ) from None
 
 
 def make_backend(
