@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import tempfile
 import unicodedata
 from collections.abc import Callable
@@ -81,8 +82,15 @@ def slug(name: str) -> str:
 
 
 def default_out_dir(name: str, root: Path = Path("results")) -> Path:
+    """A new folder under ``root``: name and time, and -2, -3... when two runs start in the
+    same second (the second must not be refused as 'already holds a finished run')."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    return root / f"{slug(name)}-{stamp}"
+    base = root / f"{slug(name)}-{stamp}"
+    folder, n = base, 1
+    while folder.exists():
+        n += 1
+        folder = base.with_name(f"{base.name}-{n}")
+    return folder
 
 
 # What marks a folder as a previous output of each command.
@@ -179,6 +187,21 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def reproduce_line(
+    name: str,
+    reps: int,
+    seed: int,
+    scenario: Path = Path("scenario.yaml"),
+    out: Path = Path("rerun"),
+) -> str:
+    """The command that runs a saved scenario again: same tables, same name (a run's name
+    defaults from its file's, and a run folder's file is called scenario.yaml)."""
+    args = ["workload-sim", "run", str(scenario), "--reps", str(reps), "--seed", str(seed)]
+    if Path(scenario).stem != name:
+        args += ["--name", name]
+    return " ".join(shlex.quote(a) for a in [*args, "--out", str(out)])
+
+
 def write_run(out_dir: Path, results, resolved: dict, command: str) -> list[Path]:
     """Write the tables, resolved scenario, assumptions and manifest of a run into ``out_dir``."""
     from ..scenario.assumptions import assumptions_table
@@ -211,9 +234,12 @@ def write_run(out_dir: Path, results, resolved: dict, command: str) -> list[Path
         "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "command": command,
-        "reproduce": (
-            f"python run.py run {out_dir / 'scenario.yaml'} --reps {results.reps} "
-            f"--seed {results.seed} --out {out_dir}-rerun"
+        "reproduce": reproduce_line(
+            str(resolved.get("name")),
+            results.reps,
+            results.seed,
+            out_dir / "scenario.yaml",
+            Path(f"{out_dir}-rerun"),
         ),
         "files": [p.name for p in written] + ["report.html"],
         **({"precision": results.extra["precision"]} if "precision" in results.extra else {}),

@@ -20,6 +20,7 @@ from ..experiments.outputs import (
     OutputError,
     atomic_write,
     prepare_out_dir,
+    reproduce_line,
     slug,
     write_csv,
     write_text,
@@ -28,6 +29,7 @@ from ..records.metrics import KEY_METRICS, METRICS
 from ..scenario.assumptions import OVERRIDDEN, UNSOURCED
 from . import run_page
 from .pages import read_folder
+from .team_words import team_in_words
 from .verdict import sentences
 
 LIMITS = """## What these numbers mean, and what they do not
@@ -91,7 +93,7 @@ def summary_text(folder: Path) -> str:
     n_assumed = int(a["source"].str.startswith("assumption").sum()) if len(a) else 0
     return f"""# Evidence: {sc["name"]}
 
-{str(sc.get("description", "")).strip()}
+{team_in_words(sc)}
 
 {man["reps"]} replications (seed {man["seed"]}), {man["horizon_days"]} working days measured
 after {man.get("warmup_days", 0)} days of warm-up. Package workload_sim {man.get("version")}.
@@ -108,9 +110,10 @@ after {man.get("warmup_days", 0)} days of warm-up. Package workload_sim {man.get
 {n_assumed} are marked "assumption" (no published figure). {flagged_text}
 
 ## Reproduce this exactly
-With workload_sim {man.get("version")} installed (`pip install -e .` in its repository):
+With workload_sim {man.get("version")} installed (`pip install -e .` in its repository puts
+the `workload-sim` command in `.venv/bin`; activate it with `source .venv/bin/activate`):
 
-    python run.py run scenario.yaml --reps {man["reps"]} --seed {man["seed"]} --out rerun
+    {reproduce_line(sc["name"], man["reps"], man["seed"])}
 
 run in this folder gives identical tables (same seed, same numbers). The files:
 `report.html` (open in any browser, works offline), `summary.csv`, `timeseries.csv`,

@@ -11,6 +11,7 @@ import pandas as pd
 from ..scenario.assumptions import OVERRIDDEN, UNSOURCED
 from . import charts
 from .pages import cards, figure_div, read_folder, table_html, write_page
+from .team_words import team_in_words
 from .verdict import backlog_trend, sentences, settings
 
 WORK_METRICS = [
@@ -103,7 +104,7 @@ def build(folder: Path) -> Path:
     reproduce = man.get("reproduce", "")
     body = f"""
 <h1>{html.escape(sc["name"])}: is this workload safe?</h1>
-<div class='sub'>{html.escape(str(sc.get("description", "")).strip())}<br>
+<div class='sub'>{html.escape(team_in_words(sc))}<br>
 {man["reps"]} replications, seed {man["seed"]}, {man["horizon_days"]} working days measured
 after {warmup} days of warm-up, from {ts["date"].min():%d %b %Y}.</div>
 <div class='verdict {trend}'><strong>Verdict</strong><ul>{verdict}</ul></div>

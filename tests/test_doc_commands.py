@@ -1,0 +1,169 @@
+"""Every fenced ```bash command in README.md and docs/*.md runs, scaled down.
+
+Commands run in-process (typer's CliRunner, the line parsed with shlex) in a scratch
+copy of scenarios/ and docs/examples/, in the order the page gives them. Each run is
+made small (--reps 2, --days 20, --warmup-days 10, --max-reps 4); a folder a command
+needs that the page does not make (results/my_team-...) is made first by a real run. The
+README's set-up lines are checked by parsing (no pip): they must install the package
+whose console script is the ``workload-sim`` the docs then use.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import tomllib
+from typer.testing import CliRunner
+
+from workload_sim.cli import app
+
+from .conftest import DEFAULT, ROOT
+
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+EXPERIMENTS = {"run", "compare", "sweep", "staffing"}
+SMALL = {"--reps": "2", "--days": "20", "--warmup-days": "10", "--max-reps": "4"}
+SET_UP = ("python3 -m venv", ".venv/bin/pip install", ".venv/bin/pytest", "source ")
+
+
+def fenced_commands(page: Path) -> list[str]:
+    """The command lines of a page's ```bash blocks (comments and blank lines dropped)."""
+    lines = []
+    for block in re.findall(r"```bash\n(.*?)```", page.read_text("utf-8"), re.S):
+        for line in block.splitlines():
+            line = line.split(" #", 1)[0].strip()
+            if line and not line.startswith("#"):
+                lines.append(line)
+    return lines
+
+
+ALL = [(p.relative_to(ROOT).as_posix(), c) for p in PAGES for c in fenced_commands(p)]
+
+
+def test_every_page_uses_the_installed_command():
+    stale = [f"{p.name}: {m}" for p in PAGES for m in re.findall(r".*run\.py.*", p.read_text())]
+    assert not stale, stale
+    assert len(ALL) >= 15, ALL  # the pages do give their commands in fenced blocks
+
+
+def test_readme_set_up_installs_the_command_the_docs_use():
+    setup = [c for page, c in ALL if page == "README.md" and c.startswith(SET_UP[0])]
+    assert setup and all(".venv/bin/pip install" in c for c in setup)
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["workload-sim"] == "workload_sim.cli:main"
+    readme = (ROOT / "README.md").read_text()
+    assert "source .venv/bin/activate" in readme.split("## Using it", 1)[1][:600]
+    # the command pip installed beside this interpreter is the one the docs use
+    script = Path(sys.executable).parent / "workload-sim"
+    done = subprocess.run([script, "--version"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip().startswith("workload-sim ")
+
+
+def _scaled(args: list[str]) -> list[str]:
+    """The command made small: --reps/--days/--warmup-days/--max-reps set low."""
+    if args[0] not in EXPERIMENTS:
+        return args
+    args = list(args)
+    if args[0] == "run" and "--reps" not in args:  # keep "added until decided", from 2
+        args += ["--set", "replications=2", "--max-reps", SMALL["--max-reps"]]
+    for flag, value in SMALL.items():
+        if flag == "--reps" and args[0] == "run" and "--reps" not in args:
+            continue
+        if flag == "--max-reps" and args[0] == "sweep" and "--precision" not in args:
+            continue
+        if flag in args:
+            args[args.index(flag) + 1] = value
+        elif flag != "--max-reps" or args[0] != "compare":
+            args += [flag, value]
+    if args[0] == "sweep" and "--backend" in args and "process" in args:
+        args += ["--workers", "2"]  # two cores on the test machine
+    return args
+
+
+def _prepare(args: list[str], here: Path) -> None:
+    """Make what a command refers to but the page does not make: a scenario copy, a run
+    folder for report/evidence, an interrupted sweep for --resume."""
+    for a in args[1:]:
+        if a.endswith(".yaml") and a.startswith("scenarios/") and not (here / a).exists():
+            shutil.copy(DEFAULT, here / a)
+    if args[0] in ("report", "evidence") and not (here / args[1]).exists():
+        _invoke(["run", "scenarios/adult_safeguarding_team.yaml", "--out", args[1]], here)
+    if "--resume" in args:
+        folder = here / args[args.index("--resume") + 1]
+        if not folder.exists():
+            _invoke([*_scaled(args[:2]), "--out", str(folder)], here)
+            (folder / "manifest.json").unlink()  # as if killed: unfinished, a part lost
+            parts = sorted((folder / "parts").glob("metrics-*.json"))
+            if parts:
+                parts[-1].unlink()
+            else:  # parts are removed once complete; put one back unfinished
+                (folder / "parts").mkdir()
+
+
+def _invoke(args: list[str], here: Path):
+    result = CliRunner().invoke(app, _scaled(args), catch_exceptions=False)
+    return result
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory):
+    here = tmp_path_factory.mktemp("docs")
+    shutil.copytree(ROOT / "scenarios", here / "scenarios")
+    shutil.copytree(ROOT / "docs" / "examples", here / "docs" / "examples")
+    return here
+
+
+@pytest.mark.parametrize("page", [p.relative_to(ROOT).as_posix() for p in PAGES])
+def test_every_fenced_command_runs(page, scratch, monkeypatch):
+    commands = [c for p, c in ALL if p == page]
+    monkeypatch.chdir(scratch)
+    for line in commands:
+        words = shlex.split(line)
+        if line.startswith(SET_UP) or words[0] == ".venv/bin/pytest":
+            continue  # checked by parsing above
+        if words[0] == "cp":
+            shutil.copy(words[1], words[2])
+            continue
+        assert words[0] in ("workload-sim", ".venv/bin/workload-sim"), (
+            f"{page}: {line!r}: a command this test does not know; use workload-sim"
+        )
+        args = words[1:]
+        if "--scheduler" in args:
+            _unreachable_scheduler(args, scratch)
+            continue
+        _prepare(args, scratch)
+        started = time.perf_counter()
+        result = _invoke(args, scratch)
+        ok = (0, 1) if args[0] == "staffing" else (0,)  # 1: target not met (small run)
+        assert result.exit_code in ok, f"{page}: {line}\n{result.output}"
+        if args[0] in EXPERIMENTS | {"report", "evidence"}:
+            last = result.stdout.strip().splitlines()[-1]
+            assert re.search(r"(written to|wrote|evidence pack:) \S+", last), (line, last)
+        assert time.perf_counter() - started < 30, line
+
+
+def _unreachable_scheduler(args: list[str], here: Path) -> None:
+    """A scheduler nobody runs: one line, exit 2, within 10 s, and no folder left behind
+    (so the same command runs again once the cluster is up)."""
+    out = here / "results" / "unreachable"
+    for _ in range(2):  # the second run is refused the same way, not "already holds ..."
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "workload_sim", *_scaled(args), "--out", str(out)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=here,
+        )
+        took = time.perf_counter() - started
+        assert done.returncode == 2, done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert "--scheduler tcp://host:8786" in done.stderr and "Traceback" not in done.stderr
+        assert took < 10, took
+        assert not out.exists()
