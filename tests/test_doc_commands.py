@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 import tomllib
+import yaml
 from typer.testing import CliRunner
 
 from workload_sim.cli import app

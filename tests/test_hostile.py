@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from workload_sim.cli import app
-from workload_sim.cli import experiments as cli_experiments
+from workload_sim.cli import sweep as cli_sweep
 
 from .conftest import DEFAULT
 
@@ -125,7 +125,7 @@ def test_fuzzed_sweep_files_are_checked_whole_before_any_work(spec, tmp_path_fac
     path.write_text(yaml.safe_dump(spec))
     started = time.perf_counter()
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(cli_experiments, "execute", _no_work)
+        mp.setattr(cli_sweep, "execute", _no_work)
         result = runner.invoke(app, ["sweep", str(path), "--out", str(folder / "out"), "-q"])
     if isinstance(result.exception, _WouldRun):
         return  # every check passed: the sweep is runnable as written

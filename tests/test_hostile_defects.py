@@ -293,12 +293,12 @@ def test_6_a_full_disk_is_one_line(tmp_path, monkeypatch):
     ],
 )
 def test_7_sweep_files_are_refused_before_any_task(extra, words, tmp_path, monkeypatch):
-    from workload_sim.cli import experiments as cli_experiments
+    from workload_sim.cli import sweep as cli_sweep
 
     def no_work(*_a, **_k):
         raise AssertionError("a task ran before the sweep file was checked")
 
-    monkeypatch.setattr(cli_experiments, "execute", no_work)
+    monkeypatch.setattr(cli_sweep, "execute", no_work)
     spec = {
         "base": str(DEFAULT),
         "design": "grid",

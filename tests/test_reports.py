@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import pandas as pd
 from typer.testing import CliRunner
@@ -84,11 +85,14 @@ def test_evidence_pack_holds_everything_and_reproduces_from_itself(run_dir, tmp_
     notes = pd.read_csv(pack / "assumptions.csv")["source"]
     assumed = int(notes.str.startswith("assumption").sum())  # "assumption: why ..."
     assert assumed > 0 and f'{assumed} are marked "assumption"' in summary
-    command = "python run.py run scenario.yaml --reps 3 --seed 5"  # the run's manifest
+    # the run's manifest, with the installed command; the file is called scenario.yaml, so
+    # the run's own name is given to keep it
+    command = "workload-sim run scenario.yaml --reps 3 --seed 5 --name adult_safeguarding_team"
     assert command in summary
     # the command, from the pack alone, gives the same summary
+    script = Path(sys.executable).parent / "workload-sim"
     rerun = subprocess.run(
-        [sys.executable, str(ROOT / "run.py"), *command.split()[2:], "--out", "rerun", "-q"],
+        [script, *command.split()[1:], "--out", "rerun", "-q"],
         cwd=pack,
         capture_output=True,
         text=True,
