@@ -169,3 +169,41 @@ def test_an_unreachable_scheduler_is_one_line_and_leaves_nothing_behind(tmp_path
         assert "\n" not in line and line.startswith("error: --scheduler tcp://127.0.0.1:9: ")
         assert not out.exists()
     _ok(args)  # and with the cluster's place taken by this machine, it runs
+
+
+def test_sweep_precision_adds_replications_at_every_point_until_met(tmp_path):
+    metric = "open_cases_mean"
+    args = ["sweep", str(_sweep_file(tmp_path)), "--reps", "2", *SMALL]
+    args += ["--precision", "0.03", "--precision-metric", metric]
+    _ok([*args, "--max-reps", "12", "-q", "--out", str(tmp_path / "s")])
+    summary = pd.read_parquet(tmp_path / "s" / "sweep_summary.parquet")
+    n = int(summary["reps"].iloc[0])
+    assert (summary["reps"] == n).all() and 2 < n < 12  # the same at every point
+    assert len(pd.read_parquet(tmp_path / "s" / "sweep.parquet")) == 2 * n
+    half = (summary[f"{metric}_ci_high"] - summary[f"{metric}_ci_low"]) / 2
+    assert (half / summary[metric] <= 0.03).all()
+    # a cap too low to reach it: stops there and says so
+    capped = runner.invoke(app, [*args, "--max-reps", "3", "--out", str(tmp_path / "c")])
+    assert capped.exit_code == 0 and "--precision 0.03 not reached after 3" in capped.output
+    assert (pd.read_parquet(tmp_path / "c" / "sweep_summary.parquet")["reps"] == 3).all()
+
+
+def test_staffing_precision_reports_the_answer_to_that_precision(tmp_path):
+    out = tmp_path / "st"
+    args = ["staffing", str(DEFAULT), "--target", "utilisation <= 0.99", "--reps", "2"]
+    args += [*SMALL, "--min", "8", "--max", "10", "--precision", "0.02", "--max-reps", "8"]
+    result = _ok([*args, "-q", "--out", str(out)])
+    assert result.stdout.strip() == f"evidence written to {out}/"
+    record = json.loads((out / "staffing.json").read_text())
+    at = record["at_answer"]
+    assert at["value"] == record["answer"] and 2 <= at["reps"] <= 8
+    # independent: the same team, seed and replications through the Python API
+    again = workload_sim.run(
+        DEFAULT,
+        reps=at["reps"],
+        seed=record["seed"],
+        days=20,
+        overrides=["warmup_days=10", f"team.permanent={at['value']}"],
+    ).summary.set_index("metric")
+    for metric, row in at["metrics"].items():
+        assert row["mean"] == pytest.approx(again.loc[metric, "mean"], rel=1e-12)

@@ -24,6 +24,7 @@ from ..experiments.outputs import (
 )
 from ..experiments.replications import _relative_half_width, execute
 from ..experiments.sweep import (
+    DEFAULT_METRICS,
     Sweep,
     SweepSpec,
     sobol_indices,
@@ -64,6 +65,7 @@ from .run import (
     _store,
     app,
     command_line,
+    err,
     horizon_sets,
     one_line_errors,
     out,
@@ -105,10 +107,10 @@ def sweep(
     extra = horizon_sets(days, warmup_days)
     given = [("--set", x) for x in sets or []]
     given += [("--days" if x.startswith("horizon") else "--warmup-days", x) for x in extra]
-    sw = _load_sweep(sweep_file, given, reps, seed)
+    _known_metrics(precision_metric or [])
+    sw = _load_sweep(sweep_file, given, reps, seed, precision_metric or [])
     spec = sw.spec
     metrics = precision_metric or list(spec.metrics)
-    _known_metrics(metrics)
     max_reps = DEFAULT_MAX_REPS if max_reps is None else max_reps
     if precision is not None and max_reps < spec.reps:
         _fail([f"--max-reps {max_reps} is below the sweep's {spec.reps} reps: raise --max-reps"])
@@ -158,10 +160,11 @@ def sweep(
 
 
 def _load_sweep(
-    path: Path, given: list[tuple[str, str]], reps: int | None, seed: int | None
+    path: Path, given: list[tuple[str, str]], reps: int | None, seed: int | None, also: list[str]
 ) -> Sweep:
-    """The sweep file with the command line's reps and seed in place of its own, and its
-    overrides checked against the fields it varies."""
+    """The sweep file with the command line's reps and seed in place of its own, the
+    --precision metrics summarised too, and its overrides checked against the fields it
+    varies."""
     try:
         data = parse_yaml(read_capped(path, "sweep"), str(path))
         if isinstance(data, dict):
@@ -170,6 +173,10 @@ def _load_sweep(
                 **({"reps": reps} if reps is not None else {}),
                 **({"seed": seed} if seed is not None else {}),
             }
+            if also:
+                listed = data.get("metrics", DEFAULT_METRICS)
+                if isinstance(listed, list):
+                    data["metrics"] = [*listed, *(m for m in also if m not in listed)]
         from pydantic import ValidationError
 
         try:
@@ -214,10 +221,19 @@ def _run_points(sw: Sweep, store, session, aim: tuple) -> tuple[list, list, int]
             for r in range(n)
         ]
         done, failed = execute(tasks, session.backend, store, on_result)
-        if precision is None or n >= max_reps or failed:
+        if precision is None or failed:
             break
         worst = _worst_half_width(done, metrics)
         if worst <= precision:
+            break
+        if n >= max_reps:
+            shown = f"{worst:.1%}" if math.isfinite(worst) else "not measurable"
+            err.print(
+                f"warning: --precision {precision} not reached after {n} replications at "
+                f"every point (widest half-width/mean: {shown}); raise --max-reps",
+                markup=False,
+                highlight=False,
+            )
             break
         need = math.ceil(n * (worst / precision) ** 2) if math.isfinite(worst) else 2 * n
         n = min(max_reps, max(n + 1, min(need, 4 * n)))
