@@ -110,13 +110,16 @@ def test_resolved_yaml_piped_to_a_file_validates_again(tmp_path):
     resolved = tmp_path / "r.yaml"
     with resolved.open("w") as fh:  # a real pipe to a file: not a terminal
         subprocess.run(
-            [sys.executable, "-m", "workload_sim", "validate", str(DEFAULT), "--resolved"],
+            [sys.executable, "-m", "workload_sim", "validate", str(DEFAULT), "--resolved"]
+            + ["--set", "sources.demand.referrals_per_week='our log [b]:warning:[/b]'"],
             stdout=fh,
             check=True,
             cwd=ROOT,
         )
     assert max(map(len, resolved.read_text().splitlines())) > 80  # long lines kept whole
-    assert load_scenario(resolved).name == "adult_safeguarding_team"
+    again = load_scenario(resolved)  # and as text, not markup or emoji
+    assert again.name == "adult_safeguarding_team"
+    assert again.sources["demand.referrals_per_week"] == "our log [b]:warning:[/b]"
 
 
 def test_a_copied_scenario_takes_its_files_name_and_its_own_description(tmp_path, monkeypatch):

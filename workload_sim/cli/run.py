@@ -350,8 +350,8 @@ def validate(
 ) -> None:
     """Check a scenario file: prints 'ok', or one line per problem and exits 2."""
     sc = _load(scenario, sets)
-    if resolved:
-        out.print(scenario_yaml(resolved_dict(sc)), markup=False, highlight=False)
+    if resolved:  # data, written as it is: no markup, emoji codes or wrapping
+        typer.echo(scenario_yaml(resolved_dict(sc)), nl=False)
     else:
         out.print("ok")
 
@@ -366,7 +366,7 @@ def assumptions(
     """List every parameter with its value, unit and source (the evidence trail)."""
     table = assumptions_table(_load(scenario, sets))
     if as_markdown:
-        out.print(markdown(table), markup=False, highlight=False, soft_wrap=True)
+        typer.echo(markdown(table))
         return
     view = Table(title=f"Assumptions of {scenario}")
     for col in ("field", "value", "unit", "source"):
