@@ -1,12 +1,13 @@
 """The command line: ``workload-sim COMMAND`` (or ``python -m workload_sim``, ``python run.py``).
 
-One module per command group: ``run`` (the app, shared options, validate, assumptions, run,
-report, evidence), ``experiments`` (compare, staffing) and ``sweep``.
+One module per command group: ``run`` (the app, validate, assumptions, run,
+report, evidence), ``experiments`` (compare), ``sweep`` and ``staffing``; the options
+they share are in ``options``, the behaviour they share in ``common``.
 """
 
 from __future__ import annotations
 
-from . import experiments, sweep  # noqa: F401  (register compare, staffing and sweep)
+from . import experiments, staffing, sweep  # noqa: F401  (register their commands)
 from .run import app, main
 
 __all__ = ["app", "main"]

@@ -1,40 +1,65 @@
-"""The app, its shared options, and the single-run commands: validate, assumptions, run, report,
-evidence."""
+"""The app and the single-run commands: validate, assumptions, run, report, evidence.
+
+Shared options live in ``options``, shared behaviour (errors, output, folders) in ``common``.
+"""
 
 from __future__ import annotations
 
-import functools
-import shlex
-import shutil
-from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from ..experiments.backends import BACKENDS, BackendError
 from ..experiments.outputs import (
     FolderLock,
-    OutputError,
     commit_manifest,
     default_out_dir,
-    prepare_out_dir,
     scenario_hash,
     scenario_yaml,
     write_run,
 )
 from ..experiments.replications import TABLES, run_replications, run_to_precision
-from ..experiments.store import ExperimentFinished, ExperimentMismatch, PartStore
 from ..records import OPTIONAL_TABLES
-from ..records.metrics import METRICS
 from ..report import evidence as evidence_pack
 from ..report import run_page
 from ..report.pages import missing_run_files
 from ..scenario.assumptions import assumptions_table, markdown
-from ..scenario.loading import ScenarioError, load_scenario, resolved_dict
-from .session import Session
+from ..scenario.loading import resolved_dict
+from .common import (
+    _fail,
+    _known_metrics,
+    _load,
+    _out_target,
+    _report_failures,
+    _session,
+    _store,
+    command_line,
+    err,
+    one_line_errors,
+    out,
+    run_name,
+    say_where,
+)
+from .options import (
+    DEFAULT_MAX_REPS,
+    PRECISION_METRICS,
+    BackendOption,
+    DaysOption,
+    ForceOption,
+    LogOption,
+    MaxRepsOption,
+    NameOption,
+    OutOption,
+    PrecisionMetricOption,
+    PrecisionOption,
+    QuietOption,
+    SchedulerOption,
+    SeedOption,
+    SetOption,
+    WarmupOption,
+    WorkersOption,
+    horizon_sets,
+)
 
 app = typer.Typer(
     add_completion=False,
@@ -44,17 +69,6 @@ app = typer.Typer(
     help="workload_sim: simulate a social work team's workload from a YAML scenario.",
 )
 
-
-def _console(stderr: bool = False) -> Console:
-    """Soft-wrapped, and wide when piped: output sent to a file (YAML, tables) is never
-    folded at 80 columns."""
-    probe = Console(stderr=stderr)
-    width = None if probe.is_terminal else 10_000
-    return Console(stderr=stderr, soft_wrap=True, width=width)
-
-
-err = _console(stderr=True)
-out = _console()
 
 HEADLINE = [
     "wait_to_allocation_days",
@@ -69,59 +83,6 @@ HEADLINE = [
     "overtime_hours_per_worker_week",
     "utilisation",
 ]
-
-# The options every experiment command shares (run, compare, sweep, staffing), defined once.
-# A value given on the command line overrides the file; the file's value is the default.
-SetOption = typer.Option(
-    None, "--set", help="Override a field: --set team.permanent=10 (repeatable)"
-)
-RepsOption = typer.Option(
-    None,
-    "--reps",
-    min=1,
-    help="Replications (default: the file's 'replications', or a sweep file's 'reps')",
-)
-SeedOption = typer.Option(None, "--seed", min=0, help="Seed (default: the file's 'seed')")
-DaysOption = typer.Option(
-    None, "--days", min=1, help="Working days measured after warm-up (default: horizon_days)"
-)
-WarmupOption = typer.Option(
-    None, "--warmup-days", min=0, help="Working days of warm-up (default: warmup_days)"
-)
-PrecisionOption = typer.Option(
-    None,
-    "--precision",
-    min=0.001,
-    max=1.0,
-    help="Add replications until the 95% CI half-width of each --precision-metric is "
-    "within this share of its mean (e.g. 0.05), up to --max-reps",
-)
-PrecisionMetricOption = typer.Option(
-    None,
-    "--precision-metric",
-    help="Metric(s) for --precision, any in the summary (repeatable; default "
-    "wait_to_allocation_days and open_cases_mean)",
-)
-MaxRepsOption = typer.Option(
-    None, "--max-reps", min=2, help="Cap on replications when they are added (default 200)"
-)
-OutOption = typer.Option(
-    None, "--out", help="Output folder (default: results/NAME-DATE-TIME, NAME the file's)"
-)
-DEFAULT_MAX_REPS = 200
-
-
-def horizon_sets(days: int | None, warmup_days: int | None) -> list[str]:
-    """--days and --warmup-days as the overrides they are."""
-    sets = [f"horizon_days={days}"] if days is not None else []
-    if warmup_days is not None:
-        sets.append(f"warmup_days={warmup_days}")
-    return sets
-
-
-def say_where(target: Path, what: str = "written to", note: str = "") -> None:
-    """The last line of every command that writes: where (printed with --quiet too)."""
-    out.print(f"{what} {target}/{note}", markup=False, highlight=False)
 
 
 def _print_version(value: bool) -> None:
@@ -143,163 +104,6 @@ def _options(
     ),
 ) -> None:
     """workload_sim: simulate a social work team's workload from a YAML scenario."""
-
-
-MAX_SHOWN = 3  # problems printed; a file with thousands of mistakes is one mistake repeated
-
-
-def _fail(problems: list[str]) -> NoReturn:
-    shown = problems if len(problems) <= MAX_SHOWN else problems[: MAX_SHOWN - 1]
-    for line in map(_printable, shown):
-        err.print(f"error: {line}", markup=False, highlight=False, soft_wrap=True)
-    if len(shown) < len(problems):
-        err.print(
-            f"error: ... and {len(problems) - len(shown)} more problem(s); fix these first",
-            markup=False,
-            highlight=False,
-        )
-    raise typer.Exit(code=2)
-
-
-def _printable(text: str) -> str:
-    """Control characters (NUL, escape sequences) from input are shown escaped, never sent
-    to the terminal."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-
-
-def one_line_errors(command: Callable) -> Callable:
-    """Bad input, an unusable folder or a failed write (disk full, read-only) end a command
-    with one line and exit 2, never a traceback."""
-
-    @functools.wraps(command)
-    def guarded(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except ScenarioError as exc:
-            _fail(exc.problems)
-        except OutputError as exc:
-            _fail([str(exc)])
-        except OSError as exc:
-            where = exc.filename or "output"
-            _fail(
-                [f"{where}: {exc.strerror or exc}; check the path, its permissions and free space"]
-            )
-
-    return guarded
-
-
-def _out_target(
-    out_dir: Path | None, resume: Path | None, default: Path, command: str, force: bool
-) -> Path:
-    """The folder a command writes: --resume's (which must be one), --out's (checked), or
-    a new folder under results/ named after the scenario."""
-    if resume is not None:
-        if not resume.is_dir():
-            _fail([f"--resume {resume}: not a folder; give the folder the interrupted run wrote"])
-        return resume
-    return prepare_out_dir(out_dir or default, command, force)
-
-
-ForceOption = typer.Option(
-    False,
-    "--force",
-    help="Write into a non-empty --out folder anyway (an earlier run of this command there "
-    "starts over; other files are left alone)",
-)
-
-
-def _load(scenario: Path, sets: list[str] | None, extra: list[str] | None = None):
-    try:
-        return load_scenario(scenario, [*(sets or []), *(extra or [])])
-    except ScenarioError as exc:
-        _fail(exc.problems)
-
-
-def run_name(sc, scenario: Path, sets: list[str] | None, name: str | None = None):
-    """The run's name: --name, a --set name=..., else the file's name when it differs from
-    ``name:`` (a copied file keeps the old ``name:``; its results must not pass for the
-    old team's)."""
-    if name is None and any(s.split("=", 1)[0].strip() == "name" for s in sets or []):
-        return sc
-    wanted = name if name is not None else scenario.stem
-    if not wanted.strip():
-        _fail(["--name: give a non-empty name"])
-    return sc if wanted == sc.name else sc.model_copy(update={"name": wanted})
-
-
-PRECISION_METRICS = ("wait_to_allocation_days", "open_cases_mean")
-BackendOption = typer.Option("serial", "--backend", help="serial, process (all cores) or dask")
-WorkersOption = typer.Option(None, "--workers", min=1, help="Processes (default: all cores)")
-SchedulerOption = typer.Option(
-    None, "--scheduler", help="Address of a running Dask scheduler (tcp://host:port)"
-)
-QuietOption = typer.Option(
-    False, "--quiet", "-q", help="Print only where the results were written (and any errors)"
-)
-NameOption = typer.Option(
-    None, "--name", help="The run's name, for its folder and report (default: the file's name)"
-)
-LogOption = typer.Option(
-    "none", "--log", help="'json': one JSON line per finished task on stderr, for scripts"
-)
-
-
-def _session(backend: str, workers: int | None, scheduler: str | None, quiet: bool, log: str):
-    if log not in ("none", "json"):
-        _fail([f"--log {log!r}: use 'none' or 'json'"])
-    if backend not in BACKENDS:
-        _fail([f"--backend {backend!r}: use one of {', '.join(BACKENDS)}"])
-    try:
-        return Session(backend, workers, scheduler, quiet, log)
-    except BackendError as exc:
-        _fail([str(exc)])
-
-
-def _known_metrics(names: list[str]) -> None:
-    unknown = [m for m in names if m not in METRICS]
-    if unknown:
-        _fail([f"unknown metric(s) {', '.join(unknown)}; known: {', '.join(METRICS)}"])
-
-
-def _store(
-    target: Path,
-    identity: dict,
-    resume: bool,
-    rebuild: Callable[[], Path] | None = None,
-    force: bool = False,
-) -> PartStore:
-    try:
-        return PartStore(target, identity, resume=resume, replace=force)
-    except ExperimentMismatch as exc:
-        _fail([str(exc)])
-    except ExperimentFinished as exc:
-        if rebuild is not None:  # complete, but its page was lost (an older version's crash)
-            out.print(f"{exc}; rebuilt {rebuild()}", markup=False, highlight=False)
-        else:
-            out.print(f"{exc}; nothing to resume", markup=False, highlight=False)
-        raise typer.Exit(code=0) from None
-
-
-def _report_failures(failures: list, target: Path, store: PartStore | None) -> None:
-    if not failures:
-        if store is not None and store.parts.exists():
-            shutil.rmtree(store.parts)  # every part is in the final tables now
-        return
-    for f in failures:
-        err.print(
-            f"warning: point {f.point} replication {f.rep} (seed {f.seed}) failed: {f.error}",
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
-        )
-    err.print(
-        f"{len(failures)} task(s) failed; the others are in {target}/. Re-run only what is "
-        f"missing with the same command and --resume {target}",
-        markup=False,
-        highlight=False,
-        soft_wrap=True,
-    )
-    raise typer.Exit(code=3)
 
 
 def _run_folder(folder: Path) -> None:
@@ -539,11 +343,6 @@ def _optional_tables(trace: bool, tables: str | None) -> tuple[str, ...]:
             _fail([f"--tables {name!r}: choose from {', '.join(OPTIONAL_TABLES)}"])
         asked.add(name)
     return tuple(t for t in OPTIONAL_TABLES if t in asked)
-
-
-def command_line(args: list[str]) -> str:
-    """The command as a user types it, with the installed ``workload-sim`` command."""
-    return " ".join(["workload-sim", *(shlex.quote(a) for a in args)])
 
 
 def _print_summary(results) -> None:

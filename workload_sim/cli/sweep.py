@@ -40,8 +40,21 @@ from ..scenario.loading import (
     read_capped,
     resolved_dict,
 )
+from .common import (
+    _fail,
+    _known_metrics,
+    _out_target,
+    _report_failures,
+    _session,
+    _store,
+    command_line,
+    err,
+    one_line_errors,
+    out,
+    say_where,
+)
 from .experiments import _flags, _manifest
-from .run import (
+from .options import (
     DEFAULT_MAX_REPS,
     BackendOption,
     DaysOption,
@@ -57,19 +70,10 @@ from .run import (
     SetOption,
     WarmupOption,
     WorkersOption,
-    _fail,
-    _known_metrics,
-    _out_target,
-    _report_failures,
-    _session,
-    _store,
-    app,
-    command_line,
-    err,
     horizon_sets,
-    one_line_errors,
-    out,
-    say_where,
+)
+from .run import (
+    app,
 )
 
 
