@@ -128,7 +128,7 @@ def report(
     """Rebuild report.html in a run folder from its tables."""
     _run_folder(folder)
     with FolderLock(folder):
-        out.print(f"wrote {run_page.build(folder)}")
+        say_where(folder, "report written to", f" ({run_page.build(folder).name})")
 
 
 @app.command()
@@ -142,7 +142,7 @@ def evidence(
     """Bundle report, tables (CSV), scenario, assumptions and a plain-English summary."""
     _run_folder(folder)
     pack, archive = evidence_pack.build_pack(folder, out_dir)
-    out.print(f"evidence pack: {pack}/ and {archive}", markup=False, highlight=False)
+    say_where(pack, "evidence pack written to", f" and {archive}")
 
 
 @app.command()
