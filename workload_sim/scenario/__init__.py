@@ -28,11 +28,17 @@ from .pathways import (
 )
 from .people import AbsenceSpec, CoverSpec, NaasRoundSpec, NaasSpec, RecruitmentSpec
 from .team import (
+    AGENCY,
+    EXPERIENCED,
+    NEWLY_QUALIFIED,
+    TYPE,
+    TYPES,
     WORKER_TYPES,
     AllocationSpec,
     OvertimeSpec,
     TeamSpec,
     WarmStartSpec,
+    WorkerType,
     WorkerTypeSpec,
     WorkforceSpec,
 )
@@ -170,6 +176,12 @@ __all__ = [
     "RUN_SETTING",
     "WEEKDAYS",
     "WORKER_TYPES",
+    "TYPES",
+    "TYPE",
+    "AGENCY",
+    "EXPERIENCED",
+    "NEWLY_QUALIFIED",
+    "WorkerType",
     "AllocationSpec",
     "BranchSpec",
     "CalendarSpec",
