@@ -15,6 +15,7 @@ Policies combine; each is off when its day count is null:
 
 from __future__ import annotations
 
+from heapq import heapify, heappop, heapreplace
 from typing import TYPE_CHECKING
 
 from ..scenario import CoverSpec
@@ -34,6 +35,8 @@ class Cover:
         self.requested: set[int] = set()  # worker ids with agency cover asked for
         self.reallocated: set[int] = set()  # worker ids whose cases went back this absence
         self.covering: dict[int, Worker] = {}  # absent worker id -> their agency cover
+        self._queue_day = -1  # the day _by_queue was built for
+        self._by_queue: list = []
 
     def apply(self, worker: Worker, day: int) -> None:
         """Apply the policies to one absent worker on working day ``day``."""
@@ -41,7 +44,7 @@ class Cover:
         days_away = day - worker.away_since
         n = spec.urgent_to_colleagues_after_days
         if n is not None and days_away >= n:
-            self._urgent_to_colleagues(worker)
+            self._urgent_to_colleagues(worker, day)
         m = spec.reallocate_after_days
         if m is not None and days_away >= m and worker.id not in self.reallocated:
             self.reallocated.add(worker.id)
@@ -68,19 +71,51 @@ class Cover:
                 self.sim.move_case(case, to=worker)
             self.workforce.let_go(cover, "end of sickness cover")
 
-    def _urgent_to_colleagues(self, worker: Worker) -> None:
+    def _urgent_to_colleagues(self, worker: Worker, day: int) -> None:
         tasks = worker.take_urgent_tasks(URGENT_RANK)
         if not tasks:
             return
-        others = [w for w in self.workforce.in_post if w.present and w is not worker]
+        others = self._colleagues_by_queue(day)
         if not others:
             for task in tasks:  # nobody to give them to: they stay where they were
                 worker.add_task_tuple(task)
             return
         for task in tasks:
-            colleague = min(others, key=lambda w: (w.queued_hours(), w.id))
+            colleague = self._least_queued(others)
+            if colleague is None:
+                worker.add_task_tuple(task)
+                continue
             colleague.add_task_tuple(task)
             colleague.cover_hours += task[3]
+            heapreplace(others, (colleague.queued_hours(), colleague.id, colleague))
+
+    def _colleagues_by_queue(self, day: int) -> list:
+        """Present workers by (queued hours, number): built once a day, not once per task
+        (a min over the team for every task moved grew with the square of the team)."""
+        if self._queue_day != day:
+            self._queue_day = day
+            self._by_queue = [
+                (w.queued_hours(), w.id, w) for w in self.workforce.in_post if w.present
+            ]
+            heapify(self._by_queue)
+        return self._by_queue
+
+    @staticmethod
+    def _least_queued(heap: list) -> Worker | None:
+        """The colleague with the least queued work (ties to the lowest number). The
+        daily pass changes no colleague's queue but by the tasks given here, and each
+        is re-entered after it; an entry found out of date is re-entered and looked at
+        again, so work added to a colleague elsewhere cannot mislead it."""
+        while heap:
+            hours, _, colleague = heap[0]
+            now = colleague.queued_hours()
+            if now == hours and colleague.present:
+                return colleague
+            if colleague.present:
+                heapreplace(heap, (now, colleague.id, colleague))
+            else:
+                heappop(heap)
+        return None
 
     def _arrive(self, absent: Worker, day: int) -> None:
         if absent.away != "sick" or absent.left_at is not None:

@@ -28,6 +28,7 @@ from ..distributions import Sampler
 from ..scenario import WORKER_TYPES
 from ..streams import Streams
 from .absence import WORKING_DAYS_PER_YEAR, Absence, Uniforms, pressure, pressure_multiplier
+from .allocation import BoardedWorker
 from .cover import Cover
 from .naas import Naas
 from .worker import Worker
@@ -114,7 +115,8 @@ class Workforce:
         sc = self.scenario
         spec = getattr(sc.workforce, kind)
         day = sc.team.contract_day_hours
-        w = Worker(
+        w = BoardedWorker(
+            self.sim.unallocated.board,
             self.env,
             self.ledger,
             len(self.everyone),
