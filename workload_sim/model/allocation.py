@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from ..records import DailyLedger
 
 _INF = float("inf")
+# Two caseloads that divide to the same load differ by a few units in the last place
+# (~1e-15 relatively); a worker short of room by more than this much is truly full.
+_ROUNDING = 1e-12
 Policy = Callable[[Sequence[Worker], Case, dict], "Worker | None"]
 
 
@@ -76,22 +79,21 @@ class CaseloadBoard:
     can. The answer is the best of the groups' least loaded (a handful of groups:
     one per contract type and FTE), so a choice costs a few heap operations
     instead of a walk over the team. A worker whose caseload, cap or limit changes
-    is marked (see :class:`BoardedWorker`) and re-entered before the next choice;
+    is marked (by :class:`BoardedWorker`) and re-entered before the next choice;
     their old entry is recognised as stale by its stamp and dropped when met.
     """
 
     def __init__(self) -> None:
         self._groups: dict[tuple[float, float], list] = {}  # (cap, limit) -> heap
         self._stamp: dict[int, int] = {}  # worker id -> stamp of their live entry
-        self._marked: dict[Worker, None] = {}  # changed since the last choice, in order
+        # workers whose caseload, cap or limit changed since the last choice, in order
+        # (a dict as an ordered set: BoardedWorker writes to it directly, it is that hot)
+        self.marked: dict[Worker, None] = {}
         self._entries = 0
-
-    def changed(self, worker: Worker) -> None:
-        self._marked[worker] = None
 
     def least_loaded(self, weight: float) -> Worker | None:
         """Exactly :func:`least_loaded` over the boarded workers, for a case of ``weight``."""
-        if self._marked:
+        if self.marked:
             self._refresh()
         w = weight - _EPS
         best = None
@@ -104,7 +106,10 @@ class CaseloadBoard:
                 continue
             top = heap[0]
             worker = top[3]
-            if worker.caseload + w > worker.limit:  # has_room, as in least_loaded
+            over = worker.caseload + w - worker.limit  # > 0: no room, as in least_loaded
+            if over > 0.0:
+                if over > _ROUNDING * (worker.caseload + worker.limit + 1.0):
+                    continue  # clearly full: so is everyone at this load or above
                 top = self._equal_load_with_room(heap, w)
                 if top is None:
                     continue
@@ -131,7 +136,7 @@ class CaseloadBoard:
 
     def _refresh(self) -> None:
         stamp, groups = self._stamp, self._groups
-        for worker in self._marked:
+        for worker in self.marked:
             n = stamp[worker.id] = stamp.get(worker.id, 0) + 1
             if worker.limit < 0.0:  # away or leaving: off the board until back
                 continue
@@ -141,7 +146,7 @@ class CaseloadBoard:
                 heap = groups[key] = []
             heappush(heap, (worker.caseload / worker.cap, worker.id, n, worker))
             self._entries += 1
-        self._marked.clear()
+        self.marked.clear()
         if self._entries > 4 * len(stamp) + 64:  # mostly stale entries: rebuild
             self._groups = {k: [e for e in h if e[2] == stamp[e[1]]] for k, h in groups.items()}
             for heap in self._groups.values():
@@ -156,40 +161,38 @@ class BoardedWorker(Worker):
         self, board: CaseloadBoard | None, env: simpy.Environment, ledger: DailyLedger, *args, **kw
     ) -> None:
         super().__init__(env, ledger, *args, **kw)
-        self._board = board
-        if board is not None:
-            board.changed(self)
+        # marking is a dict write (the board's set of changed workers), or nothing
+        self._mark = _ignore if board is None else board.marked.__setitem__
+        self._mark(self, None)
 
     def take_case(self, case) -> None:
         super().take_case(case)
-        if self._board is not None:
-            self._board.changed(self)
+        self._mark(self, None)
 
     def release_case(self, case) -> None:
         super().release_case(case)
-        if self._board is not None:
-            self._board.changed(self)
+        self._mark(self, None)
 
     def go_away(self, reason: str, until: int) -> None:
         super().go_away(reason, until)
-        if self._board is not None:
-            self._board.changed(self)
+        self._mark(self, None)
 
     def come_back(self) -> None:
         super().come_back()
-        if self._board is not None:
-            self._board.changed(self)
+        self._mark(self, None)
 
     def leave_job(self, reason: str) -> list:
         tasks = super().leave_job(reason)
-        if self._board is not None:
-            self._board.changed(self)
+        self._mark(self, None)
         return tasks
 
     def set_cap(self, cap: float, rate: float) -> None:
         super().set_cap(cap, rate)
-        if self._board is not None:
-            self._board.changed(self)
+        self._mark(self, None)
+
+
+def _ignore(worker: Worker, value: None) -> None:
+    """No board to tell (a policy other than least_loaded)."""
 
 
 POLICIES: dict[str, Policy] = {
@@ -201,6 +204,10 @@ POLICIES: dict[str, Policy] = {
 
 class UnallocatedList:
     """Waiting cases in urgency order, and the allocation of them to workers."""
+
+    # Up to this many workers, walking the team is cheaper than reading the board
+    # (measured: the board pays from about 16); either way the choice is the same.
+    walk_up_to = 16
 
     def __init__(
         self, policy: str, n_ranks: int, on_allocate: Callable[[Case, Worker], None]
@@ -241,7 +248,7 @@ class UnallocatedList:
 
     def choose(self, case: Case) -> Worker | None:
         """The worker the policy would give ``case`` to now, or None if nobody has room."""
-        if self.board is not None:
+        if self.board is not None and len(self.workers) > self.walk_up_to:
             return self.board.least_loaded(case.weight)
         return self._policy(self.workers, case, self._state)
 
