@@ -8,6 +8,7 @@ does not depend on the scenario's, and the results are the serial ones, bit for 
 
 from __future__ import annotations
 
+import json
 import pickle
 
 import pandas as pd
@@ -15,13 +16,18 @@ import pytest
 
 from workload_sim.backends import make_backend
 from workload_sim.experiment import execute
-from workload_sim.loading import load_scenario
+from workload_sim.loading import load_scenario, resolved_dict
 from workload_sim.tasks import Task, scenario_changes, with_changes
 
 from .conftest import DEFAULT
 
 SHORT = ["horizon_days=40", "warmup_days=10"]
-POINTS = ["demand.referrals_per_week=24", "team.agency=2", "absence.sickness_days=15"]
+POINTS = [
+    "demand.referrals_per_week=24",
+    "team.agency=2",
+    "absence.sickness_days=15",
+    "triage.case_mix={long_term_support: 0.3, s42_enquiry: 0.7}",  # a mapping re-ordered
+]
 
 
 def _sweep(padding: int) -> list[Task]:
@@ -70,7 +76,10 @@ def test_changes_rebuild_each_point_exactly():
     base = tasks[0].scenario
     for t in tasks:
         changes = scenario_changes(base, t.scenario)
-        assert with_changes(base, changes) == t.scenario
+        rebuilt = with_changes(base, changes)
+        assert rebuilt == t.scenario
+        # every mapping in the same order too (pathways and case mix are drawn in order)
+        assert json.dumps(resolved_dict(rebuilt)) == json.dumps(resolved_dict(t.scenario))
         assert len(changes) <= 3  # the field, and its source note
     assert scenario_changes(base, base) == ()
 

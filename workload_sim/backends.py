@@ -7,6 +7,7 @@ on the backend or the number of workers, so any backend gives the same tables.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -127,8 +128,8 @@ class DaskBackend(Backend):
 def as_point_tasks(base: Scenario, tasks: list[Task]) -> list[PointTask | Task]:
     """Each task as its changes from ``base``, worked out and checked once per scenario.
 
-    A scenario that its changes would not rebuild exactly (equal field by field)
-    travels whole instead, so a task never runs on a scenario other than its own."""
+    A scenario that its changes would not rebuild exactly (equal field by field, in
+    the same order) travels whole instead, so a task never runs on a scenario other than its own."""
     base_data = resolved_dict(base)
     changes: dict[int, Changes | None] = {}
     out: list[PointTask | Task] = []
@@ -136,7 +137,11 @@ def as_point_tasks(base: Scenario, tasks: list[Task]) -> list[PointTask | Task]:
         key = id(t.scenario)
         if key not in changes:
             diff = scenario_changes(base, t.scenario, base_data)
-            same = with_changes(base, diff, base_data) == t.scenario
+            rebuilt = with_changes(base, diff, base_data)
+            # equal field by field, and every mapping in the same order (draws follow it)
+            same = rebuilt == t.scenario and json.dumps(resolved_dict(rebuilt)) == json.dumps(
+                resolved_dict(t.scenario)
+            )
             changes[key] = diff if same else None
         diff = changes[key]
         out.append(t if diff is None else PointTask(diff, t.point, t.rep, t.seed, t.tables))

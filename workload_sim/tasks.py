@@ -107,10 +107,15 @@ def scenario_changes(base: Scenario, scenario: Scenario, base_data: dict | None 
 
 
 def _differences(old: Any, new: Any, path: tuple[str, ...], out: list) -> None:
-    # the same keys in the same order: compare inside; anything else is replaced whole
-    if isinstance(old, dict) and isinstance(new, dict) and list(old) == list(new):
+    # The old keys in their order, perhaps with new ones after them (an override adds a
+    # source note): compare inside, and add the new keys in order. Anything else is
+    # replaced whole, so the order of every mapping (pathways, case mix) is kept.
+    if isinstance(old, dict) and isinstance(new, dict) and list(new)[: len(old)] == list(old):
         for key in new:
-            _differences(old[key], new[key], (*path, key), out)
+            if key in old:
+                _differences(old[key], new[key], (*path, key), out)
+            else:
+                out.append(((*path, key), new[key]))
     elif type(old) is not type(new) or old != new:
         out.append((path, new))
 
