@@ -87,34 +87,38 @@ class Cover:
                 continue
             colleague.add_task_tuple(task)
             colleague.cover_hours += task[3]
-            heapreplace(others, (colleague.queued_hours(), colleague.id, colleague))
+            heapreplace(others, (colleague.queued_hours(), colleague.id, colleague, True))
 
     def _colleagues_by_queue(self, day: int) -> list:
-        """Present workers by (queued hours, number): built once a day, not once per task
-        (a min over the team for every task moved grew with the square of the team)."""
+        """Present workers as heap entries (queued hours or a lower bound, number, worker,
+        exact?), built once a day rather than a min over the team for every task moved
+        (which grew with the square of the team). An empty queue is exactly 0 h; the
+        others are summed only if they come to the top (most never do)."""
         if self._queue_day != day:
             self._queue_day = day
             self._by_queue = [
-                (w.queued_hours(), w.id, w) for w in self.workforce.in_post if w.present
+                (0.0, w.id, w, w.queued_tasks == 0) for w in self.workforce.in_post if w.present
             ]
             heapify(self._by_queue)
         return self._by_queue
 
     @staticmethod
     def _least_queued(heap: list) -> Worker | None:
-        """The colleague with the least queued work (ties to the lowest number). The
-        daily pass changes no colleague's queue but by the tasks given here, and each
-        is re-entered after it; an entry found out of date is re-entered and looked at
-        again, so work added to a colleague elsewhere cannot mislead it."""
+        """The colleague with the least queued work (ties to the lowest number).
+
+        An entry is used only once its hours are exact and still true: a lower bound
+        that comes to the top is summed and put back, and so is an entry found out of
+        date. The daily pass changes no colleague's queue but by the tasks given here
+        (each is put back after it), so work added elsewhere cannot mislead it."""
         while heap:
-            hours, _, colleague = heap[0]
-            now = colleague.queued_hours()
-            if now == hours and colleague.present:
-                return colleague
-            if colleague.present:
-                heapreplace(heap, (now, colleague.id, colleague))
-            else:
+            hours, number, colleague, exact = heap[0]
+            if not colleague.present:
                 heappop(heap)
+                continue
+            now = colleague.queued_hours()
+            if exact and now == hours:
+                return colleague
+            heapreplace(heap, (now, number, colleague, True))
         return None
 
     def _arrive(self, absent: Worker, day: int) -> None:
