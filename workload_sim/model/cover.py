@@ -23,6 +23,8 @@ are applied in registry order. Adding a policy means a class here, its entry in
 
 from __future__ import annotations
 
+from heapq import heapify, heappop, heapreplace
+
 from ..scenario import CoverSpec
 from . import events as ev
 from .roles import Team
@@ -50,20 +52,61 @@ class CoverPolicy:
 
 
 class UrgentToColleagues(CoverPolicy):
+    def __init__(self, cover: Cover, after: int) -> None:
+        super().__init__(cover, after)
+        self._queue_day = -1
+        self._by_queue: list = []
+
     def on_day(self, worker: Worker, day: int, days_away: int) -> None:
         if days_away < self.after:
             return
         tasks = worker.take_urgent_tasks(URGENT_RANK)
         if not tasks:
             return
-        others = [w for w in self.workforce.in_post if w.present and w is not worker]
+        others = self._colleagues_by_queue(day)
         if not others:
             for task in tasks:  # nobody to give them to: they stay where they were
                 worker.add_task_tuple(task)
             return
         for task in tasks:
-            colleague = min(others, key=lambda w: (w.queued_hours(), w.id))
+            colleague = _least_queued(others)
+            if colleague is None:
+                worker.add_task_tuple(task)
+                continue
             colleague.add_task_tuple(task._replace(kind=ev.COVER_TASK))
+            heapreplace(others, (colleague.queued_hours(), colleague.id, colleague, True))
+
+    def _colleagues_by_queue(self, day: int) -> list:
+        """Present workers as heap entries (queued hours or a lower bound, number, worker,
+        exact?), built once a day rather than a min over the team for every task moved
+        (which grew with the square of the team). An empty queue is exactly 0 h; the
+        others are summed only if they come to the top (most never do)."""
+        if self._queue_day != day:
+            self._queue_day = day
+            self._by_queue = [
+                (0.0, w.id, w, w.queued_tasks == 0) for w in self.workforce.in_post if w.present
+            ]
+            heapify(self._by_queue)
+        return self._by_queue
+
+
+def _least_queued(heap: list) -> Worker | None:
+    """The colleague with the least queued work (ties to the lowest number).
+
+    An entry is used only once its hours are exact and still true: a lower bound
+    that comes to the top is summed and put back, and so is an entry found out of
+    date. The daily pass changes no colleague's queue but by the tasks given here
+    (each is put back after it), so work added elsewhere cannot mislead it."""
+    while heap:
+        hours, number, colleague, exact = heap[0]
+        if not colleague.present:
+            heappop(heap)
+            continue
+        now = colleague.queued_hours()
+        if exact and now == hours:
+            return colleague
+        heapreplace(heap, (now, number, colleague, True))
+    return None
 
 
 class ReallocateAll(CoverPolicy):

@@ -32,6 +32,7 @@ from ..scenario import AGENCY, EXPERIENCED, NEWLY_QUALIFIED, TYPE, WORKER_TYPES
 from ..scenario.distributions import Sampler
 from . import events as ev
 from .absence import Absence, Uniforms, pressure, pressure_multiplier
+from .allocation import BoardedWorker
 from .cover import Cover
 from .naas import Naas
 from .roles import World
@@ -106,7 +107,8 @@ class Workforce:
         sc = self.scenario
         spec = getattr(sc.workforce, kind)
         day = sc.team.contract_day_hours
-        w = Worker(
+        w = BoardedWorker(
+            self.sim.unallocated.board,
             self.env,
             self.log,
             len(self.everyone),
