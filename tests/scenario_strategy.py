@@ -54,7 +54,9 @@ def small_scenarios(draw) -> list[str]:
     days = draw(st.integers(40, 120))
     team = [draw(st.integers(0, 12)), draw(st.integers(0, 3)), draw(st.integers(0, 3))]
     if sum(team) == 0:
-        team[draw(st.integers(0, 2))] = 1  # the schema asks for at least one worker
+        team[draw(st.integers(0, 2))] = (
+            1  # at least one worker (all-vacant teams have their own test)
+        )
     perm, nq, agency = team
     ov = [
         f"horizon_days={days}",

@@ -38,7 +38,7 @@ EXPECTED = {
     "distribution_unknown.yaml": ["triage.effort_hours", "weibull", "lognormal"],
     "triangular_misordered.yaml": ["pathways.p.steps[0].effort_hours", "low <= mode <= high"],
     "bad_date.yaml": ["calendar.start_date", "2026-13-45", "valid date"],
-    "nobody_in_team.yaml": ["team", "at least one worker"],
+    "nobody_in_team.yaml": ["team", "at least one post"],
     "negative_horizon.yaml": ["horizon_days", "-5", "greater than or equal to 1"],
     "infinite_rate.yaml": ["demand.referrals_per_week", "finite"],
     "urgency_shares.yaml": ["urgency shares", "sum to 1"],

@@ -225,8 +225,13 @@ class TeamSpec(Strict):
 
     @model_validator(mode="after")
     def _someone(self) -> TeamSpec:
-        if self.permanent + self.newly_qualified + self.agency < 1:
-            raise ValueError("the team needs at least one worker")
+        # every post vacant is a team (referrals wait at the front door until someone
+        # joins); no post at all is not
+        if self.permanent + self.newly_qualified + self.agency + self.vacant < 1:
+            raise ValueError(
+                "the team needs at least one post (a worker or a vacant post): set "
+                "team.permanent, team.newly_qualified, team.agency or team.vacant"
+            )
         return self
 
     @property
