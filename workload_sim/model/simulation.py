@@ -279,7 +279,7 @@ class Simulation:
         hours = planned.failures[a][1] if fails else planned.effort
         if hours <= 0.0:
             self._attempt_done(case)
-        elif case.worker is None:  # between workers: the task waits for whoever takes it
+        else:
             task = Task(
                 case.rank,
                 self.env.now,
@@ -293,19 +293,10 @@ class Simulation:
                 a,
                 fails,
             )
-            case.pending = [*(case.pending or ()), task]
-        else:
-            case.worker.add_task(
-                case.rank,
-                hours,
-                self._on_attempt_done,
-                case,
-                ev.CASE_TASK,
-                case.id,
-                case.step,
-                a,
-                fails,
-            )
+            if case.worker is None:  # between workers: the task waits for whoever takes it
+                case.pending = [*(case.pending or ()), task]
+            else:
+                case.worker.add_task_tuple(task)
 
     def _attempt_done(self, case: Case) -> None:
         if case.closed_unworked:

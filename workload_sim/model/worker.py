@@ -205,24 +205,7 @@ class Worker:
         self._current = self._current_event = None
         if self._current_ot > 0.0:  # the overtime it would have run into is not used
             self._ot_used -= self._current_ot
-        self._log_work(
-            (
-                self.id,
-                task.seq,
-                task.case,
-                task.kind,
-                task.step,
-                task.attempt,
-                task.failed,
-                task.queued_at,
-                self._current_start,
-                now,
-                task.hours,
-                worked,
-                0.0,
-                PUT_BACK,
-            )
-        )
+        self._log_work(work_row(self.id, task, self._current_start, now, worked, 0.0, PUT_BACK))
         heappush(self._queue, task._replace(hours=left))
 
     def take_tasks_of(self, item) -> list[Task]:
@@ -355,22 +338,7 @@ class Worker:
         self._current = self._current_event = None
         ot = self._current_ot
         self._log_work(
-            (
-                self.id,
-                task.seq,
-                task.case,
-                task.kind,
-                task.step,
-                task.attempt,
-                task.failed,
-                task.queued_at,
-                self._current_start,
-                self.env.now,
-                task.hours,
-                task.hours - ot,
-                ot,
-                DONE,
-            )
+            work_row(self.id, task, self._current_start, self.env.now, task.hours - ot, ot, DONE)
         )
         task.on_done(task.item)
         if self._current is None and self._queue and self.away is None and self.left_at is None:
@@ -384,22 +352,7 @@ class Worker:
             ot = self._current_ot if self._current_end <= now else 0.0
             worked = min(task.hours - ot, (now - self._current_start) * self._current_rate)
             self._log_work(
-                (
-                    self.id,
-                    task.seq,
-                    task.case,
-                    task.kind,
-                    task.step,
-                    task.attempt,
-                    task.failed,
-                    task.queued_at,
-                    self._current_start,
-                    now,
-                    task.hours,
-                    worked,
-                    ot,
-                    UNFINISHED,
-                )
+                work_row(self.id, task, self._current_start, now, worked, ot, UNFINISHED)
             )
         for t in sorted(self._queue):
             log_waiting(self._log_work, self.id, t)
@@ -407,21 +360,32 @@ class Worker:
 
 def log_waiting(log_work: Callable, worker: int, t: Task) -> None:
     """A task never started by the horizon (worker -1: its case is between workers)."""
-    log_work(
-        (
-            worker,
-            t.seq,
-            t.case,
-            t.kind,
-            t.step,
-            t.attempt,
-            t.failed,
-            t.queued_at,
-            _NAN,
-            _NAN,
-            t.hours,
-            0.0,
-            0.0,
-            UNFINISHED,
-        )
+    log_work(work_row(worker, t, _NAN, _NAN, 0.0, 0.0, UNFINISHED))
+
+
+def work_row(
+    worker: int,
+    t: Task,
+    started: float,
+    finished: float,
+    contract: float,
+    overtime: float,
+    status: str,
+) -> tuple:
+    """One ``work`` row of the event log (see ``events.py``): a stretch of work on a task."""
+    return (
+        worker,
+        t.seq,
+        t.case,
+        t.kind,
+        t.step,
+        t.attempt,
+        t.failed,
+        t.queued_at,
+        started,
+        finished,
+        t.hours,
+        contract,
+        overtime,
+        status,
     )
