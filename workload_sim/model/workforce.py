@@ -35,6 +35,7 @@ from . import events as ev
 from .absence import Absence, Uniforms, pressure, pressure_multiplier
 from .cover import Cover
 from .naas import Naas
+from .scheduled import Scheduled
 from .streams import Streams
 from .worker import Task, Worker
 
@@ -84,6 +85,7 @@ class Workforce:
         )
         self.cover = Cover(sc.cover, self)
         self.naas = Naas(sc.naas, self, streams)
+        self.scheduled = Scheduled(sc.events, self)  # draws nothing: streams stay common
         self._turnover = {
             p.index: Uniforms(streams.get(f"turnover.post{p.index}")) for p in self.posts
         }
@@ -96,6 +98,7 @@ class Workforce:
         self.active = (
             self.absence.active
             or self.naas.active
+            or self.scheduled.active
             or sc.allocation.close_unallocated_after_days is not None
             or team.vacant > 0
             or any(r > 0 for r in rates)
@@ -254,6 +257,7 @@ class Workforce:
 
     def start(self) -> None:
         self.naas.start()
+        self.scheduled.start()
         if self.active:
             self._tick(None)
 
