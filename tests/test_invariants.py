@@ -78,8 +78,11 @@ def _library_run(name: str, extra: tuple[str, ...] = ()) -> Simulation:
     return Simulation(sc, 0, sc.seed).run()
 
 
-LIBRARY_CASES = [(str(p.relative_to(SCENARIOS)), ()) for p in LIBRARY]
-LIBRARY_CASES.append((NAAS_INSIDE[0], tuple(NAAS_INSIDE[1])))
+# the NAAS round of naas_rollout would fall outside a shortened run (an error): moved inside
+LIBRARY_CASES = [
+    (name, tuple(NAAS_INSIDE[1]) if name == NAAS_INSIDE[0] else ())
+    for name in (str(p.relative_to(SCENARIOS)) for p in LIBRARY)
+]
 
 
 @pytest.mark.parametrize("invariant", list(INVARIANTS))
@@ -94,7 +97,7 @@ def test_invariant_holds_on_library_scenario(name, extra, invariant):
 
 def test_library_runs_exercise_what_the_invariants_judge():
     """The shortened library runs are not vacuous: cases close, people go and come back."""
-    sim = _library_run(*LIBRARY_CASES[-1])
+    sim = _library_run(NAAS_INSIDE[0], tuple(NAAS_INSIDE[1]))
     counts, _ = inv.referrals_accounted_for(sim.log)
     assert counts.get("closed", 0) > 50 and counts.get("closed at the door", 0) > 50
     assert sim.log.naas, "the NAAS round falls inside the run"
