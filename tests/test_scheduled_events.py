@@ -74,6 +74,7 @@ def test_a_named_absence_keeps_the_worker_away_exactly_those_working_days(date, 
             f"events=[{{kind: off_sick, worker: permanent 2, date: {date}, weeks: {weeks}}}]",
             "cover.urgent_to_colleagues_after_days=null",
             "cover.reallocate_after_days=null",
+            "warm_start.unallocated=30",
         ]
     )
     assert _states(sim, 1) == [(first, "sick", ""), (back, ev.PRESENT, "")]
@@ -84,6 +85,12 @@ def test_a_named_absence_keeps_the_worker_away_exactly_those_working_days(date, 
     assert not worked, worked[:3]
     moved = [s for s in sim.log.spells if s[2] == 1 and s[5] in (ev.REALLOCATED, ev.COVER)]
     assert not moved
+    # nothing new is allocated to them while away (the waiting list at the start included)
+    # a case given to a worker comes from triage or the list (a warm-start caseload does not)
+    came = {(s[0], s[4]) for s in sim.log.spells if s[1] != ev.WORKER}
+    given = [s for s in sim.log.spells if s[1] == ev.WORKER and (s[0], s[3]) in came]
+    assert [s for s in given if first <= s[3] < back and s[2] != 1]  # others were given cases
+    assert not [s for s in given if first <= s[3] < back and s[2] == 1]
 
 
 def test_a_named_absence_follows_the_cover_policy():

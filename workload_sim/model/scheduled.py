@@ -70,12 +70,15 @@ class Scheduled:
             if isinstance(event, OffSick):
                 person = workforce.posts[post].holder  # the day-0 holder, named
                 until = day_of(cal, event.back)
-                self._actions.append((day, lambda d, w=person, u=until: self._off_sick(w, u)))
+                if day == 0:  # off now: away before the warm start's waiting list is allocated
+                    self._off_sick(person, until)
+                else:
+                    self._actions.append((day, lambda d, w=person, u=until: self._off_sick(w, u)))
             elif isinstance(event, PostVacant):
                 self._actions.append((day, lambda d, p=post: self._vacate(p)))
             elif isinstance(event, AgencyLeaves):
                 self._actions.append((day, lambda d, p=post: self._agency_leaves(p)))
-        self.active = bool(self._actions)
+        self.active = bool(self._actions) or any(w.away for w in workforce.in_post)
 
     def start(self) -> None:
         for day, action in self._actions:

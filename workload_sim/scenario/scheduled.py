@@ -130,6 +130,8 @@ def post_index(ref: str | int, team: TeamSpec) -> int:
     """The 0-based post a worker reference names; ValueError in words if there is none."""
     counts = [getattr(team, k) for k in ORDER]
     filled = sum(counts)
+    if isinstance(ref, str) and ref.strip().isdigit():  # "3" from a form or a CSV
+        ref = int(ref)
     if isinstance(ref, int):
         if not 1 <= ref <= filled:
             raise ValueError(
