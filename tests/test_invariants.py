@@ -23,6 +23,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
 from workload_sim.model import events as ev
+from workload_sim.model.scheduled import PLANNED_LEAVING
 from workload_sim.model.simulation import Simulation
 from workload_sim.records import tables_of
 from workload_sim.scenario.loading import load_scenario
@@ -162,6 +163,7 @@ def _mechanisms_seen(log) -> list[str]:
         "urgent cover task": any(w[3] == ev.COVER_TASK for w in log.work),
         "overtime": any(w[12] > 0 for w in log.work),
         "waited on the list": any(s[1] == ev.LIST and s[4] != s[3] for s in log.spells),
+        "planned leaver": any(s[3] == PLANNED_LEAVING for s in log.states),
     }
     assert tuple(seen) == MECHANISMS
     return [name for name, happened in seen.items() if happened]
@@ -181,6 +183,7 @@ MECHANISMS = (
     "urgent cover task",
     "overtime",
     "waited on the list",
+    "planned leaver",
 )
 
 
