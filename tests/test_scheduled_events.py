@@ -114,6 +114,29 @@ def test_a_named_absence_follows_the_cover_policy():
     assert all((s[4], s[5]) == (first + m, ev.REALLOCATED) for s in held), held
 
 
+def test_a_named_absence_brings_agency_cover_by_the_policy():
+    """Agency cover after K days, arriving F days later; it goes when the worker is back."""
+    k, fill = 5, 7
+    first = working_days_before(dt.date(2026, 5, 20))
+    back = working_days_before(dt.date(2026, 5, 20) + dt.timedelta(weeks=8))
+    sim = _run(
+        [
+            *QUIET,
+            "warmup_days=0",
+            "events=[{kind: off_sick, worker: 3, date: 2026-05-20, weeks: 8}]",
+            "cover.urgent_to_colleagues_after_days=null",
+            "cover.reallocate_after_days=null",
+            f"cover.agency_cover_after_days={k}",
+            f"cover.agency_cover_fill_days={fill}",
+        ]
+    )
+    cover = [j for j in sim.log.joins if j[3] < 0]
+    assert [(j[1], j[2]) for j in cover] == [(first + k + fill, "agency")]
+    assert _states(sim, cover[0][0]) == [(back, ev.LEFT, "end of sickness cover")]
+    took = [s for s in sim.log.spells if s[2] == 2 and s[5] == ev.COVER]
+    assert took and all(s[4] == first + k + fill for s in took)  # the cases went to the cover
+
+
 def test_a_named_absence_leaves_every_other_stream_as_it_was():
     """Common random numbers: the others' absences and every arrival are unchanged."""
     base = ["horizon_days=80", "absence.sickness_pressure_effect=0"]
