@@ -47,6 +47,16 @@ EXPECTED = {
     "weekend_in_profile.yaml": ["demand.weekday_profile", "saturday", "monday"],
     "source_for_unknown_field.yaml": ["sources.demand.referals_per_week", "names no field"],
     "not_text.yaml": ["not a text file"],
+    "naas_round_outside_run.yaml": [
+        "naas.rounds[0].date",
+        "2030-03-01",
+        "outside the simulated window 2026-04-01 to 2027-04-02",
+    ],
+    "absence_of_unknown_worker.yaml": [
+        "events[0].worker",
+        "'permanent 5'",
+        "the team has 3 permanent worker(s)",
+    ],
 }
 
 

@@ -14,6 +14,7 @@ from typing import Protocol
 import simpy
 
 from ..scenario import Scenario
+from .absence import Absence
 from .allocation import UnallocatedList
 from .calendar import WorkCalendar
 from .case import Case
@@ -38,12 +39,14 @@ class World(Protocol):
 
 
 class Team(Protocol):
-    """The workforce as cover and NAAS see it: who is in post, and the daily calendar."""
+    """The workforce as cover, NAAS and scheduled events see it: posts, people, the calendar."""
 
     sim: World
     env: simpy.Environment
     log: EventLog
     in_post: list[Worker]
+    posts: list  # workforce.Post: the establishment, each with its holder or None
+    absence: Absence
 
     def schedule(self, day: int, action: Callable[[int], None]) -> None: ...
 

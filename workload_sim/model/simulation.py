@@ -26,6 +26,7 @@ from .calendar import WorkCalendar
 from .case import OPEN, Case
 from .demand import Arrivals, Triage, daily_rates
 from .pathway import PathwayPlanner
+from .scheduled import demand_changes
 from .streams import Streams
 from .worker import Task, Worker, log_waiting
 from .workforce import Workforce
@@ -66,7 +67,8 @@ class Simulation:
         self.workforce = Workforce(self, streams)
         self.workers = self.workforce.in_post  # the live team; allocation reads the same list
         self.unallocated.workers = self.workers
-        self.rates = daily_rates(scenario.demand, self.calendar)
+        changes = demand_changes(scenario.events, self.calendar)
+        self.rates = daily_rates(scenario.demand, self.calendar, changes)
         self._warm_start(streams)
         Arrivals(env, self.rates, streams.get("demand.arrivals"), self._referral)
         self.workforce.start()

@@ -36,6 +36,7 @@ from .allocation import BoardedWorker
 from .cover import Cover
 from .naas import Naas
 from .roles import World
+from .scheduled import Scheduled
 from .streams import Streams
 from .worker import Task, Worker
 
@@ -78,6 +79,7 @@ class Workforce:
         )
         self.cover = Cover(sc.cover, self, AGENCY)
         self.naas = Naas(sc.naas, self, streams)
+        self.scheduled = Scheduled(sc.events, self)  # draws nothing: streams stay common
         self._turnover = {
             p.index: Uniforms(streams.get(f"turnover.post{p.index}")) for p in self.posts
         }
@@ -90,6 +92,7 @@ class Workforce:
         self.active = (
             self.absence.active
             or self.naas.active
+            or self.scheduled.active
             or sc.allocation.close_unallocated_after_days is not None
             or team.vacant > 0
             or any(r > 0 for r in rates)
@@ -249,6 +252,7 @@ class Workforce:
 
     def start(self) -> None:
         self.naas.start()
+        self.scheduled.start()
         if self.active:
             self._tick(None)
 
