@@ -19,7 +19,8 @@ from workload_sim.model.calendar import WorkCalendar
 from workload_sim.model.demand import daily_rates
 from workload_sim.model.events import EventLog
 from workload_sim.model.simulation import Simulation
-from workload_sim.model.worker import Task, Worker
+from workload_sim.model.task import Task
+from workload_sim.model.worker import Worker
 from workload_sim.records import tables_of
 from workload_sim.scenario.loading import load_scenario
 

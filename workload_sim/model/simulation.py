@@ -28,7 +28,8 @@ from .demand import Arrivals, Triage, daily_rates
 from .pathway import PathwayPlanner
 from .scheduled import demand_changes
 from .streams import Streams
-from .worker import Task, Worker, log_waiting
+from .task import Task, log_waiting
+from .worker import Worker
 from .workforce import Workforce
 
 INF = float("inf")

@@ -38,7 +38,8 @@ from .naas import Naas
 from .roles import World
 from .scheduled import Scheduled
 from .streams import Streams
-from .worker import Task, Worker
+from .task import Task
+from .worker import Worker
 
 
 class Post:
