@@ -49,12 +49,39 @@ def naas_rounds(draw, horizon_days: int) -> str:
 
 
 @st.composite
+def scheduled_events(draw, days: int, team: list[int]) -> str:
+    """Zero to three scheduled events dated inside the run, each worker named once."""
+    filled = sum(team)
+    n = draw(st.integers(0, 3))
+    posts = draw(st.lists(st.integers(1, filled), min_size=n, max_size=n, unique=True))
+    events = []
+    for post in posts:
+        date = START + dt.timedelta(days=draw(st.integers(0, days * 7 // 5)))
+        kind = draw(st.sampled_from(["off_sick", "post_vacant", "agency_leaves", "demand_change"]))
+        if kind == "agency_leaves" and post <= team[0] + team[1]:
+            events.append(f"{{kind: agency_leaves, date: {date}}}")  # the first agency worker
+        elif kind == "agency_leaves":
+            events.append(f"{{kind: agency_leaves, worker: {post}, date: {date}}}")
+        elif kind == "post_vacant":
+            events.append(f"{{kind: post_vacant, worker: {post}, date: {date}}}")
+        elif kind == "off_sick":
+            weeks = draw(st.integers(1, 12))
+            events.append(f"{{kind: off_sick, worker: {post}, date: {date}, weeks: {weeks}}}")
+        else:
+            pct = draw(st.sampled_from([-50, -10, 20, 100]))
+            events.append(f"{{kind: demand_change, date: {date}, percent: {pct}}}")
+    return "events=[" + ", ".join(events) + "]"
+
+
+@st.composite
 def small_scenarios(draw) -> list[str]:
     """``--set`` overrides of the default scenario: one small world each."""
     days = draw(st.integers(40, 120))
     team = [draw(st.integers(0, 12)), draw(st.integers(0, 3)), draw(st.integers(0, 3))]
     if sum(team) == 0:
-        team[draw(st.integers(0, 2))] = 1  # the schema asks for at least one worker
+        team[draw(st.integers(0, 2))] = (
+            1  # at least one worker (all-vacant teams have their own test)
+        )
     perm, nq, agency = team
     ov = [
         f"horizon_days={days}",
@@ -89,5 +116,6 @@ def small_scenarios(draw) -> list[str]:
         f"warm_start.cases_per_worker={draw(st.sampled_from([0, 8, 15]))}",
         f"warm_start.unallocated={draw(st.integers(0, 10))}",
         draw(naas_rounds(days)),
+        draw(scheduled_events(days, team)),
     ]
     return ov

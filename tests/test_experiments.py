@@ -18,7 +18,8 @@ import workload_sim
 from workload_sim.cli import app
 from workload_sim.experiments import replication as experiment
 from workload_sim.experiments.backends import make_backend
-from workload_sim.experiments.replications import compare, run_replications, run_to_precision
+from workload_sim.experiments.compare import compare
+from workload_sim.experiments.replications import run_replications, run_to_precision
 from workload_sim.experiments.staffing import Target, staffing_search
 from workload_sim.records.summary import t_interval
 from workload_sim.scenario.loading import load_scenario

@@ -38,7 +38,7 @@ EXPECTED = {
     "distribution_unknown.yaml": ["triage.effort_hours", "weibull", "lognormal"],
     "triangular_misordered.yaml": ["pathways.p.steps[0].effort_hours", "low <= mode <= high"],
     "bad_date.yaml": ["calendar.start_date", "2026-13-45", "valid date"],
-    "nobody_in_team.yaml": ["team", "at least one worker"],
+    "nobody_in_team.yaml": ["team", "at least one post"],
     "negative_horizon.yaml": ["horizon_days", "-5", "greater than or equal to 1"],
     "infinite_rate.yaml": ["demand.referrals_per_week", "finite"],
     "urgency_shares.yaml": ["urgency shares", "sum to 1"],
@@ -47,6 +47,16 @@ EXPECTED = {
     "weekend_in_profile.yaml": ["demand.weekday_profile", "saturday", "monday"],
     "source_for_unknown_field.yaml": ["sources.demand.referals_per_week", "names no field"],
     "not_text.yaml": ["not a text file"],
+    "naas_round_outside_run.yaml": [
+        "naas.rounds[0].date",
+        "2030-03-01",
+        "outside the simulated window 2026-04-01 to 2027-04-02",
+    ],
+    "absence_of_unknown_worker.yaml": [
+        "events[0].worker",
+        "'permanent 5'",
+        "the team has 3 permanent worker(s)",
+    ],
 }
 
 

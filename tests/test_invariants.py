@@ -23,6 +23,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
 from workload_sim.model import events as ev
+from workload_sim.model.scheduled import PLANNED_LEAVING
 from workload_sim.model.simulation import Simulation
 from workload_sim.records import tables_of
 from workload_sim.scenario.loading import load_scenario
@@ -78,8 +79,11 @@ def _library_run(name: str, extra: tuple[str, ...] = ()) -> Simulation:
     return Simulation(sc, 0, sc.seed).run()
 
 
-LIBRARY_CASES = [(str(p.relative_to(SCENARIOS)), ()) for p in LIBRARY]
-LIBRARY_CASES.append((NAAS_INSIDE[0], tuple(NAAS_INSIDE[1])))
+# the NAAS round of naas_rollout would fall outside a shortened run (an error): moved inside
+LIBRARY_CASES = [
+    (name, tuple(NAAS_INSIDE[1]) if name == NAAS_INSIDE[0] else ())
+    for name in (str(p.relative_to(SCENARIOS)) for p in LIBRARY)
+]
 
 
 @pytest.mark.parametrize("invariant", list(INVARIANTS))
@@ -94,7 +98,7 @@ def test_invariant_holds_on_library_scenario(name, extra, invariant):
 
 def test_library_runs_exercise_what_the_invariants_judge():
     """The shortened library runs are not vacuous: cases close, people go and come back."""
-    sim = _library_run(*LIBRARY_CASES[-1])
+    sim = _library_run(NAAS_INSIDE[0], tuple(NAAS_INSIDE[1]))
     counts, _ = inv.referrals_accounted_for(sim.log)
     assert counts.get("closed", 0) > 50 and counts.get("closed at the door", 0) > 50
     assert sim.log.naas, "the NAAS round falls inside the run"
@@ -159,6 +163,7 @@ def _mechanisms_seen(log) -> list[str]:
         "urgent cover task": any(w[3] == ev.COVER_TASK for w in log.work),
         "overtime": any(w[12] > 0 for w in log.work),
         "waited on the list": any(s[1] == ev.LIST and s[4] != s[3] for s in log.spells),
+        "planned leaver": any(s[3] == PLANNED_LEAVING for s in log.states),
     }
     assert tuple(seen) == MECHANISMS
     return [name for name, happened in seen.items() if happened]
@@ -178,6 +183,7 @@ MECHANISMS = (
     "urgent cover task",
     "overtime",
     "waited on the list",
+    "planned leaver",
 )
 
 

@@ -19,7 +19,8 @@ from workload_sim.model.calendar import WorkCalendar
 from workload_sim.model.demand import daily_rates
 from workload_sim.model.events import EventLog
 from workload_sim.model.simulation import Simulation
-from workload_sim.model.worker import Task, Worker
+from workload_sim.model.task import Task
+from workload_sim.model.worker import Worker
 from workload_sim.records import tables_of
 from workload_sim.scenario.loading import load_scenario
 
@@ -484,3 +485,28 @@ def test_nobody_absent_or_gone_does_any_work(work_spy):
     res = workload_sim.run(DEFAULT, reps=2, days=250, overrides=overrides)
     assert res.workers["left_at"].notna().sum() > 5
     assert not work_spy, work_spy[:5]
+
+
+def test_a_team_whose_every_post_is_vacant_runs_and_refers_to_the_front_door():
+    """Issue 8: nobody in post, posts being recruited to: referrals wait for triage until
+    the first recruit (here on day 20) joins; no posts at all is an error."""
+    sc = load_scenario(
+        DEFAULT,
+        [
+            *CALM,
+            "team.permanent=0",
+            "team.newly_qualified=0",
+            "team.agency=0",
+            "team.vacant=2",
+            "recruitment.agency_instead_of_vacancy=false",
+            "recruitment.permanent_fill_days=20",
+            "horizon_days=60",
+        ],
+    )
+    sim = Simulation(sc, 0).run()
+    first_join = min(j[1] for j in sim.log.joins)
+    assert first_join == 20
+    triaged = [s for s in sim.log.spells if s[1] == "triage" and s[4] == s[4]]
+    assert triaged and min(s[4] for s in triaged) >= first_join  # nobody triaged before
+    with pytest.raises(workload_sim.ScenarioError, match="at least one post"):
+        load_scenario(DEFAULT, ["team.permanent=0", "team.newly_qualified=0", "team.agency=0"])

@@ -18,6 +18,7 @@ EXPECTED = {
     "vacancies_unfilled.yaml",
     "naas_rollout.yaml",
     "demand_growth.yaml",
+    "team_leader_example.yaml",
 }
 
 
@@ -33,5 +34,6 @@ def test_scenario_states_its_question_validates_and_runs(name):
     sc = workload_sim.load_scenario(path)
     table = assumptions_table(sc)
     assert not (table["source"] == UNSOURCED).any(), table[table["source"] == UNSOURCED]
-    res = workload_sim.run(sc, reps=1, days=40)
+    # a shorter run would leave dated events outside it, which is an error: run those whole
+    res = workload_sim.run(sc, reps=1, days=None if sc.naas.rounds or sc.events else 40)
     assert res.per_rep["referrals"].iloc[0] > 0

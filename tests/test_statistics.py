@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from workload_sim.cli import app
-from workload_sim.experiments.replications import comparison_table
+from workload_sim.experiments.compare import comparison_table
 from workload_sim.records.metrics import (
     KEY_METRICS,
     METRICS,

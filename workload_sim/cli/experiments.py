@@ -10,6 +10,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
+from ..experiments.compare import compare as compare_scenarios
 from ..experiments.outputs import (
     FolderLock,
     default_out_dir,
@@ -19,7 +20,6 @@ from ..experiments.outputs import (
     write_parquet,
     write_text,
 )
-from ..experiments.replications import compare as compare_scenarios
 from ..records.metrics import KEY_METRICS
 from ..report import experiment_pages
 from ..scenario.loading import resolved_dict

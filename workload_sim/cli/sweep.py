@@ -22,7 +22,7 @@ from ..experiments.outputs import (
     write_parquet,
     write_text,
 )
-from ..experiments.replications import _relative_half_width, execute
+from ..experiments.replications import execute, half_width_share
 from ..experiments.sweep import (
     DEFAULT_METRICS,
     Sweep,
@@ -251,7 +251,7 @@ def _worst_half_width(done: list, metrics: list[str]) -> float:
     for r in done:
         by_point.setdefault(r.point, []).append(r.metrics)
     return max(
-        _relative_half_width([m[name] for m in rows], name)
+        half_width_share([m[name] for m in rows], name)
         for rows in by_point.values()
         for name in metrics
     )

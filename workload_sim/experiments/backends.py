@@ -7,13 +7,25 @@ on the backend or the number of workers, so any backend gives the same tables.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-from .tasks import Task, TaskResult, run_task
+from ..scenario import Scenario
+from ..scenario.loading import resolved_dict
+from .tasks import (
+    Changes,
+    PointTask,
+    Task,
+    TaskResult,
+    run_point_task,
+    run_task,
+    scenario_changes,
+    with_changes,
+)
 
 BACKENDS = ("serial", "process", "dask")
 CONNECT_SECONDS = 5  # an unreachable scheduler is reported after this long, not dask's 30 s
@@ -110,10 +122,24 @@ class DaskBackend(Backend):
     def run(self, tasks: Iterable[Task]) -> Iterator[TaskResult]:
         from distributed import as_completed
 
-        futures = self._client.map(run_task, list(tasks), pure=False)
+        futures = [
+            self._client.submit(fn, *args, pure=False) for fn, args in self.payloads(list(tasks))
+        ]
         for future in as_completed(futures):
             yield future.result()
             future.release()  # the driver keeps what it needs; the cluster need not
+
+    def payloads(self, tasks: list[Task]) -> list[tuple]:
+        """(function, arguments) to submit per task: the first task's scenario goes to
+        every worker once (scattered); each task carries only its changes from it."""
+        if not tasks:
+            return []
+        base = tasks[0].scenario
+        sent = self._client.scatter(base, broadcast=True, hash=False)
+        return [
+            (run_task, (t,)) if isinstance(t, Task) else (run_point_task, (sent, t))
+            for t in as_point_tasks(base, tasks)
+        ]
 
     def close(self) -> None:
         self._client.close()
@@ -137,6 +163,29 @@ def _connect(client_class, scheduler: str):
             f"({reason}); start one ('dask scheduler'), check the address (tcp://host:port), "
             "or leave out --scheduler to run on this machine"
         ) from None
+
+
+def as_point_tasks(base: Scenario, tasks: list[Task]) -> list[PointTask | Task]:
+    """Each task as its changes from ``base``, worked out and checked once per scenario.
+
+    A scenario that its changes would not rebuild exactly (equal field by field, in
+    the same order) travels whole instead, so a task never runs on a scenario other than its own."""
+    base_data = resolved_dict(base)
+    changes: dict[int, Changes | None] = {}
+    out: list[PointTask | Task] = []
+    for t in tasks:
+        key = id(t.scenario)
+        if key not in changes:
+            diff = scenario_changes(base, t.scenario, base_data)
+            rebuilt = with_changes(base, diff, base_data)
+            # equal field by field, and every mapping in the same order (draws follow it)
+            same = rebuilt == t.scenario and json.dumps(resolved_dict(rebuilt)) == json.dumps(
+                resolved_dict(t.scenario)
+            )
+            changes[key] = diff if same else None
+        diff = changes[key]
+        out.append(t if diff is None else PointTask(diff, t.point, t.rep, t.seed, t.tables))
+    return out
 
 
 def make_backend(

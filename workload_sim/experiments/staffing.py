@@ -32,7 +32,7 @@ import pandas as pd
 
 from ..records.metrics import METRICS
 from ..records.summary import metric_interval
-from ..scenario import WORKER_TYPES, Scenario
+from ..scenario import TYPES, WORKER_TYPES, Scenario
 from ..scenario.loading import ScenarioError, field_value, load_scenario, resolved_dict
 from .backends import Backend
 from .replications import execute
@@ -47,11 +47,7 @@ COUNTING_STILL_WAITING = {
 }
 MET, MISSED, UNCLEAR = "met", "missed", "unclear"
 COST = "staff_cost_gbp"
-_WORKERS = {
-    "permanent": "permanent social workers",
-    "newly_qualified": "newly qualified social workers",
-    "agency": "agency social workers",
-}
+_WORKERS = {t.key: t.words for t in TYPES}
 
 
 @dataclass(frozen=True)

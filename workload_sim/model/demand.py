@@ -12,7 +12,7 @@ opened its urgency and pathway.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import simpy
@@ -24,12 +24,18 @@ from .case import NFA, OPEN, SIGNPOST
 from .streams import Streams
 
 
-def daily_rates(demand: DemandSpec, calendar: WorkCalendar) -> np.ndarray:
+def daily_rates(
+    demand: DemandSpec,
+    calendar: WorkCalendar,
+    changes: Sequence[tuple[int, float]] = (),
+) -> np.ndarray:
     """Expected referrals on each working day of the run.
 
     Each calendar week brings ``referrals_per_week``, spread over its working days
     in proportion to their weekday weights: a bank holiday's share falls on the
-    rest of its week (concerns still arrive) instead of being lost.
+    rest of its week (concerns still arrive) instead of being lost. ``changes``
+    are scheduled demand changes, (first working day, factor): each multiplies the
+    rate from its day on, on top of growth and profiles.
     """
     wk = np.array([demand.weekday_profile[d] for d in WEEKDAYS])
     mo = np.array([demand.month_profile[m] for m in MONTHS])
@@ -39,6 +45,8 @@ def daily_rates(demand: DemandSpec, calendar: WorkCalendar) -> np.ndarray:
     open_days = ~np.isin(week_days, calendar.holidays)
     week_weight = open_days @ wk  # 5 in a full week (weights average 1)
     growth = (1.0 + demand.annual_growth) ** calendar.years_elapsed
+    for day, factor in changes:
+        growth[day:] *= factor  # a fresh array: the calendar's cached ones stay untouched
     return (
         demand.referrals_per_week * wk[calendar.weekdays] / week_weight * mo[calendar.months]
     ) * growth

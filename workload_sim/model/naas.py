@@ -20,21 +20,18 @@ safeguarding enquiry (and may be squeezed out by a full queue).
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..scenario import NaasRoundSpec, NaasSpec
+from ..scenario import TYPE, NaasRoundSpec, NaasSpec
 from . import events as ev
+from .roles import Team
 from .streams import Streams
 from .worker import Worker
 
-if TYPE_CHECKING:
-    from .workforce import Workforce
-
 
 class Naas:
-    def __init__(self, spec: NaasSpec, workforce: Workforce, streams: Streams) -> None:
+    def __init__(self, spec: NaasSpec, workforce: Team, streams: Streams) -> None:
         self.workforce = workforce
         self.rounds = []
         cal = workforce.sim.calendar
@@ -57,11 +54,15 @@ class Naas:
     def _put_forward(self, rnd: NaasRoundSpec, assessment_day: int) -> None:
         wf = self.workforce
         for worker in sorted(wf.in_post, key=lambda w: w.post):
-            if worker.post < 0 or worker.kind == "agency":
+            if worker.post < 0 or not TYPE[worker.kind].tested_by_naas:
                 continue
             if self._select.random() >= rnd.share_tested:
                 continue
-            if worker.kind == "permanent" and self._leave.random() < rnd.leave_instead_probability:
+            kind = TYPE[worker.kind]
+            if (
+                kind.may_leave_rather_than_test
+                and self._leave.random() < rnd.leave_instead_probability
+            ):
                 wf.let_go(worker, "left rather than take NAAS")
                 continue
             self._prepare(worker, rnd.prep_hours, rnd.prep_weeks, assessment_day)

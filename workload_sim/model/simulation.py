@@ -26,8 +26,10 @@ from .calendar import WorkCalendar
 from .case import OPEN, Case
 from .demand import Arrivals, Triage, daily_rates
 from .pathway import PathwayPlanner
+from .scheduled import demand_changes
 from .streams import Streams
-from .worker import Task, Worker, log_waiting
+from .task import Task, log_waiting
+from .worker import Worker
 from .workforce import Workforce
 
 INF = float("inf")
@@ -66,7 +68,8 @@ class Simulation:
         self.workforce = Workforce(self, streams)
         self.workers = self.workforce.in_post  # the live team; allocation reads the same list
         self.unallocated.workers = self.workers
-        self.rates = daily_rates(scenario.demand, self.calendar)
+        changes = demand_changes(scenario.events, self.calendar)
+        self.rates = daily_rates(scenario.demand, self.calendar, changes)
         self._warm_start(streams)
         Arrivals(env, self.rates, streams.get("demand.arrivals"), self._referral)
         self.workforce.start()
@@ -279,7 +282,7 @@ class Simulation:
         hours = planned.failures[a][1] if fails else planned.effort
         if hours <= 0.0:
             self._attempt_done(case)
-        elif case.worker is None:  # between workers: the task waits for whoever takes it
+        else:
             task = Task(
                 case.rank,
                 self.env.now,
@@ -293,19 +296,10 @@ class Simulation:
                 a,
                 fails,
             )
-            case.pending = [*(case.pending or ()), task]
-        else:
-            case.worker.add_task(
-                case.rank,
-                hours,
-                self._on_attempt_done,
-                case,
-                ev.CASE_TASK,
-                case.id,
-                case.step,
-                a,
-                fails,
-            )
+            if case.worker is None:  # between workers: the task waits for whoever takes it
+                case.pending = [*(case.pending or ()), task]
+            else:
+                case.worker.add_task_tuple(task)
 
     def _attempt_done(self, case: Case) -> None:
         if case.closed_unworked:

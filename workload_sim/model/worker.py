@@ -17,37 +17,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from heapq import heapify, heappop, heappush
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 import simpy
 
 from .events import CASE_TASK, DONE, LEFT, PRESENT, PUT_BACK, UNFINISHED
+from .task import Task, log_waiting, work_row
 
 if TYPE_CHECKING:
     from .events import EventLog
 
 _EPS = 1e-9
-_NAN = float("nan")
-
-
-class Task(NamedTuple):
-    """A piece of work in a worker's queue; tasks order by (rank, queued_at, seq).
-
-    ``seq`` is unique in the run, so a task keeps its identity (and its place
-    in the queue order) when it moves between workers or is interrupted.
-    """
-
-    rank: int  # 0 = most urgent case work; duty work ranks before, NAAS prep after
-    queued_at: float  # when the work first became ready
-    seq: int
-    hours: float  # hours still to do
-    on_done: Callable
-    item: object  # the case (or None): passed to on_done
-    kind: str  # events.TRIAGE_TASK, CASE_TASK, HANDOVER_TASK, NAAS_PREP_TASK, COVER_TASK
-    case: int  # case id, -1 for none
-    step: int  # index of the step in the case's plan, -1 for none
-    attempt: int
-    failed: bool  # this attempt will fail (drawn when the case was opened)
 
 
 class Worker:
@@ -205,24 +185,7 @@ class Worker:
         self._current = self._current_event = None
         if self._current_ot > 0.0:  # the overtime it would have run into is not used
             self._ot_used -= self._current_ot
-        self._log_work(
-            (
-                self.id,
-                task.seq,
-                task.case,
-                task.kind,
-                task.step,
-                task.attempt,
-                task.failed,
-                task.queued_at,
-                self._current_start,
-                now,
-                task.hours,
-                worked,
-                0.0,
-                PUT_BACK,
-            )
-        )
+        self._log_work(work_row(self.id, task, self._current_start, now, worked, 0.0, PUT_BACK))
         heappush(self._queue, task._replace(hours=left))
 
     def take_tasks_of(self, item) -> list[Task]:
@@ -355,22 +318,7 @@ class Worker:
         self._current = self._current_event = None
         ot = self._current_ot
         self._log_work(
-            (
-                self.id,
-                task.seq,
-                task.case,
-                task.kind,
-                task.step,
-                task.attempt,
-                task.failed,
-                task.queued_at,
-                self._current_start,
-                self.env.now,
-                task.hours,
-                task.hours - ot,
-                ot,
-                DONE,
-            )
+            work_row(self.id, task, self._current_start, self.env.now, task.hours - ot, ot, DONE)
         )
         task.on_done(task.item)
         if self._current is None and self._queue and self.away is None and self.left_at is None:
@@ -384,44 +332,7 @@ class Worker:
             ot = self._current_ot if self._current_end <= now else 0.0
             worked = min(task.hours - ot, (now - self._current_start) * self._current_rate)
             self._log_work(
-                (
-                    self.id,
-                    task.seq,
-                    task.case,
-                    task.kind,
-                    task.step,
-                    task.attempt,
-                    task.failed,
-                    task.queued_at,
-                    self._current_start,
-                    now,
-                    task.hours,
-                    worked,
-                    ot,
-                    UNFINISHED,
-                )
+                work_row(self.id, task, self._current_start, now, worked, ot, UNFINISHED)
             )
         for t in sorted(self._queue):
             log_waiting(self._log_work, self.id, t)
-
-
-def log_waiting(log_work: Callable, worker: int, t: Task) -> None:
-    """A task never started by the horizon (worker -1: its case is between workers)."""
-    log_work(
-        (
-            worker,
-            t.seq,
-            t.case,
-            t.kind,
-            t.step,
-            t.attempt,
-            t.failed,
-            t.queued_at,
-            _NAN,
-            _NAN,
-            t.hours,
-            0.0,
-            0.0,
-            UNFINISHED,
-        )
-    )

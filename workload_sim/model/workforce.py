@@ -27,19 +27,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-from ..scenario import WORKER_TYPES
+from ..scenario import AGENCY, EXPERIENCED, NEWLY_QUALIFIED, TYPE, WORKER_TYPES
 from ..scenario.distributions import Sampler
 from . import events as ev
 from .absence import Absence, Uniforms, pressure, pressure_multiplier
+from .allocation import BoardedWorker
 from .cover import Cover
 from .naas import Naas
+from .roles import World
+from .scheduled import Scheduled
 from .streams import Streams
-from .worker import Task, Worker
-
-if TYPE_CHECKING:
-    from .simulation import Simulation
+from .task import Task
+from .worker import Worker
 
 
 class Post:
@@ -53,7 +53,7 @@ class Post:
 
 
 class Workforce:
-    def __init__(self, sim: Simulation, streams: Streams) -> None:
+    def __init__(self, sim: World, streams: Streams) -> None:
         self.sim, self.env, self.log = sim, sim.env, sim.log
         sc = self.scenario = sim.scenario
         self.streams = streams
@@ -66,13 +66,9 @@ class Workforce:
         self._samplers: dict[str, Sampler] = {}
         self._recruit_kind = Uniforms(streams.get("recruitment.newly_qualified"))
         team = sc.team
-        kinds = (
-            ["permanent"] * team.permanent
-            + ["newly_qualified"] * team.newly_qualified
-            + ["agency"] * team.agency
-        )
+        kinds = [k for k in WORKER_TYPES for _ in range(getattr(team, k))]
         for kind in kinds:
-            post = self._new_post("agency" if kind == "agency" else "permanent")
+            post = self._new_post(AGENCY if TYPE[kind].agency else EXPERIENCED)
             self.hire(post.index, kind, ramp=False)
         self.absence = Absence(
             sc.absence,
@@ -82,13 +78,14 @@ class Workforce:
             sim.calendar.working_days_per_year,
             sim.calendar.leave_years(),
         )
-        self.cover = Cover(sc.cover, self)
+        self.cover = Cover(sc.cover, self, AGENCY)
         self.naas = Naas(sc.naas, self, streams)
+        self.scheduled = Scheduled(sc.events, self)  # draws nothing: streams stay common
         self._turnover = {
             p.index: Uniforms(streams.get(f"turnover.post{p.index}")) for p in self.posts
         }
         for _ in range(team.vacant):
-            post = self._new_post("permanent")
+            post = self._new_post(EXPERIENCED)
             self._turnover[post.index] = Uniforms(streams.get(f"turnover.post{post.index}"))
             self._vacate(post, 0)
         staffed = [k for k in WORKER_TYPES if getattr(team, k) > 0]
@@ -96,6 +93,7 @@ class Workforce:
         self.active = (
             self.absence.active
             or self.naas.active
+            or self.scheduled.active
             or sc.allocation.close_unallocated_after_days is not None
             or team.vacant > 0
             or any(r > 0 for r in rates)
@@ -113,7 +111,8 @@ class Workforce:
         sc = self.scenario
         spec = getattr(sc.workforce, kind)
         day = sc.team.contract_day_hours
-        w = Worker(
+        w = BoardedWorker(
+            self.sim.unallocated.board,
             self.env,
             self.log,
             len(self.everyone),
@@ -177,7 +176,7 @@ class Workforce:
         rec = self.scenario.recruitment
         if not rec.replace_leavers:
             return
-        if post.target == "agency":
+        if TYPE[post.target].agency:
             self._agency_fill(post, day)
             return
         if not post.recruiting:
@@ -191,8 +190,8 @@ class Workforce:
         """Ask an agency for someone for this post (interim cover stays within the cap)."""
         if post.agency_due:
             return
-        if post.target != "agency":
-            agency = sum(1 for w in self.in_post if w.kind == "agency" and w.post >= 0)
+        if not TYPE[post.target].agency:
+            agency = sum(1 for w in self.in_post if TYPE[w.kind].agency and w.post >= 0)
             due = sum(1 for p in self.posts if p.agency_due)
             cap = self.scenario.recruitment.agency_cap_share * len(self.posts)
             if agency + due + 1 > cap + 1e-9:
@@ -205,12 +204,12 @@ class Workforce:
     def _recruit_starts(self, post: Post) -> None:
         post.recruiting = False
         if post.holder is not None:
-            if post.holder.kind != "agency":
+            if not TYPE[post.holder.kind].agency:
                 return
             self.let_go(post.holder, "end of assignment (post filled)", vacate=False)
             post.holder = None
         newly = self._recruit_kind() < self.scenario.recruitment.newly_qualified_share
-        self.hire(post.index, "newly_qualified" if newly else "permanent")
+        self.hire(post.index, NEWLY_QUALIFIED if newly else EXPERIENCED)
         self.sim.unallocated.capacity_changed()
 
     def _agency_starts(self, post: Post, token: int) -> None:
@@ -218,7 +217,7 @@ class Workforce:
             return  # withdrawn: the post's interim came another way
         post.agency_due = 0
         if post.holder is None:
-            self.hire(post.index, "agency")
+            self.hire(post.index, AGENCY)
             self.sim.unallocated.capacity_changed()
 
     def duty_worker(self, day: int) -> Worker | None:
@@ -254,6 +253,7 @@ class Workforce:
 
     def start(self) -> None:
         self.naas.start()
+        self.scheduled.start()
         if self.active:
             self._tick(None)
 
@@ -274,11 +274,11 @@ class Workforce:
             for action in self._due.pop(day):
                 action(day)
         asye = sc.workforce.asye_days
-        perm = sc.workforce.permanent
+        perm = getattr(sc.workforce, EXPERIENCED)
         for w in list(self.in_post):
-            if w.kind == "newly_qualified" and day >= w.joined_at + asye:
+            if TYPE[w.kind].protected_year and day >= w.joined_at + asye:
                 rate = sc.team.contract_day_hours * w.fte * (1 - perm.non_case_fraction)
-                w.new_terms("permanent", perm.caseload_cap * w.fte, rate, perm.day_cost_gbp)
+                w.new_terms(EXPERIENCED, perm.caseload_cap * w.fte, rate, perm.day_cost_gbp)
             if w.post < 0 or w.left_at is not None:
                 continue
             p = pressure(w, ab)

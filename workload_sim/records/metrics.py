@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-LEAVING_REASONS = ("left (turnover)", "left rather than take NAAS")
+LEAVING_REASONS = ("left (turnover)", "left rather than take NAAS", "left (planned)")
 
 # the few metrics that answer "is this workload safe?", for tables that cannot show all
 KEY_METRICS = (

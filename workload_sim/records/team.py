@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..model import events as ev
+from ..scenario import EXPERIENCED, TYPE
 from .levels import state_by_day
 
 PRESENT, LEAVE, SICK, NAAS = 0, 1, 2, 3
@@ -37,7 +38,7 @@ def team_by_day(log, scenario) -> TeamDays:
     paid_away = np.array([j[9] for j in joins], dtype=bool)
     ramp_until = np.array([j[10] for j in joins], dtype=float)
     ramp = np.array([j[11] for j in joins], dtype=float)
-    agency = np.array([j[2] == "agency" for j in joins], dtype=bool)
+    agency = np.array([TYPE[j[2]].agency for j in joins], dtype=bool)
     left_at = np.full(n, np.nan)
     leave_reason: list = [None] * n
     changes: dict[int, list] = {}
@@ -65,7 +66,7 @@ def team_by_day(log, scenario) -> TeamDays:
     present = in_post & (state == PRESENT)
     ramping = days[None, :] < ramp_until[:, None]
     paid = in_post & (present | paid_away[:, None])
-    perm_cost = scenario.workforce.permanent.day_cost_gbp
+    perm_cost = getattr(scenario.workforce, EXPERIENCED).day_cost_gbp
     columns = {
         "workers": in_post.sum(axis=0).astype(float),
         "fte_present": fte @ present,

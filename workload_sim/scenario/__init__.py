@@ -11,6 +11,7 @@ The sections live in modules named after the part of the world they describe.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from pydantic import field_validator, model_validator
@@ -27,12 +28,27 @@ from .pathways import (
     expected_steps,
 )
 from .people import AbsenceSpec, CoverSpec, NaasRoundSpec, NaasSpec, RecruitmentSpec
+from .scheduled import (
+    EVENT_KINDS,
+    AgencyLeaves,
+    DemandChange,
+    OffSick,
+    PostVacant,
+    ScheduledEvent,
+    check_events,
+)
 from .team import (
+    AGENCY,
+    EXPERIENCED,
+    NEWLY_QUALIFIED,
+    TYPE,
+    TYPES,
     WORKER_TYPES,
     AllocationSpec,
     OvertimeSpec,
     TeamSpec,
     WarmStartSpec,
+    WorkerType,
     WorkerTypeSpec,
     WorkforceSpec,
 )
@@ -95,6 +111,16 @@ class Scenario(Strict):
     cover: CoverSpec = F(CoverSpec(), "Who does an absent worker's work", "")
     recruitment: RecruitmentSpec = F(RecruitmentSpec(), "Leavers, vacancies, agency fill", "")
     naas: NaasSpec = F(NaasSpec(), "NAAS accreditation testing rounds", "")
+    events: list[ScheduledEvent] = F(
+        [],
+        "Scheduled events a team leader already knows of: named absences (off_sick), posts "
+        "falling vacant (post_vacant), agency workers leaving (agency_leaves), demand "
+        "changes (demand_change); see docs/model.md, Scheduled events",
+        "",
+        "assumption: no scheduled events, only the model's random absences, leavers and "
+        "demand; add the ones you know of",
+        max_length=1000,
+    )
     verdict: VerdictSpec = F(VerdictSpec(), "When a trend or a difference counts as shown", "")
     sources: dict[str, str] = F({}, "Your own source notes for values you set, by field path", "")
 
@@ -126,6 +152,7 @@ class Scenario(Strict):
                             f"pathways.{pname} step {step.name!r} branches to unknown "
                             f"pathway {b.pathway!r} (known: {sorted(names)})"
                         )
+        check_events(self.events, self.team)
         return self
 
     @model_validator(mode="after")
@@ -138,11 +165,15 @@ class Scenario(Strict):
             )
         years = self.total_days / WORKING_DAYS_PER_YEAR
         peak = self.demand.referrals_per_week * (1 + self.demand.annual_growth) ** years
+        for event in self.events:  # demand changes compound (their order does not matter)
+            if isinstance(event, DemandChange) and event.factor > 1:
+                peak *= event.factor
         if peak > DEMAND_LIMIT:
             raise ValueError(
-                f"demand.annual_growth {self.demand.annual_growth:g} over {years:.0f} years takes "
+                f"demand.annual_growth {self.demand.annual_growth:g} over {years:.0f} years "
+                "and the demand_change events take "
                 f"demand.referrals_per_week to {peak:,.0f}, over its limit of {DEMAND_LIMIT:,}; "
-                "lower the growth or shorten horizon_days"
+                "lower the growth or the changes, or shorten horizon_days"
             )
         for name, steps in expected_steps(self.pathways).items():
             if steps > MAX_EXPECTED_STEPS:
@@ -154,12 +185,45 @@ class Scenario(Strict):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _dates_in_window(self) -> Scenario:
+        """A dated event outside the run would silently do nothing: refuse it instead."""
+        dated = [(f"naas.rounds[{i}].date", r.date) for i, r in enumerate(self.naas.rounds)]
+        dated += [(f"events[{i}].date", e.date) for i, e in enumerate(self.events)]
+        if not dated:
+            return self
+        first, last = self.window
+        for field, date in dated:
+            if not first <= date <= last:
+                raise ValueError(
+                    f"{field}: {date} is outside the simulated window {first} to {last} "
+                    f"(calendar.start_date to the last working day of warmup_days + "
+                    f"horizon_days = {self.total_days} working days); move the date or "
+                    "change the window"
+                )
+        return self
+
+    @property
+    def window(self) -> tuple[dt.date, dt.date]:
+        """First and last calendar dates of the run (its first and last working days)."""
+        from ..model.calendar import WorkCalendar  # here: the model imports this package
+
+        cal = self.calendar
+        days = WorkCalendar(cal.start_date, self.total_days, cal.country, cal.subdivision)
+        return cal.start_date, days.date_of(self.total_days - 1)
+
     @property
     def total_days(self) -> int:
         return self.warmup_days + self.horizon_days
 
 
 __all__ = [
+    "EVENT_KINDS",
+    "AgencyLeaves",
+    "DemandChange",
+    "OffSick",
+    "PostVacant",
+    "ScheduledEvent",
     "AbsenceSpec",
     "CoverSpec",
     "NaasRoundSpec",
@@ -170,6 +234,12 @@ __all__ = [
     "RUN_SETTING",
     "WEEKDAYS",
     "WORKER_TYPES",
+    "TYPES",
+    "TYPE",
+    "AGENCY",
+    "EXPERIENCED",
+    "NEWLY_QUALIFIED",
+    "WorkerType",
     "AllocationSpec",
     "BranchSpec",
     "CalendarSpec",

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from . import Scenario
+from . import EVENT_KINDS, Scenario
 from .assumptions import OVERRIDDEN, unknown_source_keys
 from .safe_yaml import (  # noqa: F401 - ScenarioError and the readers are used from here
     MAX_FILE_BYTES,
@@ -26,7 +26,8 @@ from .safe_yaml import (  # noqa: F401 - ScenarioError and the readers are used 
     read_capped,
 )
 
-_DIST_TAGS = {"fixed", "exponential", "lognormal", "gamma", "triangular", "uniform"}
+# tags of discriminated unions: pydantic puts them in an error's location; the user never wrote them
+_DIST_TAGS = {"fixed", "exponential", "lognormal", "gamma", "triangular", "uniform", *EVENT_KINDS}
 
 
 def _path(loc: tuple) -> str:
@@ -65,6 +66,9 @@ def _model_at(loc: tuple, root: type[BaseModel] | None = None) -> type[BaseModel
     model: Any = root or Scenario
     keyed = False  # the next loc item is a key of a dict[str, Model] (a name, not a field)
     for item in loc[:-1]:
+        if item in EVENT_KINDS and not keyed:
+            model = EVENT_KINDS[item]  # which kind of event the mapping was read as
+            continue
         if isinstance(item, int) or item in _DIST_TAGS or keyed:
             keyed = False
             continue

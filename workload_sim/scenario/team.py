@@ -2,13 +2,41 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import model_validator
 
 from .fields import DAY_LIMIT, F, Strict
 
-WORKER_TYPES = ("permanent", "newly_qualified", "agency")
+
+@dataclass(frozen=True)
+class WorkerType:
+    """What a kind of worker is, as data the model, records and pages read.
+
+    Each type's terms (FTE, caseload cap, non-case time, cost, leaving rate,
+    ramp-up) are a ``WorkerTypeSpec`` in the scenario's ``workforce`` section, and
+    its headcount a field of ``team``, both named by ``key``.
+    """
+
+    key: str
+    words: str  # plural, for sentences: "permanent social workers"
+    agency: bool  # supplied by an agency: agency posts, day rate, no NAAS, sickness cover
+    protected_year: bool  # newly qualified (ASYE): moves to experienced terms after it
+    tested_by_naas: bool  # put forward for NAAS accreditation
+    may_leave_rather_than_test: bool  # an experienced worker may leave instead of NAAS
+
+
+TYPES = (
+    WorkerType("permanent", "permanent social workers", False, False, True, True),
+    WorkerType("newly_qualified", "newly qualified social workers", False, True, True, False),
+    WorkerType("agency", "agency social workers", True, False, False, False),
+)
+WORKER_TYPES = tuple(t.key for t in TYPES)
+TYPE = {t.key: t for t in TYPES}
+EXPERIENCED = "permanent"  # what a newly qualified worker becomes; whom permanent posts fund
+NEWLY_QUALIFIED = next(t.key for t in TYPES if t.protected_year)
+AGENCY = next(t.key for t in TYPES if t.agency)
 
 
 class WorkerTypeSpec(Strict):
@@ -197,8 +225,13 @@ class TeamSpec(Strict):
 
     @model_validator(mode="after")
     def _someone(self) -> TeamSpec:
-        if self.permanent + self.newly_qualified + self.agency < 1:
-            raise ValueError("the team needs at least one worker")
+        # every post vacant is a team (referrals wait at the front door until someone
+        # joins); no post at all is not
+        if self.permanent + self.newly_qualified + self.agency + self.vacant < 1:
+            raise ValueError(
+                "the team needs at least one post (a worker or a vacant post): set "
+                "team.permanent, team.newly_qualified, team.agency or team.vacant"
+            )
         return self
 
     @property

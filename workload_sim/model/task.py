@@ -1,0 +1,63 @@
+"""A task: a piece of work in a worker's queue, and its rows in the event log."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+from .events import UNFINISHED
+
+_NAN = float("nan")
+
+
+class Task(NamedTuple):
+    """A piece of work in a worker's queue; tasks order by (rank, queued_at, seq).
+
+    ``seq`` is unique in the run, so a task keeps its identity (and its place
+    in the queue order) when it moves between workers or is interrupted.
+    """
+
+    rank: int  # 0 = most urgent case work; duty work ranks before, NAAS prep after
+    queued_at: float  # when the work first became ready
+    seq: int
+    hours: float  # hours still to do
+    on_done: Callable
+    item: object  # the case (or None): passed to on_done
+    kind: str  # events.TRIAGE_TASK, CASE_TASK, HANDOVER_TASK, NAAS_PREP_TASK, COVER_TASK
+    case: int  # case id, -1 for none
+    step: int  # index of the step in the case's plan, -1 for none
+    attempt: int
+    failed: bool  # this attempt will fail (drawn when the case was opened)
+
+
+def log_waiting(log_work: Callable, worker: int, t: Task) -> None:
+    """A task never started by the horizon (worker -1: its case is between workers)."""
+    log_work(work_row(worker, t, _NAN, _NAN, 0.0, 0.0, UNFINISHED))
+
+
+def work_row(
+    worker: int,
+    t: Task,
+    started: float,
+    finished: float,
+    contract: float,
+    overtime: float,
+    status: str,
+) -> tuple:
+    """One ``work`` row of the event log (see ``events.py``): a stretch of work on a task."""
+    return (
+        worker,
+        t.seq,
+        t.case,
+        t.kind,
+        t.step,
+        t.attempt,
+        t.failed,
+        t.queued_at,
+        started,
+        finished,
+        t.hours,
+        contract,
+        overtime,
+        status,
+    )
