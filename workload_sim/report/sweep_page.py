@@ -4,12 +4,15 @@ heatmap for two-field grids; Sobol indices that say when they cannot rank the fi
 from __future__ import annotations
 
 import html
+import json
+import textwrap
 from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
 import yaml
 
+from ..records.metrics import SIGNED, metric_kind
 from . import charts
 from .pages import figure_div, table_html, write_page
 
@@ -24,30 +27,42 @@ def _yaml_name(path: Path) -> str | None:
 
 
 def field_words(folder: Path, fields: list[str]) -> dict[str, tuple[str, str]]:
-    """field path -> (meaning, unit) from the base scenario's assumptions table; a path
-    the table does not know keeps its own name (never guessed)."""
-    words = {f: (f, "") for f in fields}
-    base = folder / "base_scenario.yaml"
-    if not base.is_file():
-        return words
+    """field path -> (meaning, unit) from the assumptions table of the base scenario (or,
+    before it is written, of the schema's defaults: the same words for every built-in
+    field); a path neither knows keeps its own name (never guessed)."""
     from ..scenario.assumptions import assumptions_table
     from ..scenario.loading import load_scenario
     from ..scenario.safe_yaml import ScenarioError
 
+    base = folder / "base_scenario.yaml"
+    words = {f: (f, "") for f in fields}
     try:
-        table = assumptions_table(load_scenario(yaml.safe_load(base.read_text())))
+        data = yaml.safe_load(base.read_text()) if base.is_file() else {"name": "defaults"}
+        known = assumptions_table(load_scenario(data)).set_index("field")
     except (ScenarioError, OSError, yaml.YAMLError):
         return words
-    known = table.set_index("field")
     for f in fields:
         if f in known.index and str(known.loc[f, "meaning"]):
             words[f] = (str(known.loc[f, "meaning"]), str(known.loc[f, "unit"] or ""))
     return words
 
 
+def _sweep_name(folder: Path) -> str:
+    named = _yaml_name(folder / "sweep.yaml")
+    if named:
+        return named
+    try:  # the experiment's identity, written before the points run
+        return str(json.loads((folder / "experiment.json").read_text())["name"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return folder.name
+
+
 def _axis(words: tuple[str, str]) -> str:
+    """An axis title in words with its unit, on two lines when long (a vertical axis
+    title longer than the chart is cut off)."""
     meaning, unit = words
-    return html.escape(f"{meaning} ({unit})" if unit else meaning)
+    text = f"{meaning} ({unit})" if unit else meaning
+    return "<br>".join(html.escape(line) for line in textwrap.wrap(text, 48)) or text
 
 
 def _metric_axis(metric: str) -> str:
@@ -77,7 +92,7 @@ def _response(summary: pd.DataFrame, metric: str, field: str, words) -> go.Figur
             x=summary[field],
             y=summary[metric],
             mode="markers",
-            marker=dict(color=charts.BLUE, size=8, opacity=0.75),
+            marker=dict(color=charts.BLUE, size=10, opacity=0.8),
             error_y=error,
             name="one point: mean, 95% CI",
         )
@@ -88,6 +103,8 @@ def _response(summary: pd.DataFrame, metric: str, field: str, words) -> go.Figur
     )
     fig.update_xaxes(title=_axis(words))
     fig.update_yaxes(title=_metric_axis(metric))
+    if metric_kind(metric) != SIGNED:  # a count, wait or share: no negative half to show
+        fig.update_yaxes(rangemode="tozero")
     _integer(fig, words)
     return fig
 
@@ -96,18 +113,20 @@ def _heatmap(summary: pd.DataFrame, metric: str, fields: list[str], words) -> go
     grid = summary.pivot_table(index=fields[1], columns=fields[0], values=metric)
     if grid.shape[0] < 2 or grid.shape[1] < 2:
         return None
-    unit = charts.metric_unit(metric)
+    if grid.stack().nunique() < 2:  # one colour says nothing: the page says it in words
+        return None
     fig = go.Figure(
         go.Heatmap(
             z=grid.to_numpy(),
             x=list(grid.columns),
             y=list(grid.index),
             colorscale=charts.SEQUENTIAL,
-            colorbar=dict(title=html.escape(unit or "value")),
+            colorbar=dict(title=_metric_axis(metric)),
         )
     )
     fig.update_layout(
-        title=html.escape(charts.metric_words(metric)), **{**charts.LAYOUT, "hovermode": "closest"}
+        title=html.escape(charts.metric_words(metric)),
+        **{**charts.LAYOUT, "hovermode": "closest", "margin": dict(l=100, r=20, t=50, b=40)},
     )
     fig.update_xaxes(title=_axis(words[fields[0]]))
     fig.update_yaxes(title=_axis(words[fields[1]]))
@@ -189,7 +208,7 @@ def sweep(folder: Path, fields: list[str], metrics: list[str]) -> Path:
     folder = Path(folder)
     summary = pd.read_parquet(folder / "sweep_summary.parquet")
     words = field_words(folder, fields)
-    sweep_name = _yaml_name(folder / "sweep.yaml") or folder.name
+    sweep_name = _sweep_name(folder)
     base_name = _yaml_name(folder / "base_scenario.yaml")
     figs = [
         figure_div(_response(summary, m, f, words[f]), f"resp-{m}-{f}")
@@ -201,7 +220,14 @@ def sweep(folder: Path, fields: list[str], metrics: list[str]) -> Path:
     if len(fields) == 2 and summary[fields].drop_duplicates().shape[0] == len(summary):
         for m in [m for m in metrics if m in summary][:3]:
             fig = _heatmap(summary, m, fields, words)
-            heat += figure_div(fig, f"heat-{m}") if fig is not None else ""
+            if fig is not None:
+                heat += figure_div(fig, f"heat-{m}")
+            elif summary[m].nunique() == 1:
+                heat += (
+                    f"<p>{html.escape(charts.metric_words(m))}: "
+                    f"{summary[m].iloc[0]:.3g} {html.escape(charts.metric_unit(m))} at every "
+                    "point (no map drawn).</p>"
+                )
     sobol = ""
     if (folder / "sobol.csv").exists():
         idx = pd.read_csv(folder / "sobol.csv")
