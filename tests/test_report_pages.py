@@ -115,7 +115,7 @@ def test_the_wait_histogram_shows_its_tail_on_a_log_scale():
     fig = charts.wait_histogram(cases, 5)
     assert fig.layout.yaxis.type == "log"
     assert fig.data[0].y[-1] == 1  # the single long wait is its own bar, visible on a log axis
-    assert any("longest 40.0 days" in a.text for a in fig.layout.annotations)
+    assert "longest 40.0 days" in fig.layout.title.text
 
 
 # --- compare and sweep pages ----------------------------------------------------------------
@@ -214,7 +214,8 @@ def test_sweep_is_titled_and_labelled_in_words_and_says_when_sobol_cannot_rank(t
     assert "Too few points to rank these" in page
     assert "Mean safeguarding concerns reaching the team per working week" in page
     figs = _figures(page)
-    axis_titles = {f["layout"]["xaxis"]["title"]["text"] for f in figs}
+    # long titles wrap onto two lines
+    axis_titles = {f["layout"]["xaxis"]["title"]["text"].replace("<br>", " ") for f in figs}
     assert "Permanent experienced social workers in post (headcount)" in axis_titles
     assert not any("." in t for t in axis_titles)  # no field paths on an axis
     heat = [f for f in figs if f["data"][0]["type"] == "heatmap"]

@@ -240,27 +240,20 @@ def wait_histogram(cases: pd.DataFrame, target: float | None) -> go.Figure:
             line=dict(color=RED, dash="dash"),
             annotation_text=f"standard target {target:g} days",
         )
+    note = ""
     if len(x):
         p90 = float(np.percentile(x, 90))
         fig.add_vline(x=p90, line=dict(color=AMBER, dash="dot"))
-        fig.add_annotation(
-            x=1,
-            y=1,
-            xref="paper",
-            yref="paper",
-            xanchor="right",
-            showarrow=False,
-            align="right",
-            text=f"log scale: single cases show in the tail<br>90th percentile {p90:.1f} days "
-            f"(dotted); longest {x.max():.1f} days",
-            font=dict(size=11, color=GREY),
+        note = (
+            f"<br><sup>log scale, so single cases in the tail show; 90th percentile "
+            f"{p90:.1f} days (dotted), longest {x.max():.1f} days</sup>"
         )
     fig.update_layout(
-        title="Wait from referral to allocation (every case, all replications)",
-        **{**LAYOUT, "hovermode": "closest"},
+        title="Wait from referral to allocation (every case, all replications)" + note,
+        **{**LAYOUT, "hovermode": "closest", "margin": dict(l=70, r=20, t=70, b=40)},
     )
     fig.update_xaxes(title="wait to allocation (working days)", rangemode="tozero")
-    fig.update_yaxes(title="cases (count, log scale)", type="log")
+    fig.update_yaxes(title="cases (count, log scale)", type="log", dtick=1)
     return fig
 
 

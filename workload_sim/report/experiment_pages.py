@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import json
+import textwrap
 from pathlib import Path
 
 import pandas as pd
@@ -83,14 +84,15 @@ def staffing(folder: Path) -> Path:
         line=dict(color=charts.GREY, dash="dash"),
         annotation_text=f"target {html.escape(target)}",
     )
+    judged = info.get("metric_judged", "")
+    unit, meaning = METRICS.get(judged, ("", judged))
+    wrapped = "<br>".join(html.escape(line) for line in textwrap.wrap(meaning, 100))
     fig.update_layout(
-        title="Every value tried: the metric judged, with its bounds",
-        **{**charts.LAYOUT, "hovermode": "closest"},
+        title=f"Every value tried, with its bounds<br><sup>{wrapped}</sup>",
+        **{**charts.LAYOUT, "hovermode": "closest", "margin": dict(l=70, r=20, t=80, b=40)},
     )
     fig.update_xaxes(title=html.escape(f"{people} (headcount)"), dtick=1, tickformat="d")
-    judged = info.get("metric_judged", "")
-    meaning, unit = METRICS.get(judged, ("", judged))
-    fig.update_yaxes(title=html.escape(f"{meaning} ({unit})" if unit else meaning))
+    fig.update_yaxes(title=html.escape(unit or judged))
     cost = go.Figure(
         go.Bar(
             x=ev["value"],
@@ -131,7 +133,7 @@ def staffing(folder: Path) -> Path:
 </ul></div>{
         cards(
             [
-                (answer, info["field"], f"target {target}"),
+                (answer, _field_words(info["field"]), f"target {target}"),
                 (str(sum(team.values())) if team else "n/a", "social workers in all", ""),
                 (cost_text, "staff cost at the answer, GBP", ""),
                 (conf, "confidence (one-sided)", ""),

@@ -161,7 +161,7 @@ def _utilisation(summary: pd.DataFrame):
         summary,
         ["utilisation"],
         "Case hours worked as a share of contracted case hours (mean, 95% CI)",
-        "case hours worked (% of contracted case hours)",
+        "% of contracted case hours",
         percent=True,
     )
     fig.add_hline(

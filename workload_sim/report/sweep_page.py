@@ -238,7 +238,7 @@ def sweep(folder: Path, fields: list[str], metrics: list[str]) -> Path:
             )
     on = f" on {base_name}" if base_name else ""
     title = f"Sweep {sweep_name}{on}: {len(summary)} points"
-    varied = "; ".join(_axis(words[f]) for f in fields)
+    varied = "; ".join(html.escape(f"{m} ({u})" if u else m) for m, u in map(words.get, fields))
     body = f"""<h1>{html.escape(title)}</h1>
 <div class='sub'>Fields varied: {varied}. Each dot is one point's mean across its
 replications with its 95% CI (all points share the same random numbers).</div>
