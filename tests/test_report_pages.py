@@ -182,6 +182,7 @@ def test_sweep_is_titled_and_labelled_in_words_and_says_when_sobol_cannot_rank(t
             "wait_to_allocation_days": [1.0, 3.0, 0.5, 1.5],
             "wait_to_allocation_days_ci_low": [0.5, 2.0, 0.2, 1.0],
             "wait_to_allocation_days_ci_high": [1.5, 4.0, 0.8, 2.0],
+            "allocation_breach_share": 0.0,  # the same everywhere: said, not mapped
         }
     ).to_parquet(tmp_path / "sweep_summary.parquet")
     (tmp_path / "base_scenario.yaml").write_text(
@@ -209,7 +210,9 @@ def test_sweep_is_titled_and_labelled_in_words_and_says_when_sobol_cannot_rank(t
         ]
     ).to_csv(tmp_path / "sobol.csv", index=False)
     fields = ["team.permanent", "demand.referrals_per_week"]
-    page = _text(experiment_pages.sweep(tmp_path, fields, ["wait_to_allocation_days"]))
+    metrics = ["wait_to_allocation_days", "allocation_breach_share"]
+    page = _text(experiment_pages.sweep(tmp_path, fields, metrics))
+    assert "urgency target: 0.0% at every point (no map drawn)" in page
     assert "<h1>Sweep staffing_and_demand on adult_safeguarding_team: 4 points</h1>" in page
     assert "Too few points to rank these" in page
     assert "Mean safeguarding concerns reaching the team per working week" in page
@@ -219,7 +222,7 @@ def test_sweep_is_titled_and_labelled_in_words_and_says_when_sobol_cannot_rank(t
     assert "Permanent experienced social workers in post (headcount)" in axis_titles
     assert not any("." in t for t in axis_titles)  # no field paths on an axis
     heat = [f for f in figs if f["data"][0]["type"] == "heatmap"]
-    assert heat and all("RdYlGn" not in json.dumps(f) for f in heat)
+    assert len(heat) == 1 and all("RdYlGn" not in json.dumps(f) for f in heat)
     # headcounts tick on whole people
     for f in figs:
         if f["layout"]["xaxis"]["title"]["text"].endswith("(headcount)"):

@@ -14,6 +14,7 @@ import yaml
 
 from ..records.metrics import SIGNED, metric_kind
 from . import charts
+from .compare_page import amount
 from .pages import figure_div, table_html, write_page
 
 
@@ -98,7 +99,7 @@ def _response(summary: pd.DataFrame, metric: str, field: str, words) -> go.Figur
         )
     )
     fig.update_layout(
-        title=f"{html.escape(charts.metric_words(metric))} against {html.escape(words[0].lower())}",
+        title=html.escape(charts.metric_words(metric)),  # the x axis names the field
         **{**charts.LAYOUT, "height": 300, "hovermode": "closest"},
     )
     fig.update_xaxes(title=_axis(words))
@@ -223,10 +224,10 @@ def sweep(folder: Path, fields: list[str], metrics: list[str]) -> Path:
             if fig is not None:
                 heat += figure_div(fig, f"heat-{m}")
             elif summary[m].nunique() == 1:
+                value = amount(m, float(summary[m].iloc[0]))
                 heat += (
-                    f"<p>{html.escape(charts.metric_words(m))}: "
-                    f"{summary[m].iloc[0]:.3g} {html.escape(charts.metric_unit(m))} at every "
-                    "point (no map drawn).</p>"
+                    f"<p>{html.escape(charts.metric_words(m))}: {html.escape(value)} at "
+                    "every point (no map drawn).</p>"
                 )
     sobol = ""
     if (folder / "sobol.csv").exists():
