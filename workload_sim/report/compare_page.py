@@ -177,10 +177,15 @@ def comparison(folder: Path, timeseries: dict[str, pd.DataFrame] | None = None) 
     base = names[0]
     diffs = table[table["metric"].isin(COMPARE_METRICS) & table["diff_vs_first"].notna()]
     lines = [
-        difference_words(row, base)
+        (difference_words(row, base), _shown(row))
         for m in COMPARE_METRICS
         for row in diffs[diffs["metric"] == m].itertuples()
     ]
+    # a statement not shown yet reads amber, as a run's undecided verdict does
+    items = "".join(
+        f"<li class='{'not-shown' if shown not in SHOWN_COLOUR else 'shown'}'>{html.escape(x)}</li>"
+        for x, shown in lines
+    )
     figs = [
         figure_div(_difference_chart(m, diffs[diffs["metric"] == m], base), f"diff-{m}")
         for m in COMPARE_METRICS
@@ -202,7 +207,7 @@ def comparison(folder: Path, timeseries: dict[str, pd.DataFrame] | None = None) 
 <div class='sub'>Common random numbers: replication r of every scenario saw the same referrals,
 so the differences below are paired and their intervals narrow.</div>
 <div class='verdict'><strong>What differs</strong><ul>
-{"".join(f"<li>{html.escape(x)}</li>" for x in lines)}</ul></div>
+{items}</ul></div>
 <h2>Side by side (mean and 95% CI)</h2>{table_html(_side_by_side(table, names))}
 <h2>Differences from {html.escape(base)}</h2>
 <p>Each point is a scenario's paired difference from {html.escape(base)} with its 95%

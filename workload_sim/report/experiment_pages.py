@@ -129,7 +129,9 @@ def staffing(folder: Path) -> Path:
     body = f"""<h1>How many are needed? {html.escape(_field_words(info["field"]))}: {
         html.escape(answer)
     }</h1>
-<div class='verdict'><strong>Answer</strong><ul><li>{html.escape(info["sentence"])}</li>
+<div class='verdict {
+        "not-shown" if info.get("cannot_tell_apart_from") else ""
+    }'><strong>Answer</strong><ul><li>{html.escape(info["sentence"])}</li>
 </ul></div>{
         cards(
             [

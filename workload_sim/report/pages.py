@@ -33,8 +33,7 @@ h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.2rem;margin:1.8rem 0 .6rem}
 .verdict.growing{border-color:#D55E00;background:#fdf1ea}.verdict.stable{border-color:#009E73}
 .verdict.shrinking{border-color:#009E73}
 .verdict.not-shown{border-color:#E69F00;background:#fff7e3}
-.verdict.not-shown>strong::after{content:" (not shown yet: more replications needed)";
-font-weight:400;color:#8a5a00}
+.verdict li.not-shown::marker{color:#E69F00}.verdict li.not-shown{background:#fff7e3}
 .warmup.unsettled{border-left:4px solid #E69F00;padding-left:8px}
 .verdict li{margin:.35rem 0}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(170px,1fr));gap:10px}

@@ -128,7 +128,9 @@ def build(folder: Path) -> Path:
 <div class='sub'>{html.escape(str(sc.get("description", "")).strip())}<br>
 {man["reps"]} replications, seed {man["seed"]}, {man["horizon_days"]} working days measured
 after {warmup} days of warm-up, from {ts["date"].min():%d %b %Y}.</div>
-<div class='verdict {trend}'><strong>Verdict</strong><ul>{verdict}</ul></div>
+<div class='verdict {trend}'><strong>Verdict</strong>{
+        " (not shown yet: more replications needed)" if trend == "not-shown" else ""
+    }<ul>{verdict}</ul></div>
 {kpis}
 <h2>The backlog</h2>{chart_html["backlog"]}{chart_html["queued"]}
 <h2>Caseloads</h2>{chart_html["caseload"]}
