@@ -7,12 +7,20 @@ import pandas as pd
 import plotly.graph_objects as go
 from scipy import stats
 
-BLUE, RED, GREY, GREEN, AMBER = "#1f5fa8", "#c0392b", "#7f8c8d", "#2e8b57", "#d68910"
+from ..records.metrics import METRICS
+
+# Okabe-Ito: told apart by people with any common colour-vision deficiency (no red-green pair)
+BLUE, RED, GREY, GREEN, AMBER = "#0072B2", "#D55E00", "#6e6e6e", "#009E73", "#E69F00"
+SKY, PURPLE, BLACK = "#56B4E9", "#CC79A7", "#000000"
+CATEGORIES = [BLUE, AMBER, GREEN, RED, SKY, PURPLE, GREY, BLACK]
+SEQUENTIAL = "Cividis"  # perceptually even and colour-blind safe, for heatmaps
+DATE_AXIS = "date (working days only)"
 LAYOUT = dict(
     template="plotly_white",
-    margin=dict(l=60, r=20, t=50, b=40),
-    height=360,
-    legend=dict(orientation="h", y=-0.18),
+    margin=dict(l=70, r=20, t=50, b=40),
+    height=400,
+    # below the x-axis title, never on it
+    legend=dict(orientation="h", y=-0.3, yanchor="top"),
     hovermode="x unified",
 )
 
@@ -77,7 +85,7 @@ def _warmup_line(fig: go.Figure, ts: pd.DataFrame, warmup_days: int) -> None:
 def backlog(ts: pd.DataFrame, urgencies: list[str], warmup_days: int) -> go.Figure:
     fig = go.Figure()
     _with_band(fig, band(ts, "unallocated_mean"), "unallocated (mean across replications)", RED)
-    palette = [AMBER, BLUE, GREEN, GREY]
+    palette = [AMBER, BLUE, GREEN, PURPLE]
     for i, u in enumerate(urgencies):
         col = f"unallocated_{u}"
         if col in ts:
@@ -87,7 +95,8 @@ def backlog(ts: pd.DataFrame, urgencies: list[str], warmup_days: int) -> go.Figu
             )
     _warmup_line(fig, ts, warmup_days)
     fig.update_layout(title="Cases waiting for allocation to a named worker", **LAYOUT)
-    fig.update_yaxes(title="cases", rangemode="tozero")
+    fig.update_yaxes(title="cases waiting (count)", rangemode="tozero")
+    fig.update_xaxes(title=DATE_AXIS)
     return fig
 
 
@@ -98,7 +107,8 @@ def queued_work(ts: pd.DataFrame, warmup_days: int) -> go.Figure:
     )
     _warmup_line(fig, ts, warmup_days)
     fig.update_layout(title="Work waiting in workers' queues (allocated, not yet done)", **LAYOUT)
-    fig.update_yaxes(title="hours", rangemode="tozero")
+    fig.update_yaxes(title="work waiting (hours)", rangemode="tozero")
+    fig.update_xaxes(title=DATE_AXIS)
     return fig
 
 
@@ -143,7 +153,8 @@ def caseload(ts: pd.DataFrame, cap: float, warmup_days: int) -> go.Figure:
     )
     _warmup_line(fig, ts, warmup_days)
     fig.update_layout(title="Weighted caseload per worker, against the cap", **LAYOUT)
-    fig.update_yaxes(title="cases", rangemode="tozero")
+    fig.update_yaxes(title="weighted caseload (cases)", rangemode="tozero")
+    fig.update_xaxes(title=DATE_AXIS)
     return fig
 
 
@@ -151,7 +162,7 @@ def staffing_over_time(ts: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     parts = [
         ("fte_present", "at work", GREEN),
-        ("fte_leave", "on leave", BLUE),
+        ("fte_leave", "on leave", SKY),
         ("fte_sick", "sick", RED),
         ("fte_naas", "NAAS", AMBER),
         ("fte_vacant", "vacant", GREY),
@@ -166,7 +177,8 @@ def staffing_over_time(ts: pd.DataFrame) -> go.Figure:
     fig.update_layout(
         title="Who is there: FTE at work, away and vacant (mean across replications)", **LAYOUT
     )
-    fig.update_yaxes(title="FTE / posts", rangemode="tozero")
+    fig.update_yaxes(title="full-time equivalents (FTE) or vacant posts", rangemode="tozero")
+    fig.update_xaxes(title=DATE_AXIS)
     return fig
 
 
@@ -194,6 +206,7 @@ def waits(cases: pd.DataFrame) -> go.Figure:
                     mean=[x.mean()],
                     name=name,
                     orientation="h",
+                    marker_color=CATEGORIES[len(fig.data) % len(CATEGORIES)],
                 )
             )
     fig.update_layout(
@@ -202,10 +215,13 @@ def waits(cases: pd.DataFrame) -> go.Figure:
         **{**LAYOUT, "hovermode": "closest"},
     )
     fig.update_xaxes(title="working days", rangemode="tozero")
+    fig.update_yaxes(title="stage of the case")
     return fig
 
 
 def wait_histogram(cases: pd.DataFrame, target: float | None) -> go.Figure:
+    """Waits to allocation on a log count scale: a linear scale hides the few long waits,
+    and those are the people a team leader most needs to see."""
     opened = cases[(cases["triage_outcome"] == "open_case") & ~cases["warmup"]]
     x = opened["wait_to_allocation"].dropna().to_numpy()
     counts, edges = np.histogram(x, bins=40) if len(x) else (np.zeros(0), np.zeros(1))
@@ -224,34 +240,110 @@ def wait_histogram(cases: pd.DataFrame, target: float | None) -> go.Figure:
             line=dict(color=RED, dash="dash"),
             annotation_text=f"standard target {target:g} days",
         )
+    note = ""
+    if len(x):
+        p90 = float(np.percentile(x, 90))
+        fig.add_vline(x=p90, line=dict(color=AMBER, dash="dot"))
+        note = (
+            f"<br><sup>log scale, so single cases in the tail show; 90th percentile "
+            f"{p90:.1f} days (dotted), longest {x.max():.1f} days</sup>"
+        )
     fig.update_layout(
-        title="Wait from referral to allocation", **{**LAYOUT, "hovermode": "closest"}
+        title="Wait from referral to allocation (every case, all replications)" + note,
+        **{**LAYOUT, "hovermode": "closest", "margin": dict(l=70, r=20, t=70, b=40)},
     )
-    fig.update_xaxes(title="working days")
-    fig.update_yaxes(title="cases (all replications)")
+    fig.update_xaxes(title="wait to allocation (working days)", rangemode="tozero")
+    fig.update_yaxes(title="cases (count, log scale)", type="log", dtick=1)
     return fig
 
 
-def metric_bars(summary: pd.DataFrame, names: list[str], title: str, unit: str) -> go.Figure:
+def metric_words(metric: str) -> str:
+    """A metric's plain-English name (its field name only when it has none)."""
+    return METRICS.get(metric, ("", metric))[1] or metric
+
+
+def metric_unit(metric: str) -> str:
+    return METRICS.get(metric, ("", ""))[0]
+
+
+def _wrap(text: str, width: int = 28) -> str:
+    import textwrap
+
+    return "<br>".join(textwrap.wrap(text, width)) or text
+
+
+def metric_bars(
+    summary: pd.DataFrame,
+    names: list[str],
+    title: str,
+    unit: str,
+    percent: bool = False,
+    colour: str = BLUE,
+) -> go.Figure:
+    """Means with their own (asymmetric) 95% CIs: a share's or count's interval is not
+    symmetric about its mean, and mirroring the upper half drew impossible negatives."""
     rows = summary.set_index("metric").reindex(names).dropna(subset=["mean"])
-    err = (rows["ci_high"] - rows["mean"]).fillna(0)
+    scale = 100.0 if percent else 1.0
+    mean = rows["mean"] * scale
+    high = (rows["ci_high"] * scale - mean).clip(lower=0).fillna(0)
+    low = (mean - rows["ci_low"] * scale).clip(lower=0).fillna(0)
     fig = go.Figure(
         go.Bar(
-            x=[n.replace("_", " ") for n in rows.index],
-            y=rows["mean"],
-            error_y=dict(type="data", array=err.to_numpy()),
-            marker_color=BLUE,
+            x=[_wrap(metric_words(n)) for n in rows.index],
+            y=mean,
+            error_y=dict(
+                type="data", symmetric=False, array=high.to_numpy(), arrayminus=low.to_numpy()
+            ),
+            marker_color=colour,
+            name="mean across replications, 95% CI",
         )
     )
     fig.update_layout(title=title, **{**LAYOUT, "hovermode": "closest"})
     fig.update_yaxes(title=unit, rangemode="tozero")
+    fig.update_xaxes(title="measure")
+    if percent:
+        fig.update_yaxes(ticksuffix="%")
     return fig
+
+
+def warmup_settled(ts: pd.DataFrame, warmup_days: int, tolerance: float = 0.05) -> tuple[bool, str]:
+    """Did the open-case level settle by the end of warm-up? (settled, the answer in words)
+
+    The level over the last fifth of the warm-up (at least 5 days) is set against the
+    mean level over the measured period; within ``tolerance`` of it (or within one case,
+    for small lists) the team had reached its running state when measuring began.
+    """
+    daily = ts.groupby("day")["open_cases_mean"].mean()
+    measured = daily[daily.index >= warmup_days]
+    if warmup_days <= 0 or measured.empty:
+        return False, (
+            "No warm-up: measuring started with the team empty, so the first weeks "
+            "understate the caseload; set warmup_days to where the running mean levels off."
+        )
+    span = max(5, warmup_days // 5)
+    end = daily[(daily.index >= warmup_days - span) & (daily.index < warmup_days)].mean()
+    level = measured.mean()
+    gap = abs(end - level)
+    settled = gap <= max(tolerance * level, 1.0)
+    words = (
+        f"Open cases over the last {span} days of warm-up averaged {end:.1f}; over the "
+        f"measured period {level:.1f} ({gap / level:.0%} apart)"
+        if level > 0
+        else f"Open cases stayed at {end:.1f} at the end of warm-up and {level:.1f} after"
+    )
+    if settled:
+        return True, f"SETTLED: {words}, so the warm-up was long enough."
+    return False, (
+        f"NOT SETTLED: {words}, more than the {tolerance:.0%} allowed: the team was still "
+        "filling up (or emptying) when measuring began. Lengthen warmup_days."
+    )
 
 
 def warmup_check(ts: pd.DataFrame, warmup_days: int) -> go.Figure:
     """Running mean of open cases from day 0: where it settles, warm-up can end."""
     daily = ts.groupby("day").agg(date=("date", "first"), level=("open_cases_mean", "mean"))
     daily["running"] = daily["level"].expanding().mean()
+    settled, _ = warmup_settled(ts, warmup_days)
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
@@ -267,8 +359,10 @@ def warmup_check(ts: pd.DataFrame, warmup_days: int) -> go.Figure:
         )
     )
     _warmup_line(fig, ts, warmup_days)
+    verdict = "settled" if settled else "NOT settled"
     fig.update_layout(
-        title="Warm-up check: has the running mean settled before the dotted line?", **LAYOUT
+        title=f"Warm-up check: the open-case level had {verdict} by the dotted line", **LAYOUT
     )
-    fig.update_yaxes(title="open cases", rangemode="tozero")
+    fig.update_yaxes(title="open cases (count)", rangemode="tozero")
+    fig.update_xaxes(title=DATE_AXIS)
     return fig

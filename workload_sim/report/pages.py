@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -28,8 +29,12 @@ background:#f7f9fb}
 main{max-width:1100px;margin:0 auto;padding:24px}
 h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.2rem;margin:1.8rem 0 .6rem}
 .sub{color:#566573;margin-bottom:1rem}
-.verdict{background:#fff;border-left:6px solid #1f5fa8;padding:12px 18px;margin:12px 0}
-.verdict.growing{border-color:#c0392b}.verdict.stable{border-color:#2e8b57}
+.verdict{background:#fff;border-left:6px solid #0072B2;padding:12px 18px;margin:12px 0}
+.verdict.growing{border-color:#D55E00;background:#fdf1ea}.verdict.stable{border-color:#009E73}
+.verdict.shrinking{border-color:#009E73}
+.verdict.not-shown{border-color:#E69F00;background:#fff7e3}
+.verdict li.not-shown::marker{color:#E69F00}.verdict li.not-shown{background:#fff7e3}
+.warmup.unsettled{border-left:4px solid #E69F00;padding-left:8px}
 .verdict li{margin:.35rem 0}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(170px,1fr));gap:10px}
 .card{background:#fff;border-radius:6px;padding:10px 12px;box-shadow:0 1px 2px #0001}
@@ -37,10 +42,13 @@ h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.2rem;margin:1.8rem 0 .6rem}
 .card .ci{font-size:.75rem;color:#7f8c8d}
 .chart{background:#fff;border-radius:6px;margin:10px 0;padding:4px;box-shadow:0 1px 2px #0001}
 table{border-collapse:collapse;width:100%;background:#fff;font-size:.82rem}
-th,td{border-bottom:1px solid #e5e8e8;padding:4px 6px;text-align:left;vertical-align:top}
+th,td{border-bottom:1px solid #e5e8e8;padding:4px 6px;text-align:left;vertical-align:top;
+overflow-wrap:break-word}
 th{background:#eaf2f8;position:sticky;top:0}
 tr.unsourced td{background:#fdebd0}
-.scroll{max-height:480px;overflow:auto}
+.scroll{max-height:480px;overflow:auto}.scroll.full{max-height:none}
+.scroll.wide{box-shadow:inset -14px 0 10px -10px #0005}
+.scroll-cue{font-size:.8rem;color:#8a5a00;margin:2px 0}
 code,pre{background:#eef2f5;padding:2px 4px;border-radius:3px;font-size:.85rem}
 pre{padding:8px;overflow:auto;white-space:pre-wrap}
 footer{color:#7f8c8d;font-size:.8rem;margin-top:2rem}
@@ -76,6 +84,13 @@ def figure_div(fig: go.Figure, div_id: str) -> str:
     )
 
 
+# a table wider than its box scrolls sideways; this shows the cue only when it does
+CUE_JS = """<script>function wsCue(){document.querySelectorAll('.scroll').forEach(function(s){
+var w=s.scrollWidth>s.clientWidth+1;s.classList.toggle('wide',w);
+var c=s.previousElementSibling;if(c&&c.classList.contains('scroll-cue')){c.hidden=!w;}});}
+addEventListener('load',wsCue);addEventListener('resize',wsCue);</script>"""
+
+
 def page(title: str, body: str) -> str:
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
@@ -83,7 +98,7 @@ def page(title: str, body: str) -> str:
         f"<title>{html.escape(title)}</title><style>{CSS}</style>"
         f"<script>{plotly_js()}</script></head><body><main>{body}"
         f"<footer>workload_sim, plotly {plotly.__version__}. Every chart works offline.</footer>"
-        "</main></body></html>"
+        f"</main>{CUE_JS}</body></html>"
     )
 
 
@@ -100,18 +115,29 @@ def cards(items: list[tuple[str, str, str]]) -> str:
     )
 
 
-def table_html(frame: pd.DataFrame, unsourced_col: str | None = None, marker: str = "") -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+def table_html(
+    frame: pd.DataFrame, unsourced_col: str | None = None, marker: str = "", full: bool = False
+) -> str:
+    """A table in a box that scrolls (with a visible cue) if it is ever wider than the page;
+    ``full``: every row shown, no inner vertical scroll (for tables read end to end)."""
+    head = "".join(f"<th>{_breakable(str(c))}</th>" for c in frame.columns)
     rows = []
     for rec in frame.to_dict("records"):
         flag = unsourced_col and str(rec.get(unsourced_col, "")).startswith(marker) and marker
-        cells = "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in rec.values())
+        cells = "".join(f"<td>{_breakable(_fmt(v))}</td>" for v in rec.values())
         rows.append(f"<tr{' class=unsourced' if flag else ''}>{cells}</tr>")
     return (
-        f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>"
+        "<div class='scroll-cue' hidden>Wide table: scroll sideways for more columns &rarr;</div>"
+        f"<div class='scroll{' full' if full else ''}'><table><thead><tr>{head}</tr></thead><tbody>"
         + "".join(rows)
         + "</tbody></table></div>"
     )
+
+
+def _breakable(text: str) -> str:
+    """Escaped text that may wrap after the dots and underscores of field paths and names,
+    so a long path wraps inside its column instead of pushing the table off the page."""
+    return re.sub(r"([._])(?=[A-Za-z])", r"\1<wbr>", html.escape(text))
 
 
 def _fmt(v) -> str:

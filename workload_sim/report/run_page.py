@@ -9,10 +9,12 @@ from pathlib import Path
 import pandas as pd
 
 from ..scenario.assumptions import OVERRIDDEN, UNSOURCED
+from ..scenario.safe_yaml import ScenarioError
 from . import charts
+from .load_check_block import load_check_block
 from .pages import cards, figure_div, read_folder, table_html, write_page
 from .team_words import team_in_words
-from .verdict import backlog_trend, sentences, settings
+from .verdict import backlog_trend, sentences, settings, team_load
 
 WORK_METRICS = [
     "capacity_assessments",
@@ -22,7 +24,7 @@ WORK_METRICS = [
     "unmet_closed_unworked",
     "leavers",
 ]
-SHARE_METRICS = ["allocation_breach_share", "completion_breach_share", "utilisation"]
+BREACH_METRICS = ["allocation_breach_share", "completion_breach_share"]
 
 
 def _card(summary: pd.DataFrame, metric: str, label: str, fmt: str) -> tuple[str, str, str]:
@@ -58,6 +60,21 @@ def build(folder: Path) -> Path:
     verdict = "".join(
         f"<li>{html.escape(s)}</li>" for s in sentences(summary, cap, targets[-1], sc)
     )
+    try:
+        check = team_load(sc)
+    except ScenarioError:  # the verdict says why; no table to show
+        check = None
+    load_html = load_check_block(check, summary) if check is not None else ""
+    load_card = (
+        (
+            f"{check.load_contract:.0%}",
+            "load on contracted hours (load check)",
+            f"{check.demand_hours_per_day:.1f} h a day needed, "
+            f"{check.available_hours_per_day:.1f} h in contract",
+        )
+        if check is not None
+        else ("n/a", "load on contracted hours", "")
+    )
     kpis = cards(
         [
             _card(summary, "backlog_growth_per_week", "backlog change, cases/week", "{:+.2f}"),
@@ -68,8 +85,10 @@ def build(folder: Path) -> Path:
             _card(summary, "overtime_hours_per_worker_week", "overtime, h/worker/week", "{:.1f}"),
             _card(summary, "unallocated_end", "still waiting at the end", "{:.0f}"),
             _card(summary, "staff_cost_gbp", "staff cost, GBP", "{:,.0f}"),
+            load_card,
         ]
     )
+    settled, settled_words = charts.warmup_settled(ts, warmup)
     figs = [
         ("backlog", charts.backlog(ts, urgencies, warmup)),
         ("queued", charts.queued_work(ts, warmup)),
@@ -81,11 +100,14 @@ def build(folder: Path) -> Path:
             "shares",
             charts.metric_bars(
                 summary,
-                SHARE_METRICS,
-                "Timescale breaches and utilisation (mean, 95% CI)",
-                "fraction",
+                BREACH_METRICS,
+                "Share of cases that missed a timescale (mean, 95% CI)",
+                "cases that missed it (% of cases)",
+                percent=True,
+                colour=charts.RED,
             ),
         ),
+        ("utilisation", _utilisation(summary)),
         (
             "work",
             charts.metric_bars(
@@ -93,7 +115,7 @@ def build(folder: Path) -> Path:
                 WORK_METRICS,
                 "Capacity assessments, best-interest "
                 "meetings, unmet need and leavers (per replication)",
-                "count",
+                "count per replication (cases, meetings, people)",
             ),
         ),
         ("warmup", charts.warmup_check(ts, warmup)),
@@ -107,20 +129,49 @@ def build(folder: Path) -> Path:
 <div class='sub'>{html.escape(team_in_words(sc))}<br>
 {man["reps"]} replications, seed {man["seed"]}, {man["horizon_days"]} working days measured
 after {warmup} days of warm-up, from {ts["date"].min():%d %b %Y}.</div>
-<div class='verdict {trend}'><strong>Verdict</strong><ul>{verdict}</ul></div>
+<div class='verdict {trend}'><strong>Verdict</strong>{
+        " (not shown yet: more replications needed)" if trend == "not-shown" else ""
+    }<ul>{verdict}</ul></div>
 {kpis}
 <h2>The backlog</h2>{chart_html["backlog"]}{chart_html["queued"]}
 <h2>Caseloads</h2>{chart_html["caseload"]}
 <h2>The team: present, away, vacant</h2>{chart_html["fte"]}
 <h2>Waits</h2>{chart_html["wait_hist"]}{chart_html["waits"]}
 <h2>Timescales, assessments and unmet need</h2>{chart_html["shares"]}{chart_html["work"]}
-<h2>Was the warm-up long enough?</h2>{chart_html["warmup"]}
+<h2>How much of the contracted time went on cases</h2>{chart_html["utilisation"]}
+{load_html}
+<h2>Was the warm-up long enough?</h2>
+<p class='warmup {"settled" if settled else "unsettled"}'>{html.escape(settled_words)}</p>
+{chart_html["warmup"]}
 <h2>Every assumption</h2>
 <p>Every parameter with its value, unit and source. {flagged} value(s) were set without a
 source and are highlighted: give each a note under <code>sources</code> before relying on it.</p>
-{table_html(assumptions, "source", "set ") if len(assumptions) else "<p>(no assumptions.csv)</p>"}
+{
+        table_html(assumptions, "source", "set ", full=True)
+        if len(assumptions)
+        else "<p>(no assumptions.csv)</p>"
+    }
 <h2>How to reproduce this</h2><pre>{html.escape(reproduce)}</pre>
 <p>Package {html.escape(str(man.get("version")))}; scenario SHA-256
 <code>{html.escape(str(man.get("scenario_sha256", ""))[:16])}</code>.</p>
 """
     return write_page(folder / "report.html", f"{sc['name']}: workload report", body)
+
+
+def _utilisation(summary: pd.DataFrame):
+    """Utilisation on its own axis (a share of hours, not of cases), against 100%."""
+    fig = charts.metric_bars(
+        summary,
+        ["utilisation"],
+        "Case hours worked as a share of contracted case hours (mean, 95% CI)",
+        "% of contracted case hours",
+        percent=True,
+    )
+    fig.add_hline(
+        y=100,
+        line=dict(color=charts.GREY, dash="dash"),
+        annotation_text="100%: every contracted case hour used",
+        annotation_position="top left",
+    )
+    fig.update_layout(height=300)
+    return fig

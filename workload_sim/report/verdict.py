@@ -13,6 +13,8 @@ import math
 import pandas as pd
 
 from ..records.summary import ABOVE, BELOW, WITHIN, Decision, decide
+from ..scenario.safe_yaml import ScenarioError
+from ..theory.team_load import LoadCheck, compare_with_simulation, load_check
 
 DEFAULT_MARGIN = 0.25  # as scenario.verdict.backlog_margin_cases_per_week
 DEFAULT_BREACH_ALERT = 0.25  # as scenario.verdict.completion_breach_alert_share
@@ -29,6 +31,27 @@ def settings(scenario: dict | None) -> dict:
             given.get("completion_breach_alert_share", DEFAULT_BREACH_ALERT)
         ),
     }
+
+
+def team_load(scenario: dict | None) -> LoadCheck | None:
+    """The load check of a run's resolved scenario; None when there is no scenario."""
+    if not scenario:
+        return None
+    from ..scenario.loading import load_scenario
+
+    return load_check(load_scenario(scenario))
+
+
+def load_sentences(scenario: dict | None, summary: pd.DataFrame) -> list[str]:
+    """Theory beside the simulation: the load in words, then whether the simulated
+    backlog agrees with it (and, when not, what the bound leaves out)."""
+    try:
+        check = team_load(scenario)
+    except ScenarioError as exc:  # e.g. branches that loop without end: no finite bound
+        return [f"The load check could not be worked out: {exc.problems[0]}"]
+    if check is None:
+        return []
+    return [f"Load check: {check.sentence()}", compare_with_simulation(check, summary)]
 
 
 def _row(summary: pd.DataFrame, metric: str) -> pd.Series | None:
@@ -89,6 +112,7 @@ def sentences(
     """The verdict, one sentence per finding, every number with its 95% CI."""
     cfg = settings(scenario)
     out = [backlog_trend(summary, cfg["backlog_margin_cases_per_week"])[1]]
+    out += load_sentences(scenario, summary)
     out += _waits(summary, target_days)
     out += _breaches(summary, cfg["completion_breach_alert_share"])
     c, cmax = _row(summary, "caseload_mean"), _row(summary, "caseload_max")
