@@ -234,3 +234,23 @@ def test_sweep_is_titled_and_labelled_in_words_and_says_when_sobol_cannot_rank(t
 def test_table_paths_wrap_at_dots_but_numbers_never_break():
     out = table_html(pd.DataFrame({"field": ["demand.referrals_per_week"], "value": [0.125]}))
     assert "demand.<wbr>referrals_<wbr>per_<wbr>week" in out and "0.125" in out
+
+
+def test_a_sweep_run_from_the_command_line_is_titled_with_its_base_scenario(tmp_path):
+    """The page is written after base_scenario.yaml, so its title names the base."""
+    from typer.testing import CliRunner
+
+    from workload_sim.cli import app
+
+    from .conftest import DEFAULT
+
+    sweep = tmp_path / "s.yaml"
+    sweep.write_text(
+        f"name: tiny\nbase: {DEFAULT}\nset: [horizon_days=20, warmup_days=5]\ndesign: grid\n"
+        "reps: 1\nfields:\n  team.permanent: {low: 8, high: 9, steps: 2}\n"
+    )
+    out = tmp_path / "out"
+    res = CliRunner().invoke(app, ["sweep", str(sweep), "--out", str(out), "-q"])
+    assert res.exit_code == 0, res.output
+    page = (out / "sweep.html").read_text()
+    assert "<h1>Sweep tiny on adult_safeguarding_team: 2 points</h1>" in page

@@ -270,7 +270,8 @@ def _write_sweep(target: Path, sw: Sweep, done, failed, command: str, identity: 
     write_parquet(target / "design.parquet", sw.design)
     if spec.design == "sobol" and not failed:
         write_csv(target / "sobol.csv", sobol_indices(sw, summary))
-    experiment_pages.sweep(target, sw.fields, spec.metrics)
     write_text(target / "base_scenario.yaml", scenario_yaml(resolved_dict(sw.base)))
     write_text(target / "sweep.yaml", scenario_yaml(spec.model_dump(mode="json")))
+    # the page reads both: its title names the base scenario, its axes the base's words
+    experiment_pages.sweep(target, sw.fields, spec.metrics)
     _manifest(target, identity, command)
