@@ -510,3 +510,35 @@ def test_a_team_whose_every_post_is_vacant_runs_and_refers_to_the_front_door():
     assert triaged and min(s[4] for s in triaged) >= first_join  # nobody triaged before
     with pytest.raises(workload_sim.ScenarioError, match="at least one post"):
         load_scenario(DEFAULT, ["team.permanent=0", "team.newly_qualified=0", "team.agency=0"])
+
+
+def test_a_large_team_runs_a_duty_rota_in_proportion_so_triage_does_not_queue_for_weeks():
+    """Found by bench_team_size: with one duty worker a day, a 100-worker team with
+    demand in proportion queued weeks of triage (and moving that queue each time its
+    holder went away made the run quadratic). One on duty per ten in post keeps the
+    wait for triage near the small team's (40 days here: 2.3 days against 0.3)."""
+    big = [
+        *QUIET,
+        "team.permanent=90",
+        "team.newly_qualified=10",
+        "demand.referrals_per_week=280",
+        "warmup_days=0",
+        "horizon_days=40",
+    ]
+    rota = workload_sim.run(DEFAULT, reps=1, overrides=big).cases
+    alone = workload_sim.run(
+        DEFAULT, reps=1, overrides=[*big, "triage.team_per_duty_worker=1000"]
+    ).cases
+    small = workload_sim.run(
+        DEFAULT, reps=1, overrides=[*QUIET, "warmup_days=0", "horizon_days=40"]
+    ).cases
+
+    def wait(cases):  # wait for triage, those still waiting counted up to the horizon
+        return cases["wait_for_triage"].fillna(40 - cases["arrival"]).mean()
+
+    assert wait(alone) > 5 * wait(small)  # one duty worker for 100: days behind, growing
+    assert wait(rota) < 2 * wait(small) + 0.1
+    sim = Simulation(load_scenario(DEFAULT, big), 0).run()
+    day = 20  # ten workers (100 // 10) share one day's triage
+    who = {w[0] for w in sim.log.work if w[3] == "triage" and day <= w[7] < day + 1}
+    assert len(who) == 10

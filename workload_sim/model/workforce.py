@@ -61,6 +61,9 @@ class Workforce:
         self.everyone: list[Worker] = []  # everyone who ever did, for the records
         self.posts: list[Post] = []
         self.front_door: list[Task] = []  # triage waiting for anyone to be at work
+        self._rota_day: tuple = ()  # (day, on duty, in post) the rota below was built for
+        self._rota: list[Worker] = []
+        self._rota_turn = 0
         self._agency_requests = 0
         self._due: dict[int, list[Callable[[int], None]]] = defaultdict(list)
         self._samplers: dict[str, Sampler] = {}
@@ -231,13 +234,35 @@ class Workforce:
         return None
 
     def to_duty(self, task: Task) -> None:
-        """Give a triage task to today's duty worker; with nobody at work it waits at
-        the front door (the referral is recorded as awaiting triage) until someone is."""
-        worker = self.duty_worker(int(self.env.now))
+        """Give a triage task to a duty worker; with nobody at work it waits at the front
+        door (the referral is recorded as awaiting triage) until someone is.
+
+        The rota puts one worker on duty for every ``triage.team_per_duty_worker`` in
+        post (at least one), and referrals take turns round the day's rota: a single duty
+        worker for a team of 300 would queue weeks of triage, which no team leader runs.
+        """
+        day = int(self.env.now)
+        on_duty = max(1, len(self.in_post) // self.scenario.triage.team_per_duty_worker)
+        worker = self.duty_worker(day) if on_duty == 1 else self._next_on_rota(day, on_duty)
         if worker is None:
             self.front_door.append(task)
         else:
             worker.add_task_tuple(task)
+
+    def _next_on_rota(self, day: int, on_duty: int) -> Worker | None:
+        """The next worker at work on today's rota (built once a day), in turn."""
+        if self._rota_day != (day, on_duty, len(self.in_post)):
+            self._rota_day = (day, on_duty, len(self.in_post))
+            picked = (self.duty_worker(day * on_duty + j) for j in range(on_duty))
+            self._rota = list(dict.fromkeys(w for w in picked if w is not None))
+            self._rota_turn = 0
+        rota = self._rota
+        for k in range(len(rota)):
+            w = rota[(self._rota_turn + k) % len(rota)]
+            if w.away is None and w.left_at is None:
+                self._rota_turn += k + 1
+                return w
+        return self.duty_worker(day)  # the whole rota away: the next one present, if any
 
     # --- the daily tick -----------------------------------------------------------------
 

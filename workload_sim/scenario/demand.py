@@ -142,6 +142,17 @@ class TriageSpec(Strict):
         "assumption: half an hour of duty time per referral (no published time study); "
         "vary 0.25-1.5",
     )
+    team_per_duty_worker: int = F(
+        10,
+        "Workers in post for each worker on duty on a given day: the rota puts "
+        "max(1, in post // this) on duty, and each referral goes to the one with the "
+        "fewest queued tasks",
+        "workers",
+        "assumption: one duty worker a day in a team of about ten (the default teams); a "
+        "larger team runs a larger rota; vary 5-20",
+        ge=1,
+        le=1000,
+    )
     no_further_action: Probability = F(
         0.5,
         "Share of referrals closed at triage with no further action",
