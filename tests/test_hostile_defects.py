@@ -494,3 +494,22 @@ def test_10_a_refused_command_writes_nothing(args, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     _one_line_refusal(runner.invoke(app, args))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_sobol_field_that_does_not_vary_is_refused_in_one_line(tmp_path):
+    """Found by the sweep fuzzing: low == high reached SALib ('Bounds are not legal')."""
+    from typer.testing import CliRunner
+
+    from workload_sim.cli import app
+
+    from .conftest import DEFAULT
+
+    sweep = tmp_path / "flat.yaml"
+    sweep.write_text(
+        f"base: {DEFAULT}\nset: [horizon_days=20]\ndesign: sobol\n"
+        "fields:\n  team.permanent: {low: 0, high: 0}\n"
+    )
+    res = CliRunner().invoke(app, ["sweep", str(sweep), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2, res.output
+    assert "fields.team.permanent: low and high are both 0" in res.output
+    assert len(res.output.strip().splitlines()) == 1

@@ -542,3 +542,27 @@ def test_a_large_team_runs_a_duty_rota_in_proportion_so_triage_does_not_queue_fo
     day = 20  # ten workers (100 // 10) share one day's triage
     who = {w[0] for w in sim.log.work if w[3] == "triage" and day <= w[7] < day + 1}
     assert len(who) == 10
+
+
+def test_an_absence_does_not_shift_the_posts_later_sickness_draws():
+    """Common random numbers: the post draws its sickness number every day whether or
+    not its holder is at work, so after a planned absence ends, the same worker falls
+    sick on the same days as in the scenario without it (pressure effects off)."""
+    calm = [
+        *QUIET,
+        "absence.sickness_days=25",
+        "absence.sickness_pressure_effect=0",
+        "warmup_days=0",
+        "horizon_days=500",
+    ]
+    off = "events=[{kind: off_sick, worker: permanent 1, date: 2026-05-01, weeks: 6}]"
+
+    def sick_starts(extra):
+        sim = Simulation(load_scenario(DEFAULT, [*calm, *extra]), 0).run()
+        return [t for w, t, state, _ in sim.log.states if w == 0 and state == "sick"]
+
+    plain, planned = sick_starts([]), sick_starts([off])
+    back = 120.0  # well after the six weeks off (from about day 21): both at work again
+    later_plain = [t for t in plain if t > back]
+    later_planned = [t for t in planned if t > back]
+    assert later_plain and later_planned == later_plain

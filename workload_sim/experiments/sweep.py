@@ -106,6 +106,12 @@ class SweepSpec(Strict):
                 raise ValueError(f"fields.{path}: a grid needs values, or low/high with steps")
             if self.design == "sobol" and f.values is not None:
                 raise ValueError(f"fields.{path}: a Sobol design needs a low/high range")
+            if self.design == "sobol" and f.low is not None and f.low == f.high:
+                # SALib cannot sample (or rank) a field that does not vary
+                raise ValueError(
+                    f"fields.{path}: low and high are both {f.low:g}; a Sobol design needs "
+                    "low < high (fix the value with --set instead)"
+                )
         sizes, points = self.size()
         if points > MAX_POINTS:
             raise ValueError(

@@ -119,12 +119,22 @@ class Absence:
         if length:
             self.owed[post] = self.owed.get(post, 0) + length
 
-    def sickness_today(self, post: int, multiplier: float) -> int:
-        """Length of a sickness episode starting today (0: none). Draws once a day."""
+    def sickness_today(self, post: int, multiplier: float, present: bool = True) -> int:
+        """Length of a sickness episode starting today (0: none).
+
+        Draws once a day for the post whether or not its holder is at work, so an
+        absence in one scenario does not shift the post's later draws against another
+        (common random numbers); only a worker at work can fall sick.
+        """
         u = self._sick[post]()
         short, long_ = self._lengths[post]
+        # the day's episode lengths are drawn every day too, so one episode more or
+        # less in one scenario cannot shift the lengths of the post's later episodes
+        short_days, long_days = short(), long_()
+        if not present:
+            return 0
         if u < self.p_short * multiplier:
-            return max(1, int(round(short())))
+            return max(1, int(round(short_days)))
         if u < (self.p_short + self.p_long) * multiplier:
-            return max(1, int(math.ceil(long_())))
+            return max(1, int(math.ceil(long_days)))
         return 0

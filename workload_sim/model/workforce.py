@@ -314,9 +314,9 @@ class Workforce:
             if self._turnover[w.post]() < leave_rate / self.absence.days_per_year * m_leave:
                 self.let_go(w, "left (turnover)")
                 continue
+            m_sick = pressure_multiplier(p, ab.pressure_threshold, ab.sickness_pressure_effect)
+            sick = self.absence.sickness_today(w.post, m_sick, present=w.away is None)
             if w.away is None:
-                m_sick = pressure_multiplier(p, ab.pressure_threshold, ab.sickness_pressure_effect)
-                sick = self.absence.sickness_today(w.post, m_sick)
                 if sick:
                     w.go_away("sick", day + sick)
                     self.absence.put_off_leave(w.post, day)
