@@ -338,7 +338,7 @@ class Simulation:
 
     def run(self) -> Simulation:
         """Run to the end of the last working day; returns self for chaining."""
-        with _cyclic_gc_paused():
+        with cyclic_gc_paused():
             self.env.run(until=float(self.n_days))
         self._log_horizon()
         return self
@@ -361,7 +361,7 @@ def _handover_done(case: Case) -> None:
 
 
 @contextmanager
-def _cyclic_gc_paused():
+def cyclic_gc_paused():
     """Pause Python's cyclic garbage collector while events run.
 
     A run keeps every case, plan and task alive, so the collector's periodic
