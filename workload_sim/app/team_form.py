@@ -54,6 +54,13 @@ FIELD_WORDS = {
 }
 
 
+# Every value the page sets carries a note saying so (the evidence pack lists them): the
+# team leader's figures are their own assumptions; the rest are how the run was made.
+RUN_SETTINGS = {"warmup_days", "horizon_days", "replications", "seed"}
+RUN_NOTE = "run setting chosen on the team leader's page (warm-up 0: the warm start is today)"
+PAGE_NOTE = "assumption: the team leader's own figure, given on the team leader's page"
+
+
 @dataclass
 class Absence:
     """Someone off now: 'permanent 1' (the first permanent worker) for so many weeks."""
@@ -185,7 +192,12 @@ def overrides(form: TeamForm) -> list[str]:
         raise FormError([f"Sick-leave cover: choose one of: {'; '.join(COVER_POLICIES)}"])
     for key, v in policy.items():
         sets[f"cover.{key}"] = form.cover_days if v == "N" else v
-    return [f"{k}={_value(v)}" for k, v in sets.items()]
+    notes = [  # an empty list has no assumption row to note (the check would refuse it)
+        f"sources.{k}={json.dumps(RUN_NOTE if k in RUN_SETTINGS else PAGE_NOTE)}"
+        for k, v in sets.items()
+        if v != []
+    ]
+    return [f"{k}={_value(v)}" for k, v in sets.items()] + notes
 
 
 def _in_words(problem: str) -> str:
