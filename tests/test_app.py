@@ -210,3 +210,38 @@ def test_app_command_without_streamlit_is_one_line(monkeypatch):
     result = runner.invoke(cli, ["app"])
     assert result.exit_code == 2
     assert result.output.strip().count("\n") == 0 and "streamlit" in result.output.lower()
+
+
+def test_staffing_question_and_evidence_pack_from_the_page(two_runs):
+    import io
+    import zipfile
+
+    at, _ = two_runs
+    at.number_input(key="within").set_value(5)
+    at.button(key="staffing_button").click().run()
+    assert not at.exception
+    answer = at.success[0].value
+    assert answer.startswith("To keep 90% of waits for allocation within 5 working days")
+    assert "permanent social workers" in answer
+    at.button(key="evidence_button").click().run()
+    names = zipfile.ZipFile(io.BytesIO(at.session_state["evidence"])).namelist()
+    assert {"report.html", "summary.csv", "scenario.yaml", "assumptions.csv"} <= {
+        n.split("/")[-1] for n in names
+    }
+
+
+def test_several_people_off_now_each_become_an_absence_from_today():
+    at = _page()
+    at.number_input(key="n_off").set_value(2).run()
+    at.selectbox(key="off_worker_0").set_value("permanent 2")
+    at.number_input(key="off_weeks_0").set_value(16)
+    at.selectbox(key="off_worker_1").set_value("newly_qualified 1")
+    at.number_input(key="off_weeks_1").set_value(4)
+    at.number_input(key="months").set_value(1)
+    at.button(key="run").click().run()
+    assert not at.exception and not at.error
+    events = at.session_state["runs"][-1]["resolved"]["events"]
+    assert [(e["worker"], e["date"], e["weeks"]) for e in events] == [
+        ("permanent 2", "2026-12-01", 16),
+        ("newly_qualified 1", "2026-12-01", 4),
+    ]
