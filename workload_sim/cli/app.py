@@ -43,6 +43,8 @@ def app_command(
         "true",
         "--browser.gatherUsageStats",
         "false",
+        "--client.toolbarMode",
+        "minimal",  # no "Deploy" button: a team leader has nothing to deploy
     ]
     try:
         code = subprocess.call(command)
