@@ -44,11 +44,13 @@ KEY_NUMBERS = {
 }
 
 
-def backend(workers: int | None = None) -> Backend:
-    """A process pool (the page stays responsive; the CLI's results, bit for bit); serial
-    when WORKLOAD_SIM_APP_BACKEND=serial (tests: no pool start-up)."""
+def backend() -> Backend:
+    """A process pool for each run (the CLI's results, bit for bit, on any backend) of
+    WORKLOAD_SIM_APP_WORKERS processes (default: every core; a shared server sets fewer,
+    docs/deploy.md); serial when WORKLOAD_SIM_APP_BACKEND=serial (no pool start-up)."""
     name = os.environ.get("WORKLOAD_SIM_APP_BACKEND", "process")
-    return make_backend(name, workers if name != "serial" else None)
+    workers = os.environ.get("WORKLOAD_SIM_APP_WORKERS")
+    return make_backend(name, int(workers) if workers and name != "serial" else None)
 
 
 def run_team(scenario: Scenario, on_progress: Progress | None = None) -> Results:
