@@ -9,6 +9,7 @@ after it, after the staffing question) for a person to look at.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -17,8 +18,12 @@ import subprocess
 import sys
 import time
 import urllib.request
+import zipfile
 
 import pytest
+from typer.testing import CliRunner
+
+from workload_sim.cli import app as cli
 
 from .conftest import ROOT
 
@@ -87,7 +92,15 @@ def browser():
         b.close()
 
 
-def test_page_runs_the_default_team_and_answers_the_staffing_question(served, browser):
+def _download(page, name: str, folder):
+    with page.expect_download() as got:
+        page.get_by_role("button", name=name).click()
+    path = folder / got.value.suggested_filename
+    got.value.save_as(path)
+    return path
+
+
+def test_page_runs_the_default_team_and_answers_the_staffing_question(served, browser, tmp_path):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport=SCREEN)
     errors: list[str] = []
@@ -109,17 +122,32 @@ def test_page_runs_the_default_team_and_answers_the_staffing_question(served, br
     months.press("Enter")
     page.wait_for_timeout(500)
     page.screenshot(path=str(SHOTS / "app-before-run.png"), full_page=False)
+    started = time.perf_counter()
     page.get_by_role("button", name="Run", exact=True).click()
     page.get_by_text("The unallocated list is").wait_for(timeout=120_000)
+    took = {"run_to_verdict_s": time.perf_counter() - started}
     charts = page.locator('[data-testid="stPlotlyChart"]')
     charts.nth(2).wait_for(timeout=30_000)  # the charts arrive after the text
     assert charts.count() >= 3
     page.locator(".js-plotly-plot").nth(2).wait_for(timeout=30_000)  # and are drawn
     page.get_by_text("Run 1: the verdict").scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "app-after-run.png"))
+    # the downloaded scenario re-runs from the command line with the page's summary.csv
+    scenario = _download(page, "Scenario file (my_team.yaml)", tmp_path)
+    tables = zipfile.ZipFile(_download(page, "Tables (CSV, zipped)", tmp_path))
+    command = page.locator("code").filter(has_text="workload-sim run").inner_text().split()
+    assert command[:3] == ["workload-sim", "run", "my_team.yaml"]
+    out = tmp_path / "rerun"
+    result = CliRunner().invoke(cli, ["run", str(scenario), *command[3:], "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "summary.csv").read_bytes() == tables.read("summary.csv")
+    started = time.perf_counter()
     page.get_by_role("button", name="How many permanent workers do I need?").click()
     answer = page.get_by_text("To keep 90% of waits for allocation within")
     answer.wait_for(timeout=120_000)
+    took["staffing_to_answer_s"] = time.perf_counter() - started
+    # for the closing note: how long each step took here (2 replications, 2 months)
+    (SHOTS / "app-timings.json").write_text(json.dumps(took, indent=2) + "\n")
     answer.scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "app-after-staffing.png"))
     assert errors == []
