@@ -245,3 +245,12 @@ def test_several_people_off_now_each_become_an_absence_from_today():
         ("permanent 2", "2026-12-01", 16),
         ("newly_qualified 1", "2026-12-01", 4),
     ]
+
+
+def test_an_uploaded_file_is_the_starting_point():
+    text = (ROOT / "scenarios" / "team_leader_example.yaml").read_bytes()
+    start = tf.defaults(tf.base_data(upload=text))
+    assert (start["permanent"], start["agency"], start["waiting_today"]) == (9, 2, 10)
+    with pytest.raises(tf.FormError) as bad:
+        tf.base_data(upload=b"team: [1, 2\n")
+    assert bad.value.problems[0].startswith("The uploaded file:")

@@ -283,6 +283,8 @@ st.caption(
     'The first run is "my team as it is"; each later run is compared with it on the same '
     "chance events. Pressing any button while a run goes stops it."
 )
+if state.get("cancel"):
+    st.warning("The run was cancelled; nothing from it was kept. Press Run to start again.")
 if st.button("Run", type="primary", key="run"):
     try:
         scenario, resolved = tf.build(form, data)
@@ -292,6 +294,8 @@ if st.button("Run", type="primary", key="run"):
     else:
         total = scenario.replications * (2 if state.runs else 1)
         bar = st.progress(0.0, text="Running replications...")
+        # Pressing any button reruns the page, which stops this run (the pool is shut down).
+        st.button("Cancel this run", key="cancel")
 
         def progress(done: int, offset: int = 0) -> None:
             bar.progress(min(1.0, (done + offset) / total), text=f"{done + offset} of {total}")
