@@ -168,6 +168,9 @@ def test_every_fenced_command_runs(page, scratch, monkeypatch):
         if "--scheduler" in args:
             _unreachable_scheduler(args, scratch)
             continue
+        if args[0] == "app":  # a server that runs until stopped: check what it would start
+            _app_would_serve(args, monkeypatch)
+            continue
         _prepare(args, scratch)
         started = time.perf_counter()
         result = _invoke(args, scratch)
@@ -177,6 +180,16 @@ def test_every_fenced_command_runs(page, scratch, monkeypatch):
             last = result.stdout.strip().splitlines()[-1]
             assert re.fullmatch(r"[a-z ]+ written to \S+/.*", last), (line, last)
         assert time.perf_counter() - started < 30, line
+
+
+def _app_would_serve(args: list[str], monkeypatch) -> None:
+    """``workload-sim app ...`` as the page gives it: its options are accepted and it would
+    start Streamlit on the page (not started: it serves until stopped)."""
+    started = []
+    monkeypatch.setattr(subprocess, "call", lambda cmd: started.append(cmd) or 0)
+    result = CliRunner().invoke(app, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert started and started[0][1:4] == ["-m", "streamlit", "run"], started
 
 
 def _unreachable_scheduler(args: list[str], here: Path) -> None:

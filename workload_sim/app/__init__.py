@@ -1,0 +1,1 @@
+"""The team leader's page (Streamlit): ``page.py`` draws it, the modules beside it decide."""

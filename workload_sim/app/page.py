@@ -1,0 +1,405 @@
+"""The team leader's page (Streamlit script): ``workload-sim app`` serves it.
+
+Only drawing here: the form's meaning is in ``team_form``, the results in ``results``.
+Everything a user runs lives in ``st.session_state``, one per browser session, so people
+sharing one server never see each other's runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import streamlit as st
+
+from workload_sim.app import results as res
+from workload_sim.app import team_form as tf
+
+st.set_page_config(page_title="My team's workload", layout="wide")
+state = st.session_state
+state.setdefault("runs", [])  # every run of this session: the first is "my team as it is"
+
+st.title("My team's workload: does the list grow, and how many do I need?")
+st.info(
+    "No personal data: counts only. Nothing you type here is stored after you close the "
+    "page, and nobody else using this page sees your runs."
+)
+
+# ---- 1. Start from -------------------------------------------------------------------
+st.header("1. Start from")
+start = st.radio(
+    "Which team is yours most like?",
+    [*tf.STARTS, "A scenario file of my own"],
+    key="start",
+    help="The shipped teams use published figures (each value's source is in the evidence "
+    "pack); a file of your own is one saved from this page or written for the command line.",
+)
+upload = None
+if start == "A scenario file of my own":
+    file = st.file_uploader(
+        "Scenario file (YAML)", type=["yaml", "yml"], key="upload", help="A .yaml scenario file"
+    )
+    pasted = st.text_area(
+        "...or paste the file's text here",
+        key="pasted",
+        help="The whole scenario file, as text",
+    )
+    upload = file.getvalue() if file is not None else (pasted.encode() if pasted else None)
+if start == "A scenario file of my own" and upload is None:
+    st.write("Upload a scenario file, or paste its text, to start from it.")
+    st.stop()
+try:
+    data = tf.base_data(upload=upload) if upload is not None else tf.base_data(start)
+except tf.FormError as exc:
+    st.error("The scenario file has problems, field by field:")
+    for line in exc.problems:
+        st.error(line)
+    st.stop()
+start_values = tf.defaults(data)
+
+# ---- 2. My team now ------------------------------------------------------------------
+st.header("2. My team now")
+c1, c2, c3 = st.columns(3)
+permanent = c1.number_input(
+    "Permanent social workers (people)",
+    0,
+    500,
+    start_values["permanent"],
+    key="permanent",
+    help="Permanent, qualified social workers in post today, counting anyone off sick",
+)
+newly_qualified = c2.number_input(
+    "Newly qualified social workers (people)",
+    0,
+    500,
+    start_values["newly_qualified"],
+    key="newly_qualified",
+    help="Social workers in their first year (ASYE): a protected caseload",
+)
+agency = c3.number_input(
+    "Agency social workers (people)",
+    0,
+    500,
+    start_values["agency"],
+    key="agency",
+    help="Agency (locum) social workers in post today",
+)
+c1, c2, c3 = st.columns(3)
+referrals = c1.number_input(
+    "Referrals a week",
+    0.1,
+    10_000.0,
+    start_values["referrals_per_week"],
+    step=1.0,
+    key="referrals",
+    help="New referrals (concerns) reaching the team in an average week",
+)
+waiting = c2.number_input(
+    "Cases waiting for allocation today (cases)",
+    0,
+    100_000,
+    start_values["waiting_today"],
+    key="waiting",
+    help="Your unallocated list today: the run starts with this many waiting",
+)
+caseload = c3.number_input(
+    "Average caseload today (cases per worker)",
+    0.0,
+    200.0,
+    start_values["caseload_today"],
+    step=1.0,
+    key="caseload",
+    help="Cases each worker holds today, on average",
+)
+today = st.date_input(
+    "Today's date (the first day looked at)",
+    dt.date.today(),
+    key="today",
+    help="The run starts today with your team as it is now",
+)
+months = st.number_input(
+    "How far ahead to look (months)",
+    1,
+    60,
+    12,
+    key="months",
+    help="Months after today the run covers (about 21 working days a month)",
+)
+
+workers = (
+    [f"permanent {i}" for i in range(1, permanent + 1)]
+    + [f"newly_qualified {i}" for i in range(1, newly_qualified + 1)]
+    + [f"agency {i}" for i in range(1, agency + 1)]
+)
+st.subheader("Who is off now")
+n_off = st.number_input(
+    "How many people are off sick now (people)",
+    0,
+    max(0, len(workers)),
+    0,
+    key="n_off",
+    help="Each from today, for the weeks you expect (a fit note's period)",
+)
+off_now = []
+for i in range(int(n_off)):
+    a, b = st.columns(2)
+    who = a.selectbox(
+        f"Who is off ({i + 1})",
+        workers,
+        index=min(i, len(workers) - 1),
+        key=f"off_worker_{i}",
+        help="Which post: 'permanent 1' is the first permanent worker (no names needed)",
+    )
+    weeks = b.number_input(
+        f"For how long ({i + 1}, weeks)",
+        1,
+        104,
+        8,
+        key=f"off_weeks_{i}",
+        help="Expected length of the absence from today, in weeks",
+    )
+    off_now.append(tf.Absence(who, int(weeks)))
+
+st.subheader("Planned events")
+naas = st.checkbox(
+    "A NAAS round is planned",
+    key="naas",
+    help="National assessment and accreditation: time off case work to prepare and sit it",
+)
+naas_date = naas_share = None
+if naas:
+    a, b = st.columns(2)
+    naas_date = a.date_input(
+        "NAAS round date",
+        today + dt.timedelta(days=90),
+        key="naas_date",
+        help="The day the round is sat",
+    )
+    naas_share = b.number_input(
+        "Share of staff put forward (%)",
+        0,
+        100,
+        50,
+        key="naas_share",
+        help="Per cent of permanent and newly qualified workers",
+    )
+vacancy = st.checkbox(
+    "A post falls vacant",
+    key="vacancy",
+    help="Someone leaves on a known date (a resignation, a retirement)",
+)
+vacancy_worker = vacancy_date = None
+if vacancy and workers:
+    a, b = st.columns(2)
+    vacancy_worker = a.selectbox(
+        "Whose post",
+        workers,
+        key="vacancy_worker",
+        help="Which post falls vacant (no names needed)",
+    )
+    vacancy_date = b.date_input(
+        "Last day in post",
+        today + dt.timedelta(days=60),
+        key="vacancy_date",
+        help="The post is empty from this date",
+    )
+demand = st.checkbox(
+    "Demand changes from a date",
+    key="demand",
+    help="A new hospital discharge route, a service closing, ...",
+)
+demand_date, demand_percent = None, 0.0
+if demand:
+    a, b = st.columns(2)
+    demand_date = a.date_input(
+        "From", today + dt.timedelta(days=30), key="demand_date", help="The date the change starts"
+    )
+    demand_percent = b.number_input(
+        "Change in referrals (%)",
+        -90.0,
+        500.0,
+        20.0,
+        step=5.0,
+        key="demand_percent",
+        help="+20 = 20% more referrals",
+    )
+
+st.subheader("Sick-leave cover")
+a, b = st.columns([3, 1])
+cover = a.selectbox(
+    "When someone is off sick",
+    list(tf.COVER_POLICIES),
+    index=1,
+    key="cover",
+    help="Your team's rule for the cases of a worker who is off",
+)
+cover_days = b.number_input(
+    "N (working days)", 0, 260, 3, key="cover_days", help="The N in the rule you chose"
+)
+
+with st.expander("Run settings"):
+    reps = st.number_input(
+        "Replications (runs of the same year with different chance events)",
+        2,
+        200,
+        int(os.environ.get("WORKLOAD_SIM_APP_REPS", 10)),
+        key="reps",
+        help="More gives narrower confidence intervals and takes longer",
+    )
+    seed = st.number_input(
+        "Seed",
+        0,
+        2**31,
+        int(data.get("seed", 20261123)),
+        key="seed",
+        help="The same seed gives the same results, here and on the command line",
+    )
+
+form = tf.TeamForm(
+    start_date=today,
+    permanent=int(permanent),
+    newly_qualified=int(newly_qualified),
+    agency=int(agency),
+    referrals_per_week=float(referrals),
+    waiting_today=int(waiting),
+    caseload_today=float(caseload),
+    months=int(months),
+    replications=int(reps),
+    seed=int(seed),
+    off_now=off_now,
+    naas_date=naas_date,
+    naas_share=(naas_share or 0) / 100,
+    vacancy_worker=vacancy_worker,
+    vacancy_date=vacancy_date,
+    demand_date=demand_date,
+    demand_percent=float(demand_percent),
+    cover_policy=cover,
+    cover_days=int(cover_days),
+)
+
+# ---- 3. Run --------------------------------------------------------------------------
+st.header("3. Run")
+st.caption(
+    'The first run is "my team as it is"; each later run is compared with it on the same '
+    "chance events. Pressing any button while a run goes stops it."
+)
+if state.get("cancel"):
+    st.warning("The run was cancelled; nothing from it was kept. Press Run to start again.")
+if st.button("Run", type="primary", key="run"):
+    try:
+        scenario, resolved = tf.build(form, data)
+    except tf.FormError as exc:
+        for line in exc.problems:
+            st.error(line)
+    else:
+        total = scenario.replications * (2 if state.runs else 1)
+        bar = st.progress(0.0, text="Running replications...")
+        # Pressing any button reruns the page, which stops this run (the pool is shut down).
+        st.button("Cancel this run", key="cancel")
+
+        def progress(done: int, offset: int = 0) -> None:
+            bar.progress(min(1.0, (done + offset) / total), text=f"{done + offset} of {total}")
+
+        result = res.run_team(scenario, progress)
+        differs = None
+        if state.runs:
+            reps_done = scenario.replications
+            differs = res.compare_with_first(
+                state.runs[0]["scenario"], scenario, lambda d: progress(d // 2, reps_done)
+            )
+        bar.empty()
+        state.runs.append(
+            dict(
+                scenario=scenario,
+                resolved=resolved,
+                results=result,
+                differs=differs,
+                verdict=res.verdict(result, resolved),
+            )
+        )
+        state.pop("evidence", None)
+        state.pop("staffing", None)
+
+if state.runs:
+    run = state.runs[-1]
+    st.subheader(f"Run {len(state.runs)}: the verdict")
+    for sentence in run["verdict"]:
+        st.markdown(f"- {sentence}")
+    st.subheader("Key numbers (mean and 95% confidence interval)")
+    st.dataframe(res.key_numbers(run["results"].summary), hide_index=True)
+    for title, fig in res.figures(run["results"], run["resolved"]):
+        st.plotly_chart(fig, key=f"chart-{title}")
+
+    # ---- 4. Compare with today -------------------------------------------------------
+    st.header("4. Compare with today")
+    if run["differs"] is None:
+        st.write(
+            'This is "my team as it is". Change something above and Run again to compare with it.'
+        )
+    elif run["differs"]:
+        for line in run["differs"]:
+            st.markdown(f"- {line}")
+    else:
+        st.write(
+            'Nothing is shown to differ from "my team as it is" (no paired 95% '
+            "confidence interval excludes 0); more replications may tell."
+        )
+
+    # ---- 5. How many do I need? ------------------------------------------------------
+    st.header("5. How many do I need?")
+    within = st.number_input(
+        "90% of people allocated within (working days)",
+        1,
+        260,
+        5,
+        key="within",
+        help="The target: 9 in 10 referrals allocated a worker within this many working days",
+    )
+    if st.button("How many permanent workers do I need?", key="staffing_button"):
+        bar = st.progress(0.0, text="Searching...")
+        answer = res.staffing(
+            run["scenario"],
+            float(within),
+            lambda d: bar.progress(min(1.0, d / 200), text=f"{d} replications run"),
+        )
+        bar.empty()
+        state.staffing = answer.sentence()
+    if "staffing" in state:
+        st.success(state.staffing)
+
+    # ---- 6. Take it away -------------------------------------------------------------
+    st.header("6. Take it away")
+    text = tf.scenario_text(run["resolved"])
+    command = tf.run_command("my_team.yaml", run["results"].reps, run["results"].seed)
+    a, b = st.columns(2)
+    a.download_button(
+        "Scenario file (my_team.yaml)",
+        text,
+        "my_team.yaml",
+        "text/yaml",
+        key="download_scenario",
+        help="Reproduces this run from the command line",
+    )
+    b.download_button(
+        "Tables (CSV, zipped)",
+        res.tables_zip(run["results"]),
+        "my_team_tables.zip",
+        "application/zip",
+        key="download_tables",
+    )
+    if st.button(
+        "Prepare the evidence pack",
+        key="evidence_button",
+        help="The report, tables, assumptions with sources, and the scenario",
+    ):
+        state.evidence = res.evidence_zip(run["results"], run["resolved"], command)
+    if "evidence" in state:
+        st.download_button(
+            "Evidence pack (zip)",
+            state.evidence,
+            "my_team_evidence.zip",
+            "application/zip",
+            key="download_evidence",
+        )
+    st.write("The command that re-runs this from the scenario file:")
+    st.code(command, language="bash")
