@@ -10,7 +10,7 @@ import yaml
 import workload_sim
 from workload_sim.scenario import NaasRoundSpec, Scenario
 from workload_sim.scenario.assumptions import UNSOURCED, assumptions_table
-from workload_sim.scenario.loading import OVERRIDDEN, ScenarioError, resolved_dict
+from workload_sim.scenario.loading import OVERRIDDEN, ScenarioError, load_scenario, resolved_dict
 
 from .conftest import DEFAULT, ROOT
 from .test_sources import ID, registry
@@ -123,3 +123,14 @@ def test_an_edited_branch_in_a_file_is_flagged(tmp_path):
     assert table.loc[row, "value"] == "0.9" and table.loc[row, "source"] == UNSOURCED
     other = "pathways.s42_enquiry.steps.visit.effort_hours"
     assert table.loc[other, "source"] not in (UNSOURCED, OVERRIDDEN)
+
+
+def test_a_note_on_a_field_whose_value_is_empty_is_accepted_and_a_typo_is_not():
+    """A note on ``events`` with ``events: []`` names a real field (it gives no table rows);
+    a misspelt key is still refused in one line naming it."""
+    sc = load_scenario(
+        DEFAULT, ["events=[]", "sources.events='assumption: no planned events known'"]
+    )
+    assert sc.sources["events"].startswith("assumption")
+    with pytest.raises(ScenarioError, match=r"sources\.evnts: names no field"):
+        load_scenario(DEFAULT, ["sources.evnts='x'"])

@@ -118,3 +118,22 @@ def test_verdict_does_not_let_a_runaway_list_hide_in_the_mean_wait():
     text = " ".join(sentences(res.summary, 20, 5))
     assert "Counting the cases still waiting at the end" in text
     assert "GROWING" in text
+
+
+def test_the_evidence_manifest_reproduce_line_uses_the_installed_command(tmp_path):
+    """Issue 10: the pack's reproduce line failed after the README's set-up (python run.py
+    needs the venv's python); it is the same `workload-sim run` line SUMMARY.md gives."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from workload_sim.cli import app
+
+    out = tmp_path / "r"
+    args = ["run", str(DEFAULT), "--reps", "2", "--days", "20", "--out", str(out), "-q"]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    assert CliRunner().invoke(app, ["evidence", str(out)]).exit_code == 0
+    pack = next(p for p in out.rglob("manifest.json") if p.parent != out)
+    line = json.loads(pack.read_text())["reproduce_from_pack"]
+    assert line.startswith("workload-sim run scenario.yaml --reps 2 --seed ")
+    assert line in (pack.parent / "SUMMARY.md").read_text()

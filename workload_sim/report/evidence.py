@@ -171,9 +171,11 @@ def build_pack(folder: Path, out: Path | None = None) -> tuple[Path, Path]:
             atomic_write(pack / name, lambda tmp, src=src: shutil.copyfile(src, tmp))
     for name in ("timeseries", "cases", "workers", "replications"):
         write_csv(pack / f"{name}.csv", pd.read_parquet(folder / f"{name}.parquet"))
-    manifest = read_folder(folder)["manifest"]
-    manifest["reproduce_from_pack"] = (
-        f"python run.py run scenario.yaml --reps {manifest['reps']} --seed {manifest['seed']}"
+    run = read_folder(folder)
+    manifest = run["manifest"]
+    # the same line SUMMARY.md gives, with the installed command
+    manifest["reproduce_from_pack"] = reproduce_line(
+        run["scenario"]["name"], manifest["reps"], manifest["seed"]
     )
     write_text(pack / "manifest.json", json.dumps(manifest, indent=2) + "\n")
     write_text(pack / "SUMMARY.md", summary_text(folder))

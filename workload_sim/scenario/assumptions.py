@@ -159,13 +159,34 @@ def _under(field: str, key: str) -> bool:
 
 
 def unknown_source_keys(scenario: Scenario) -> list[str]:
-    """Keys of ``sources`` that name no field or section of the assumptions table."""
+    """Keys of ``sources`` that name no field or section of the scenario.
+
+    A key is known when it names a row of the assumptions table, or a field the
+    scenario has even if its value gives no rows (an empty ``events`` list).
+    """
     fields = [row[0] for row in _walk(scenario, Scenario(), "", None, {})]
     return [
         key
         for key, note in scenario.sources.items()
-        if note != OVERRIDDEN and not any(_under(f, key) for f in fields)
+        if note != OVERRIDDEN
+        and not any(_under(f, key) for f in fields)
+        and not _resolves(scenario, key)
     ]
+
+
+def _resolves(scenario: Scenario, key: str) -> bool:
+    """Whether the dotted path names something in the scenario (fields, keys, indices)."""
+    node: object = scenario
+    for part in key.split("."):
+        if isinstance(node, BaseModel) and part in type(node).model_fields:
+            node = getattr(node, part)
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return False
+    return True
 
 
 def markdown(frame: pd.DataFrame) -> str:

@@ -295,7 +295,7 @@ def _check_sources(scenario: Scenario) -> None:
         raise ScenarioError(
             [
                 f"sources.{key}: names no field of the scenario; use a field path as "
-                "'python run.py assumptions FILE' lists them, e.g. demand.referrals_per_week"
+                "'workload-sim assumptions FILE' lists them, e.g. demand.referrals_per_week"
                 for key in bad
             ]
         )
