@@ -11,23 +11,16 @@ can fail).
 from __future__ import annotations
 
 import base64
-import shutil
 
 import pytest
 from typer.testing import CliRunner
 
 from workload_sim.cli import app
 
+from .chromium import needs_chromium
 from .conftest import DEFAULT, MMC, ROOT
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="playwright not installed: pip install -e '.[test]'"
-)
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="no chromium on this machine: apt-get install chromium (as .ci/run does)",
-)
+pytestmark = needs_chromium
 SHOTS = ROOT / "results" / "screenshots"
 LAPTOP = {"width": 1366, "height": 800}
 MAX_BYTES = 2_500_000
@@ -93,24 +86,6 @@ def pages(tmp_path_factory):
         "sweep": (base / "sweep" / "sweep.html", 14),  # 12 responses, 2 maps (1 flat: words)
         "staffing": (base / "staffing" / "staffing.html", 2),
     }
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield b
-        b.close()
 
 
 @pytest.mark.parametrize("kind", ["report", "compare", "sweep", "staffing"])

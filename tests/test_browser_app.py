@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -25,17 +24,11 @@ from typer.testing import CliRunner
 
 from workload_sim.cli import app as cli
 
+from .chromium import needs_chromium
 from .conftest import ROOT
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="playwright not installed: pip install -e '.[test]'"
-)
 pytest.importorskip("streamlit", reason="streamlit not installed: pip install -e '.[app]'")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="no chromium on this machine: apt-get install chromium (as .ci/run does)",
-)
+pytestmark = needs_chromium
 SHOTS = ROOT / "results" / "screenshots"
 SCREEN = {"width": 1366, "height": 900}
 
@@ -72,24 +65,6 @@ def served():
     finally:
         os.killpg(proc.pid, signal.SIGTERM)  # the app and the streamlit server it started
         proc.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield b
-        b.close()
 
 
 def _download(page, name: str, folder):
