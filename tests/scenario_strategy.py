@@ -52,7 +52,7 @@ def naas_rounds(draw, horizon_days: int) -> str:
 def scheduled_events(draw, days: int, team: list[int]) -> str:
     """Zero to three scheduled events dated inside the run, each worker named once."""
     filled = sum(team)
-    n = draw(st.integers(0, 3))
+    n = draw(st.integers(0, min(3, filled)))  # no more events than workers to name
     posts = draw(st.lists(st.integers(1, filled), min_size=n, max_size=n, unique=True))
     events = []
     for post in posts:
@@ -105,6 +105,8 @@ def small_scenarios(draw) -> list[str]:
         "allocation.close_unallocated_after_days=" + _null(draw(st.none() | st.integers(1, 20))),
         f"overtime.enabled={draw(st.booleans())}",
         f"overtime.max_hours_per_day={draw(st.sampled_from([0, 0.5, 1.2, 3]))}",
+        f"overtime.max_hours_per_week={draw(st.sampled_from([0, 2, 6, 12]))}",
+        f"overtime.behind_when_queued_days={draw(st.sampled_from([0, 0.5, 3]))}",
         f"recruitment.agency_instead_of_vacancy={draw(st.booleans())}",
         f"recruitment.agency_cap_share={draw(st.sampled_from([0, 0.25, 0.5]))}",
         f"recruitment.permanent_fill_days={draw(st.integers(5, 40))}",

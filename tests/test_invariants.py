@@ -50,7 +50,7 @@ INVARIANTS: dict[str, Callable[[Simulation], list[str]]] = {
     "list_never_negative": lambda sim: inv.list_never_negative(sim.log),
     "list_matches_recorder": lambda sim: inv.list_matches_recorder(sim.log, _unallocated(sim)),
     "hours_within_contract": lambda sim: inv.hours_within_contract(
-        sim.log, _overtime_cap(sim.scenario)
+        sim.log, _overtime_cap(sim.scenario), sim.scenario.overtime.max_hours_per_week
     ),
     "work_within_case_hours": lambda sim: inv.work_within_case_hours(sim.log),
     "referrals_accounted_for": lambda sim: inv.referrals_accounted_for(sim.log)[1],

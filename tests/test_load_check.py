@@ -382,3 +382,33 @@ def test_simulated_tipping_point_matches_the_binding_bound(path, fixed, reps, bo
     bound = check.tipping_referrals_per_week(bound_kind)
     found = simulated_tipping_point(path, bound, fixed, reps)
     assert abs(found / bound - 1) <= 0.05, f"simulated {found:.2f} vs bound {bound:.2f} a week"
+
+
+OVERTIME_ON = [
+    "overtime.enabled=true",
+    "overtime.max_hours_per_day=2",
+    "overtime.max_hours_per_week=10",
+    "overtime.behind_when_queued_days=0",  # anyone with work left stays: the most it can give
+]
+
+
+@pytest.mark.parametrize(
+    "path, fixed, reps",
+    [
+        (DEFAULT, [*SMALL_TEAM, *OVERTIME_ON, "horizon_days=750", "warmup_days=300"], 10),
+        (MMC, [*OVERTIME_ON, "horizon_days=500", "warmup_days=100"], 5),
+    ],
+    ids=["small_default_team", "mmc"],
+)
+def test_with_overtime_the_tipping_point_lies_between_the_two_bounds(path, fixed, reps):
+    """Overtime on: the backlog tips above the contract-hours bound (evenings carry some
+    of the work) and no later than the bound with everyone working to their limit."""
+    check = workload_sim.load_check(path, fixed)
+    assert check.overtime_enabled
+    contract = check.tipping_referrals_per_week("contract")
+    most = check.tipping_referrals_per_week("overtime")
+    assert most > contract * 1.1  # the two bounds are told apart
+    found = simulated_tipping_point(path, contract, fixed, reps)
+    assert contract * 1.0125 < found <= most * 1.0125, (
+        f"simulated {found:.2f} a week; bounds {contract:.2f} (contract) and {most:.2f}"
+    )

@@ -448,21 +448,25 @@ def test_a_task_started_in_an_agency_ramp_up_speeds_up_when_the_ramp_ends():
 # 13 --------------------------------------------------------------------------------------
 
 
-def test_interrupting_a_task_that_ran_into_overtime_gives_the_overtime_back():
+def test_an_evening_goes_on_with_the_task_in_hand_where_the_day_left_it():
+    # (the end-of-task overtime rule this replaced kept an allowance that an interrupted
+    # task had to give back; evening hours are now worked at the day's end, by decision)
     import simpy
 
     env = simpy.Environment()
     worker = _worker(env, overtime=1.2)
-    worker.add_task(0, 8.0, lambda _i: None, "case")  # 7.4 h today + 0.6 h overtime
-    env.run(until=0.5)
-    (task,) = worker.take_tasks_of("case")
-    assert task.hours == pytest.approx(8.0 - 0.5 * 7.4)  # all but the half day worked
-    (stretch,) = worker.log.work  # worked so far: half a day in contract, no overtime
-    assert stretch[11] == pytest.approx(0.5 * 7.4) and stretch[12] == 0.0
-    # and the allowance is free again for another task today: 3.7 h + 0.6 h overtime
-    worker.add_task(0, 4.3, lambda _i: None, "other")
-    env.run(until=2.0)
-    assert worker.log.work[-1][11:13] == pytest.approx((3.7, 0.6))
+    done = []
+    worker.add_task(0, 8.0, done.append, "case")  # 7.4 h today, 0.6 h left at 17:00
+    worker.add_task(0, 3.0, done.append, "next")
+    env.run(until=1.0)
+    assert worker.work_late(1.2) == pytest.approx(1.2)  # 0.6 h to finish, 0.6 h on the next
+    assert done == ["case"]
+    day, evening_1, evening_2 = worker.log.work
+    assert (day[9], day[11], day[12]) == pytest.approx((1.0, 7.4, 0.0))  # put back at 17:00
+    assert (evening_1[8], evening_1[9], evening_1[11:13]) == (1.0, 1.0, (0.0, pytest.approx(0.6)))
+    assert evening_2[11:13] == (0.0, pytest.approx(0.6)) and evening_2[13] == "put back"
+    env.run(until=2.0)  # the next day: the 2.4 h left of "next"
+    assert done == ["case", "next"] and worker.log.work[-1][11] == pytest.approx(2.4)
 
 
 # 14 --------------------------------------------------------------------------------------

@@ -59,30 +59,57 @@ def one_case(sc):
     return Simulation(sc, 0).run()
 
 
-def test_overtime_finishes_the_task_when_it_fits_the_allowance():
-    sim = one_case(world([{"name": "a", "effort_hours": 8.4}], overtime=1.2))
-    case = sim.cases[0]
-    assert case.closed_at == pytest.approx(1.0)  # done at the end of day 0
+def test_a_worker_behind_stays_on_and_finishes_the_task():
+    # behind_when_queued_days 0: any ready work left at the end of the day keeps them on
+    sc = world(
+        [{"name": "a", "effort_hours": 8.4}], overtime=1.2, overtime__behind_when_queued_days=0
+    )
+    sim = one_case(sc)
+    assert sim.cases[0].closed_at == pytest.approx(1.0)  # 7.4 h in day 0, 1 h that evening
     t = tables_of(sim)
     assert t.workers["overtime_hours"][0] == pytest.approx(1.0)
-    assert t.timeseries["overtime_hours"][0] == pytest.approx(1.0)
+    assert t.timeseries["overtime_hours"][0] == pytest.approx(1.0)  # day 0's evening
     assert t.timeseries["case_hours"][0] == pytest.approx(8.4)
+    assert t.hours["unpaid_hours"][0] == pytest.approx(1.0)
+    assert t.hours["hours_worked"][0] == pytest.approx(7.4 + 1.0)
 
 
-def test_task_carries_over_when_overtime_would_exceed_the_allowance():
-    sim = one_case(world([{"name": "a", "effort_hours": 9.0}], overtime=1.2))
-    assert sim.cases[0].closed_at == pytest.approx(9.0 / 7.4)
-    t = tables_of(sim)
-    assert t.workers["overtime_hours"][0] == 0.0
-    assert t.timeseries["case_hours"].tolist()[:2] == pytest.approx([7.4, 1.6])
-
-
-def test_overtime_allowance_is_per_day():
-    steps = [{"name": "a", "effort_hours": 7.9}, {"name": "b", "effort_hours": 1.0}]
-    sim = one_case(world(steps, overtime=1.2))
-    # a: 7.4 h in day 0 + 0.5 h overtime; b starts day 1 and fits inside it
+def test_a_worker_not_behind_goes_home():
+    # 1 h left at the end of the day is less than half a day (3.7 h) of their work
+    sc = world(
+        [{"name": "a", "effort_hours": 8.4}], overtime=1.2, overtime__behind_when_queued_days=0.5
+    )
+    sim = one_case(sc)
     assert sim.cases[0].closed_at == pytest.approx(1.0 + 1.0 / 7.4)
-    assert tables_of(sim).workers["overtime_hours"][0] == pytest.approx(0.5)
+    assert tables_of(sim).workers["overtime_hours"][0] == 0.0
+
+
+def test_a_worker_stays_on_only_to_their_daily_limit():
+    sc = world(
+        [{"name": "a", "effort_hours": 9.0}], overtime=1.2, overtime__behind_when_queued_days=0
+    )
+    sim = one_case(sc)
+    assert sim.cases[0].closed_at == pytest.approx(1.0 + 0.4 / 7.4)  # 7.4 + 1.2, then 0.4
+    t = tables_of(sim)
+    assert t.workers["overtime_hours"][0] == pytest.approx(1.2)
+    assert t.timeseries["case_hours"].tolist()[:2] == pytest.approx([8.6, 0.4])
+
+
+def test_the_weekly_limit_counts_the_four_evenings_before():
+    # 2 h an evening, 7 h in any five working days, a 60 h task worked by one person:
+    # evenings 2, 2, 2, 1 (7 reached), 0, then 2 (days 1-4 gave 5) ... by hand
+    sc = world(
+        [{"name": "a", "effort_hours": 60.0}],
+        overtime=2.0,
+        overtime__max_hours_per_week=7.0,
+        overtime__behind_when_queued_days=0,
+    )
+    sim = one_case(sc)
+    worked = [7.4 + e for e in (2, 2, 2, 1, 0, 2)]  # days 0-5: 53.4 h; 6.6 h on day 6
+    assert sum(worked) == pytest.approx(53.4)
+    assert sim.cases[0].closed_at == pytest.approx(6.0 + 6.6 / 7.4)
+    evenings = tables_of(sim).timeseries["overtime_hours"].tolist()[:7]
+    assert evenings == pytest.approx([2, 2, 2, 1, 0, 2, 0])
 
 
 def test_lead_time_holds_the_case_open_without_worker_time():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 
 from workload_sim.model import events as ev
@@ -39,7 +40,8 @@ from ._log import (
 
 def _hours_by_worker_day(log) -> tuple[dict, dict]:
     """In-contract hours (each stretch spread evenly over its clock time) and overtime
-    (counted on the day the stretch started, whose end it ran into) per (worker, day)."""
+    (an evening stretch is logged at the instant its day ends: it belongs to that day)
+    per (worker, day)."""
     contract: dict[tuple[int, int], float] = defaultdict(float)
     overtime: dict[tuple[int, int], float] = defaultdict(float)
     for w in log.work:
@@ -47,7 +49,8 @@ def _hours_by_worker_day(log) -> tuple[dict, dict]:
         if _isnan(start):
             continue
         who = w[W_WORKER]
-        overtime[who, int(start)] += w[W_OVERTIME]
+        if w[W_OVERTIME] > 0.0:
+            overtime[who, math.ceil(finish) - 1] += w[W_OVERTIME]
         hours = w[W_CONTRACT]
         if hours <= 0.0:
             continue
@@ -63,8 +66,11 @@ def _hours_by_worker_day(log) -> tuple[dict, dict]:
     return contract, overtime
 
 
-def hours_within_contract(log, overtime_cap: float) -> list[str]:
-    """Per worker-day: in-contract hours <= the contract day, overtime <= the allowance."""
+def hours_within_contract(
+    log, overtime_cap: float, weekly_cap: float = math.inf
+) -> list[str]:
+    """Per worker-day: in-contract hours <= the contract day, overtime <= the daily
+    allowance, and overtime in any five consecutive working days <= the weekly one."""
     contract_day = {j[J_WORKER]: j[J_CONTRACT] for j in log.joins}
     contract, overtime = _hours_by_worker_day(log)
     bad = [
@@ -77,6 +83,10 @@ def hours_within_contract(log, overtime_cap: float) -> list[str]:
         for (w, d), h in sorted(overtime.items())
         if h > overtime_cap + HOURS_EPS
     ]
+    for (w, d), _h in sorted(overtime.items()):
+        week = sum(overtime.get((w, d - k), 0.0) for k in range(5))
+        if week > weekly_cap + HOURS_EPS:
+            bad.append(f"worker {w} days {d - 4}-{d}: {week:.6f} h overtime > weekly {weekly_cap:g}")
     return bad
 
 

@@ -94,8 +94,12 @@ def work_only_when_present(log) -> list[str]:
         start, finish = w[W_STARTED], w[W_FINISHED]
         if _isnan(start):
             continue  # never started
-        if finish <= start:  # an empty stretch must carry no hours
-            if w[W_CONTRACT] + w[W_OVERTIME] > HOURS_EPS:
+        if finish <= start:  # an empty stretch carries no hours, but for an evening's
+            # overtime, logged at the instant its day ends by a worker present that day
+            evening = finish == int(finish) and any(
+                a < finish <= b for a, b in periods.get(w[W_WORKER], ())
+            )
+            if w[W_CONTRACT] > HOURS_EPS or (w[W_OVERTIME] > HOURS_EPS and not evening):
                 bad.append(f"zero-length stretch with hours: {w}")
             continue
         who = w[W_WORKER]

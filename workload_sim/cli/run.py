@@ -334,7 +334,7 @@ def _say_how_it_stopped(info: dict, reps: int, quiet: bool) -> None:
 
 
 def _optional_tables(trace: bool, tables: str | None) -> tuple[str, ...]:
-    asked = {"tasks", "events"} if trace else set()
+    asked = set(OPTIONAL_TABLES) if trace else set()
     for name in (tables or "").split(","):
         name = name.strip()
         if not name:

@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from ..records import OPTIONAL_TABLES
 from .. import __version__
 
 _UMASK = os.umask(0)
@@ -215,7 +216,7 @@ def write_run(out_dir: Path, results, resolved: dict, command: str) -> list[Path
         write_parquet(out_dir / "replications.parquet", results.per_rep),
         *(
             write_parquet(out_dir / f"{name}.parquet", getattr(results, name))
-            for name in ("tasks", "events")
+            for name in OPTIONAL_TABLES
             if getattr(results, name, None) is not None
         ),
         write_csv(out_dir / "summary.csv", results.summary),

@@ -28,6 +28,7 @@ class RepResult:
     workers: pd.DataFrame
     metrics: dict
     tasks: pd.DataFrame | None = None
+    hours: pd.DataFrame | None = None
     events: pd.DataFrame | None = None
 
 
@@ -52,5 +53,7 @@ def simulate_replication(
         scenario.team.contract_day_hours,
         sim.calendar.working_days_per_year,
         waits=t.waits,
+        hours=t.hours,
     )
-    return RepResult(rep, t.timeseries, t.cases, t.workers, metrics, t.tasks, t.events)
+    hours = t.hours if "hours" in extra else None
+    return RepResult(rep, t.timeseries, t.cases, t.workers, metrics, t.tasks, t.events, hours)

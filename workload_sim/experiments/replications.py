@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..records import OPTIONAL_TABLES
 from ..records.summary import (
     ABOVE,
     BELOW,
@@ -78,6 +79,7 @@ class Results:
     extra: dict = field(default_factory=dict)
     tasks: pd.DataFrame | None = None  # every stretch of work, when asked for
     events: pd.DataFrame | None = None  # the whole event log, when asked for (--trace)
+    hours: pd.DataFrame | None = None  # contracted/worked/unpaid per worker-day, when asked for
 
     def metric(self, name: str) -> pd.Series:
         """The summary row of one metric (mean, std, ci_low, ci_high, reps)."""
@@ -221,7 +223,7 @@ def combine(
     def stack(name: str) -> pd.DataFrame | None:
         frames = [getattr(r, name) for r in done if getattr(r, name) is not None]
         if not frames:
-            return None if name in ("tasks", "events") else pd.DataFrame()
+            return None if name in OPTIONAL_TABLES else pd.DataFrame()
         return pd.concat(frames, ignore_index=True).drop(columns="point", errors="ignore")
 
     return Results(
@@ -237,4 +239,5 @@ def combine(
         failures=list(failed or []),
         tasks=stack("tasks"),
         events=stack("events"),
+        hours=stack("hours"),
     )

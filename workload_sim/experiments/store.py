@@ -21,7 +21,7 @@ from .outputs import PENDING_MANIFEST, atomic_write, write_parquet, write_text
 from .tasks import TaskResult
 
 _DONE = re.compile(r"metrics-p(\d+)-r(\d+)\.json$")
-TABLES = ("timeseries", "cases", "workers", "tasks", "events")
+TABLES = ("timeseries", "cases", "workers", "tasks", "events", "hours")
 
 
 class ExperimentMismatch(ValueError):

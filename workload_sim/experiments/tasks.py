@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..records import OPTIONAL_TABLES
 from ..scenario import Scenario
 from . import replication
 
@@ -49,6 +50,7 @@ class TaskResult:
     workers: pd.DataFrame | None = None
     tasks: pd.DataFrame | None = None
     events: pd.DataFrame | None = None
+    hours: pd.DataFrame | None = None
     error: str | None = None
     traceback: str | None = None  # the whole traceback, kept in the failure record
     seconds: float = 0.0
@@ -68,7 +70,7 @@ def run_task(task: Task) -> TaskResult:
 
     started = time.perf_counter()
     try:
-        extra = tuple(t for t in task.tables if t in ("tasks", "events"))
+        extra = tuple(t for t in task.tables if t in OPTIONAL_TABLES)
         rep = replication.simulate_replication(task.scenario, task.rep, task.seed, extra)
     except Exception as exc:  # noqa: BLE001 - reported with its point, rep and seed
         lines = traceback.format_exception(type(exc), exc, exc.__traceback__)

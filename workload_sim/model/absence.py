@@ -3,8 +3,9 @@
 Leave is booked per post in blocks, spread over each year of the run. Sickness
 episodes (short and long term) start at random on days a worker is present,
 at rates set so that a worker loses ``sickness_days`` a year on average, and
-these rates rise with the worker's **pressure**: the larger of caseload/cap and
-queued case work / (``backlog_days_at_full_pressure`` days of their work). Above
+these rates rise with the worker's **pressure**: the largest of caseload/cap,
+queued case work / (``backlog_days_at_full_pressure`` days of their work) and
+unpaid hours a week over the last four weeks / ``overtime.unpaid_hours_at_full_pressure``. Above
 ``pressure_threshold`` the hazard is multiplied by
 ``1 + effect x (pressure - threshold) / (1 - threshold)``: the reinforcing loop
 of the Munro review's system model, acting worker by worker.
@@ -25,13 +26,15 @@ from ..scenario import AbsenceSpec
 from ..scenario.distributions import Sampler
 from .streams import Streams
 from .worker import Worker
+from .working_hours import recent_unpaid_per_week
 
 
-def pressure(worker: Worker, spec: AbsenceSpec) -> float:
-    """How stretched a worker is: 1.0 means at their cap or a full backlog."""
+def pressure(worker: Worker, spec: AbsenceSpec, unpaid_at_full: float = math.inf) -> float:
+    """How stretched a worker is: 1.0 means at their cap, a full backlog, or the unpaid
+    hours a week that count as full pressure, sustained over four weeks."""
     load = worker.caseload / worker.cap if worker.cap > 0 else 0.0
     backlog = worker.queued_hours() / (spec.backlog_days_at_full_pressure * worker.rate)
-    return max(load, backlog)
+    return max(load, backlog, recent_unpaid_per_week(worker) / unpaid_at_full)
 
 
 def pressure_multiplier(p: float, threshold: float, effect: float) -> float:

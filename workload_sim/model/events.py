@@ -24,7 +24,10 @@ horizon; ids are plain ints):
                interrupted (absence, leaving, a move) and resumed gives two.
                ``status`` is DONE, PUT_BACK (interrupted, hours left over) or
                UNFINISHED (in hand or queued at the horizon; ``started`` NaN if
-               never started).
+               never started). Hours past contract are worked in the evening
+               (``working_hours``): those stretches have ``started`` ==
+               ``finished`` == the instant the day ends, hours in contract 0,
+               and belong to the day ending (day = ceil(finished) - 1).
 ``steps``      (case, step, time) each planned step completed.
 ``joins``      (worker, time, kind, post, fte, cap, case hours/day,
                contract hours/day, day cost, paid when absent, ramp until, ramp)

@@ -340,6 +340,8 @@ class Simulation:
         """Run to the end of the last working day; returns self for chaining."""
         with cyclic_gc_paused():
             self.env.run(until=float(self.n_days))
+            if self.workforce.active:  # the last day's evening
+                self.workforce.hours.evening(list(self.workforce.in_post), self.n_days - 1)
         self._log_horizon()
         return self
 

@@ -7,10 +7,10 @@ NAAS preparation (after case work of every urgency; see ``naas``). Case work
 proceeds at the worker's case hours per working day (contract day x FTE x
 (1 - non-case share)); clock time and hours convert at that rate.
 
-Overtime rule: when a task would run past the end of the working day and
-the hours still needed fit in what is left of the day's overtime allowance,
-the worker keeps going and finishes it that day; the hours are recorded as
-overtime. Otherwise the task carries over to the next day.
+Hours beyond contract are decided each evening (``working_hours``): a worker
+who is behind works on in ``work_late``, through the task in hand and the
+queue in order, up to the hours allowed; those stretches are logged at the
+day's end (zero clock length, hours as overtime) and belong to the day ending.
 """
 
 from __future__ import annotations
@@ -78,15 +78,15 @@ class Worker:
         # the cases this worker holds: a dict as an insertion-ordered set, so every walk
         # over them (handover, reallocation) runs in the same order on every run
         self.held: dict = {}
-        self._ot_day = -1
-        self._ot_used = 0.0
+        self._late = False  # working on past contract this evening: no new stretch starts
+        # unpaid hours of the last 20 evenings, indexed by day % 20 (working_hours keeps it)
+        self.late_hours = [0.0] * 20
         self._queue: list[Task] = []
         self._current: Task | None = None  # the task in hand
         self._current_event: simpy.Event | None = None
         self._current_start = 0.0
         self._current_end = 0.0
         self._current_rate = 0.0
-        self._current_ot = 0.0  # overtime hours the task in hand will take at the day's end
         self._on_finished = self._finished  # bound once: attached to every task's Timeout
         self._log_work = log.work.append
         self._next_seq = log.next_task
@@ -183,8 +183,6 @@ class Worker:
         if now >= self._current_end or left <= _EPS:
             return  # finishes at this very moment: let it
         self._current = self._current_event = None
-        if self._current_ot > 0.0:  # the overtime it would have run into is not used
-            self._ot_used -= self._current_ot
         self._log_work(work_row(self.id, task, self._current_start, now, worked, 0.0, PUT_BACK))
         heappush(self._queue, task._replace(hours=left))
 
@@ -200,7 +198,13 @@ class Worker:
 
     def carry_on(self) -> None:
         """Start the next queued task if present and idle (a task was taken away)."""
-        if self._current is None and self._queue and self.away is None and self.left_at is None:
+        if (
+            self._current is None
+            and self._queue
+            and self.away is None
+            and self.left_at is None
+            and not self._late
+        ):
             self._start(heappop(self._queue))
 
     def take_duty_tasks(self) -> list[Task]:
@@ -221,6 +225,42 @@ class Worker:
 
     def queued_hours(self) -> float:
         return sum(t.hours for t in self._queue)
+
+    def hours_in_hand(self) -> float:
+        """Ready work not yet done: the queue and what is left of the task in hand."""
+        left = 0.0
+        if self._current is not None:
+            worked = (self.env.now - self._current_start) * self._current_rate
+            left = max(0.0, self._current.hours - worked)
+        return self.queued_hours() + left
+
+    def work_late(self, allowance: float) -> float:
+        """Work on past the end of the day: up to ``allowance`` hours on the task in hand,
+        then the queue in order; returns the hours worked.
+
+        Called at the instant the day ends (before the next day's events). Each
+        stretch is logged with zero clock length and its hours as overtime; tasks
+        finished in the evening move their cases on as usual, and follow-on work
+        queues for tomorrow or, if ready now, is worked on this evening too.
+        """
+        if allowance <= _EPS or not self.present:
+            return 0.0
+        self._interrupt()
+        now, budget = self.env.now, allowance
+        self._late = True
+        while budget > _EPS and self._queue:
+            task = heappop(self._queue)
+            if task.hours <= budget + _EPS:
+                budget -= task.hours
+                self._log_work(work_row(self.id, task, now, now, 0.0, task.hours, DONE))
+                task.on_done(task.item)
+            else:
+                self._log_work(work_row(self.id, task, now, now, 0.0, budget, PUT_BACK))
+                heappush(self._queue, task._replace(hours=task.hours - budget))
+                budget = 0.0
+        self._late = False
+        self.carry_on()
+        return allowance - max(0.0, budget)
 
     def add_task(
         self,
@@ -255,7 +295,7 @@ class Worker:
 
     def add_task_tuple(self, task: Task) -> None:
         """Queue a task (new, or taken from someone else keeping its place in the order)."""
-        if self._current is None and self.away is None and self.left_at is None:
+        if self._current is None and self.away is None and self.left_at is None and not self._late:
             if not self._queue:
                 self._start(task)  # idle with nothing queued: no need to pass through the heap
                 return
@@ -287,19 +327,7 @@ class Worker:
     def _finish_time(self, now: float, hours: float) -> float:
         rate = self.rate if now >= self.ramp_until else self.rate * self.ramp
         self._current_rate = rate
-        self._current_ot = 0.0
-        end = now + hours / rate
-        day = int(now)
-        if end <= day + 1.0 or self.overtime_cap <= 0.0:  # the usual case: done within the day
-            return end
-        needed = (end - day - 1.0) * rate
-        if day != self._ot_day:
-            self._ot_day, self._ot_used = day, 0.0
-        if needed <= self.overtime_cap - self._ot_used + _EPS:
-            self._ot_used += needed
-            self._current_ot = needed
-            return day + 1.0
-        return end
+        return now + hours / rate
 
     def _start(self, task: Task) -> None:
         # Event callbacks rather than a generator process: one Timeout per task and no
@@ -316,12 +344,15 @@ class Worker:
             return  # the task was interrupted and put back; this timeout is stale
         task = self._current
         self._current = self._current_event = None
-        ot = self._current_ot
-        self._log_work(
-            work_row(self.id, task, self._current_start, self.env.now, task.hours - ot, ot, DONE)
-        )
+        self._log_work(work_row(self.id, task, self._current_start, self.env.now, task.hours, 0.0, DONE))
         task.on_done(task.item)
-        if self._current is None and self._queue and self.away is None and self.left_at is None:
+        if (
+            self._current is None
+            and self._queue
+            and self.away is None
+            and self.left_at is None
+            and not self._late
+        ):
             self._start(heappop(self._queue))
 
     def log_unfinished(self) -> None:
@@ -329,10 +360,7 @@ class Worker:
         now = self.env.now
         task = self._current
         if task is not None:
-            ot = self._current_ot if self._current_end <= now else 0.0
-            worked = min(task.hours - ot, (now - self._current_start) * self._current_rate)
-            self._log_work(
-                work_row(self.id, task, self._current_start, now, worked, ot, UNFINISHED)
-            )
+            worked = min(task.hours, (now - self._current_start) * self._current_rate)
+            self._log_work(work_row(self.id, task, self._current_start, now, worked, 0.0, UNFINISHED))
         for t in sorted(self._queue):
             log_waiting(self._log_work, self.id, t)

@@ -40,6 +40,7 @@ from .scheduled import Scheduled
 from .streams import Streams
 from .task import Task
 from .worker import Worker
+from .working_hours import WorkingHours
 
 
 class Post:
@@ -84,6 +85,7 @@ class Workforce:
         self.cover = Cover(sc.cover, self, AGENCY)
         self.naas = Naas(sc.naas, self, streams)
         self.scheduled = Scheduled(sc.events, self)  # draws nothing: streams stay common
+        self.hours = WorkingHours(sc.overtime)
         self._turnover = {
             p.index: Uniforms(streams.get(f"turnover.post{p.index}")) for p in self.posts
         }
@@ -97,6 +99,7 @@ class Workforce:
             self.absence.active
             or self.naas.active
             or self.scheduled.active
+            or self.hours.active
             or sc.allocation.close_unallocated_after_days is not None
             or team.vacant > 0
             or any(r > 0 for r in rates)
@@ -291,6 +294,9 @@ class Workforce:
     def _day(self, day: int) -> None:
         sc = self.scenario
         ab = sc.absence
+        if day > 0:  # the evening of the day that just ended comes first
+            self.hours.evening(list(self.in_post), day - 1)
+        unpaid_at_full = sc.overtime.unpaid_hours_at_full_pressure if self.hours.active else 1.0
         for w in list(self.in_post):
             if w.away is not None and day >= w.away_until:
                 w.come_back()
@@ -306,7 +312,7 @@ class Workforce:
                 w.new_terms(EXPERIENCED, perm.caseload_cap * w.fte, rate, perm.day_cost_gbp)
             if w.post < 0 or w.left_at is not None:
                 continue
-            p = pressure(w, ab)
+            p = pressure(w, ab, unpaid_at_full)
             leave_rate = getattr(sc.workforce, w.kind).leaving_rate_per_year
             m_leave = pressure_multiplier(
                 p, ab.pressure_threshold, sc.recruitment.leaving_pressure_effect

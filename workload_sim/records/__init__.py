@@ -3,7 +3,8 @@
 Every table is built from :class:`workload_sim.model.events.EventLog` only:
 ``timeseries`` (one row per working day), ``cases`` (one per referral),
 ``workers`` (one per person ever in the team), and on request ``tasks`` (one
-per stretch of work) and ``events`` (the whole log).
+per stretch of work), ``events`` (the whole log) and ``hours`` (one per
+worker-day at work: contracted, worked and unpaid hours).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .cases import AWAITING, cases_table
+from .hours import hours_table
 from .levels import levels_by_day
 from .log_frames import columns
 from .team import team_by_day
@@ -21,7 +23,7 @@ from .timeseries import timeseries_table
 from .trace import events_table, tasks_table
 from .workers import workers_table
 
-OPTIONAL_TABLES = ("tasks", "events")
+OPTIONAL_TABLES = ("tasks", "events", "hours")
 
 
 @dataclass
@@ -32,6 +34,7 @@ class Tables:
     waits: pd.DataFrame  # every spell on the unallocated list: case, start, end, reason
     tasks: pd.DataFrame | None = None
     events: pd.DataFrame | None = None
+    hours: pd.DataFrame | None = None  # one row per worker-day at work (always built)
 
 
 def build_tables(
@@ -46,7 +49,7 @@ def build_tables(
     workers = workers_table(log, rep, team, work, spells)
     listed = spells["place"] == "list"
     waits = pd.DataFrame({k: spells[k][listed] for k in ("case", "start", "end", "reason")})
-    out = Tables(ts, cases, workers, waits)
+    out = Tables(ts, cases, workers, waits, hours=hours_table(log, rep, team, work))
     if "tasks" in extra:
         out.tasks = tasks_table(log, rep, work)
     if "events" in extra:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .hours import hours_metrics
+
 LEAVING_REASONS = ("left (turnover)", "left rather than take NAAS", "left (planned)")
 
 # the few metrics that answer "is this workload safe?", for tables that cannot show all
@@ -22,7 +24,7 @@ KEY_METRICS = (
     "unallocated_mean",
     "backlog_growth_per_week",
     "caseload_mean",
-    "overtime_hours_per_worker_week",
+    "unpaid_hours_per_worker_week",
 )
 
 # metric name -> (unit, plain-English meaning); the order is the report order.
@@ -66,7 +68,27 @@ METRICS: dict[str, tuple[str, str]] = {
     "caseload_mean": ("cases", "Mean weighted caseload per worker (time-weighted)"),
     "caseload_max": ("cases", "Highest weighted caseload any worker held at a day's end"),
     "case_hours_per_worker_week": ("hours/week", "Hours on case work per worker per week"),
-    "overtime_hours_per_worker_week": ("hours/week", "Hours beyond contract per worker per week"),
+    "overtime_hours_per_worker_week": (
+        "hours/week",
+        "Hours beyond contract per worker per week in post (weeks away included)",
+    ),
+    "hours_worked_per_worker_week": (
+        "hours/week",
+        "Hours worked in a week at work: contract plus unpaid hours (dfe-long-2021: 40-43)",
+    ),
+    "contracted_hours_per_worker_week": ("hours/week", "Contracted hours in a week at work"),
+    "unpaid_hours_per_worker_week": (
+        "hours/week",
+        "Unpaid hours beyond contract in a week at work (dfe-long-2021: about 6)",
+    ),
+    "unpaid_over_5h_share": (
+        "fraction",
+        "Workers whose unpaid hours average more than 5 a week at work",
+    ),
+    "weeks_beyond_contract_share": (
+        "fraction",
+        "Working weeks in which a worker could not finish within contract (basw-2022: 72%)",
+    ),
     "utilisation": ("fraction", "Case hours worked / case hours available in contract"),
     "fte_present_mean": ("FTE", "Mean FTE at work"),
     "fte_sick_mean": ("FTE", "Mean FTE off sick"),
@@ -98,7 +120,14 @@ METRICS: dict[str, tuple[str, str]] = {
 # in [0, 1], slopes and differences take either sign, everything else is a non-negative
 # count, level, wait, cost or rate (utilisation can pass 1 with overtime, so it is one).
 NON_NEGATIVE, SHARE, SIGNED = "non-negative", "share", "signed"
-SHARES = frozenset({"allocation_breach_share", "completion_breach_share"})
+SHARES = frozenset(
+    {
+        "allocation_breach_share",
+        "completion_breach_share",
+        "unpaid_over_5h_share",
+        "weeks_beyond_contract_share",
+    }
+)
 SLOPES = frozenset({"backlog_growth_per_week", "work_waiting_growth_per_week"})
 
 
@@ -128,11 +157,13 @@ def rep_metrics(
     contract_day_hours: float = 7.4,
     days_per_year: float = 253.0,
     waits: pd.DataFrame | None = None,
+    hours: pd.DataFrame | None = None,
 ) -> dict:
     """The metrics of :data:`METRICS` for one replication.
 
     ``waits`` holds every spell on the list (case, start, end); without it the
-    waits fall back to each case's first wait.
+    waits fall back to each case's first wait. ``hours`` is the per worker-day
+    hours table (records/hours.py); without it the hours metrics are NaN.
     """
     ts = timeseries[timeseries["day"] >= warmup_days]
     measured = cases[~cases["warmup"].to_numpy()]
@@ -180,6 +211,7 @@ def rep_metrics(
         "caseload_max": float(ts["caseload_max"].max()),
         "case_hours_per_worker_week": _per(ts["case_hours"].sum(), worker_weeks),
         "overtime_hours_per_worker_week": _per(ts["overtime_hours"].sum(), worker_weeks),
+        **hours_metrics(hours, warmup_days),
         "utilisation": float(ts["case_hours"].sum()) / available if available else nan,
         **_people(ts, workers, warmup_days, contract_day_hours, worker_weeks, days_per_year),
         **_unmet_and_work(opened),

@@ -116,7 +116,8 @@ def _waiting_work(work: Columns) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _hours_by_day(work: Columns, n: int) -> dict[str, np.ndarray]:
-    """Hours worked each day: in contract (spread over each stretch) and overtime (its day)."""
+    """Hours worked each day: in contract (spread over each stretch) and overtime (on the
+    day whose evening it was: an evening stretch is logged at the instant the day ends)."""
     out = {}
     started = work["started"].astype(float)
     ok = ~np.isnan(started)
@@ -124,20 +125,18 @@ def _hours_by_day(work: Columns, n: int) -> dict[str, np.ndarray]:
     contract = work["contract_hours"].astype(float)
     overtime = work["overtime_hours"].astype(float)
     kind = work["kind"]
+    ot_day = np.maximum(np.ceil(np.where(ok, finished, 1.0)) - 1, 0).astype(np.int64)
 
     def spread(mask: np.ndarray) -> np.ndarray:
         m = mask & ok & (contract > 0.0)
         length = finished[m] - started[m]
         area, _ = levels_by_day(started[m], finished[m], n, contract[m] / length)
-        ot_day = started[mask & ok].astype(np.int64)
-        ot = np.bincount(ot_day, weights=overtime[mask & ok], minlength=n + 1)[:n]
+        ot = np.bincount(ot_day[mask & ok], weights=overtime[mask & ok], minlength=n + 1)[:n]
         return area + ot
 
     everyone = np.ones(len(work), dtype=bool)
     out["all"] = spread(everyone)
-    out["overtime"] = np.bincount(
-        started[ok].astype(np.int64), weights=overtime[ok], minlength=n + 1
-    )[:n]
+    out["overtime"] = np.bincount(ot_day[ok], weights=overtime[ok], minlength=n + 1)[:n]
     for k in (ev.COVER_TASK, ev.NAAS_PREP_TASK):
         out[k] = spread(kind == k)
     return out

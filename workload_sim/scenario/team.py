@@ -260,21 +260,52 @@ class AllocationSpec(Strict):
 
 
 class OvertimeSpec(Strict):
+    """Hours beyond contract: a decision each evening (model/working_hours.py)."""
+
     enabled: bool = F(
         True,
-        "Workers finish the task in hand past the end of their day",
+        "Workers who are behind at the end of their day stay on past contract",
         "",
         "basw-2022: 72% of social workers cannot finish within contracted hours; "
         "dfe-long-2021: 40-43 h worked for 35-37 contracted",
     )
     max_hours_per_day: float = F(
-        1.2,
-        "Most hours beyond contract one worker works in a day",
+        2.0,
+        "Most hours beyond contract one worker works in an evening (their personal limit)",
         "hours/day",
-        "dfe-long-2021: about 6 h a week unpaid overtime (2019-22) / 5 days = 1.2 h a day, "
-        "used as the daily cap",
+        "assumption: a personal limit above the average it must produce (dfe-long-2021: about "
+        "6 h a week unpaid, 1.2 h a day on average, more for some): 2 h an evening; vary 1-3",
         ge=0,
         le=8,
+    )
+    max_hours_per_week: float = F(
+        10.0,
+        "Most hours beyond contract one worker works in any five working days",
+        "hours/week",
+        "assumption: a weekly limit above the 6 h average (dfe-long-2021) so the average is "
+        "an outcome, not the cap; 10 h; vary 6-15",
+        ge=0,
+        le=40,
+    )
+    behind_when_queued_days: float = F(
+        0.5,
+        "A worker is behind, and stays on, when the ready work in their hands at the end "
+        "of the day exceeds this many days of their own case work",
+        "working days",
+        "assumption: half a day of ready work still in hand is what keeps a worker at "
+        "their desk; calibrated with the overtime figure (dfe-long-2021); vary 0-3",
+        ge=0,
+        le=60,
+    )
+    unpaid_hours_at_full_pressure: float = F(
+        10.0,
+        "Unpaid hours a week, averaged over the last four weeks, that count as full "
+        "workload pressure (raising sickness and leaving like a full caseload)",
+        "hours/week",
+        "assumption: sustained unpaid hours feed the pressure loop of lane-munro-2016; full "
+        "pressure at 10 h a week, so the 6 h average (dfe-long-2021) is 0.6; vary 6-20",
+        gt=0,
+        le=80,
     )
 
 

@@ -276,7 +276,8 @@ def load_check(scenario: Scenario) -> LoadCheck:
         * (1 - absence)
         for k in WORKER_TYPES
     )
-    ot_cap = sc.overtime.max_hours_per_day if sc.overtime.enabled else 0.0
+    ot = sc.overtime  # everyone to their limit: the daily one, or a fifth of the weekly one
+    ot_cap = min(ot.max_hours_per_day, ot.max_hours_per_week / 5.0) if ot.enabled else 0.0
     overtime = sum(heads.values()) * ot_cap * (1 - absence)
     capacity = sum(heads[k] * getattr(wf, k).caseload_cap * getattr(wf, k).fte for k in heads)
 
