@@ -66,9 +66,7 @@ def _hours_by_worker_day(log) -> tuple[dict, dict]:
     return contract, overtime
 
 
-def hours_within_contract(
-    log, overtime_cap: float, weekly_cap: float = math.inf
-) -> list[str]:
+def hours_within_contract(log, overtime_cap: float, weekly_cap: float = math.inf) -> list[str]:
     """Per worker-day: in-contract hours <= the contract day, overtime <= the daily
     allowance, and overtime in any five consecutive working days <= the weekly one."""
     contract_day = {j[J_WORKER]: j[J_CONTRACT] for j in log.joins}
@@ -86,7 +84,9 @@ def hours_within_contract(
     for (w, d), _h in sorted(overtime.items()):
         week = sum(overtime.get((w, d - k), 0.0) for k in range(5))
         if week > weekly_cap + HOURS_EPS:
-            bad.append(f"worker {w} days {d - 4}-{d}: {week:.6f} h overtime > weekly {weekly_cap:g}")
+            bad.append(
+                f"worker {w} days {d - 4}-{d}: {week:.6f} h overtime > weekly {weekly_cap:g}"
+            )
     return bad
 
 

@@ -344,7 +344,9 @@ class Worker:
             return  # the task was interrupted and put back; this timeout is stale
         task = self._current
         self._current = self._current_event = None
-        self._log_work(work_row(self.id, task, self._current_start, self.env.now, task.hours, 0.0, DONE))
+        self._log_work(
+            work_row(self.id, task, self._current_start, self.env.now, task.hours, 0.0, DONE)
+        )
         task.on_done(task.item)
         if (
             self._current is None
@@ -361,6 +363,8 @@ class Worker:
         task = self._current
         if task is not None:
             worked = min(task.hours, (now - self._current_start) * self._current_rate)
-            self._log_work(work_row(self.id, task, self._current_start, now, worked, 0.0, UNFINISHED))
+            self._log_work(
+                work_row(self.id, task, self._current_start, now, worked, 0.0, UNFINISHED)
+            )
         for t in sorted(self._queue):
             log_waiting(self._log_work, self.id, t)

@@ -13,9 +13,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..scenario import TYPE
 from .hours import hours_metrics
 
 LEAVING_REASONS = ("left (turnover)", "left rather than take NAAS", "left (planned)")
+# DfE's statutory timescale for a children's assessment: 45 working days from referral
+# (Working Together to Safeguard Children); applied here to each case's first pathway
+ASSESSMENT_TIMESCALE_DAYS = 45
 
 # the few metrics that answer "is this workload safe?", for tables that cannot show all
 KEY_METRICS = (
@@ -48,6 +52,16 @@ METRICS: dict[str, tuple[str, str]] = {
         "90th percentile of that wait, still-waiting cases counted up to the horizon",
     ),
     "time_in_system_days": ("working days", "Mean time from opening to closure (closed cases)"),
+    "assessment_duration_median_days": (
+        "working days",
+        "Median time from referral to the end of the case's first pathway (the assessment, "
+        "the s42 enquiry); cases unfinished at the horizon counted up to it (a lower bound)",
+    ),
+    "assessment_within_45_days_share": (
+        "fraction",
+        "Cases whose first pathway ended within 45 working days of referral (DfE's "
+        "timescale), of those referred at least 45 working days before the horizon",
+    ),
     "allocation_breach_share": ("fraction", "Cases not allocated within their urgency target"),
     "completion_breach_share": (
         "fraction",
@@ -98,6 +112,20 @@ METRICS: dict[str, tuple[str, str]] = {
     "sickness_days_per_fte_year": ("days/FTE/year", "Sickness absence per FTE per year"),
     "leavers": ("people", "Workers who left in the measured period"),
     "leavers_rather_than_naas": ("people", "Of whom left rather than take NAAS"),
+    "turnover_permanent_pct_year": (
+        "%/year",
+        "Permanent and newly qualified leavers' FTE a year as a % of their mean FTE in post "
+        "(DfE / Skills for Care turnover; agency workers not counted)",
+    ),
+    "agency_share_pct": (
+        "%",
+        "Agency FTE (sickness cover included) as a % of all social worker FTE in post",
+    ),
+    "vacancy_rate_pct": (
+        "%",
+        "Posts with no permanent or newly qualified holder (agency-held included), as a % of "
+        "all funded posts by FTE (DfE's vacancy rate)",
+    ),
     "cover_hours_per_worker_week": ("hours/week", "Hours covering absent colleagues' tasks"),
     "naas_worker_days": ("worker-days", "Days away for NAAS plus preparation hours / contract day"),
     "staff_cost_gbp": ("GBP", "Staff cost over the measured period"),
@@ -124,6 +152,7 @@ SHARES = frozenset(
     {
         "allocation_breach_share",
         "completion_breach_share",
+        "assessment_within_45_days_share",
         "unpaid_over_5h_share",
         "weeks_beyond_contract_share",
     }
@@ -214,6 +243,8 @@ def rep_metrics(
         **hours_metrics(hours, warmup_days),
         "utilisation": float(ts["case_hours"].sum()) / available if available else nan,
         **_people(ts, workers, warmup_days, contract_day_hours, worker_weeks, days_per_year),
+        **_workforce(ts, workers, warmup_days, days_per_year),
+        **_assessments(opened, horizon),
         **_unmet_and_work(opened),
     }
 
@@ -284,4 +315,75 @@ def _unmet_and_work(opened: pd.DataFrame) -> dict:
         "best_interest_meetings": float(bi.sum()),
         "best_interest_repeats": float((bi - 1).clip(lower=0).sum()),
         "workers_per_case": float(closed["holders"].mean()) if len(closed) else float("nan"),
+    }
+
+
+def _workforce(ts: pd.DataFrame, workers: pd.DataFrame, warmup_days: int, per_year: float) -> dict:
+    """Turnover, agency share and vacancy rate as DfE and Skills for Care define them.
+
+    Over the measured days (``ts``): turnover is the FTE of permanent and newly
+    qualified workers who left (``LEAVING_REASONS``; agency assignments and cover
+    ending are not turnover) over their mean FTE in post, scaled to a year of
+    ``per_year`` working days. The agency share is agency FTE in post (present or
+    away, sickness cover included) over all FTE in post. The vacancy rate is the
+    FTE of posts with no permanent or newly qualified holder (vacant or held by
+    agency) over the FTE of all funded posts. Levels are time-weighted: sums of
+    daily levels over sums of daily denominators (the mean of the daily ratios
+    whenever the denominator is constant, as the establishment is).
+    """
+    nan = float("nan")
+    days = len(ts)
+    perm_days = float(ts["fte_permanent"].sum())
+    agency_days = float(ts["fte_agency"].sum())
+    posts_days = float(ts["fte_posts"].sum())
+    staff = ~workers["kind"].map(lambda k: TYPE[k].agency).astype(bool)
+    left = workers[
+        staff & (workers["left_at"] >= warmup_days) & workers["leave_reason"].isin(LEAVING_REASONS)
+    ]
+    left_fte = float(left["fte"].sum())
+    return {
+        "turnover_permanent_pct_year": (
+            100.0 * left_fte / (perm_days / days) * per_year / days if perm_days else nan
+        ),
+        "agency_share_pct": (
+            100.0 * agency_days / (agency_days + perm_days) if agency_days + perm_days else nan
+        ),
+        "vacancy_rate_pct": (
+            100.0 * float(ts["fte_posts_without_permanent"].sum()) / posts_days
+            if posts_days
+            else nan
+        ),
+    }
+
+
+def _assessments(opened: pd.DataFrame, horizon: float) -> dict:
+    """How long the first pathway took (the assessment; the s42 enquiry), from referral.
+
+    A case's first pathway ends at ``enquiry_done_at``, the last step of its own
+    pathway (long-term work after it not counted); a case whose plan has no step
+    of its own pathway has none and is left out. The median counts a case
+    unfinished at the horizon at ``horizon - arrival``, a lower bound on its
+    duration: that can only raise the median, and the median is exact whenever
+    every censored case's bound lies above it (fewer than half the cases are
+    censored and none below the median). The 45-day share counts only cases
+    referred at least ``ASSESSMENT_TIMESCALE_DAYS`` before the horizon, so each had
+    the chance; an unfinished one among them is a miss.
+    """
+    nan = float("nan")
+    has = np.zeros(len(opened), dtype=bool)
+    pathway = opened["pathway"].to_numpy()
+    for name in pd.unique(pathway):
+        col = f"n_{name}"
+        if col in opened:
+            mine = pathway == name
+            has[mine] = opened[col].to_numpy()[mine] > 0
+    arrival = opened["arrival"].to_numpy(float)[has]
+    done = opened["enquiry_done_at"].to_numpy(float)[has]
+    took = np.where(np.isnan(done), horizon, done) - arrival
+    limit = ASSESSMENT_TIMESCALE_DAYS
+    chance = arrival <= horizon - limit
+    within = ~np.isnan(done[chance]) & (took[chance] <= limit + 1e-9)
+    return {
+        "assessment_duration_median_days": float(np.median(took)) if len(took) else nan,
+        "assessment_within_45_days_share": float(within.mean()) if chance.any() else nan,
     }

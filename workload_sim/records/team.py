@@ -74,8 +74,12 @@ def team_by_day(log, scenario) -> TeamDays:
         "fte_sick": fte @ (in_post & (state == SICK)),
         "fte_naas": fte @ (in_post & (state == NAAS)),
         "naas_days": (in_post & (state == NAAS)).sum(axis=0).astype(float),
-        "fte_vacant": _vacant_fte(log.posts, n_days),
+        "fte_vacant": _post_fte(log.posts, n_days, vacant_only=True),
         "fte_agency": (fte * agency) @ in_post,
+        # permanent and newly qualified workers in post (present or away), and the FTE of
+        # every funded post (held or vacant): the workforce rates' denominators
+        "fte_permanent": (fte * ~agency) @ in_post,
+        "fte_posts": _post_fte(log.posts, n_days, vacant_only=False),
         "contract_hours": contract @ present,
         "case_hours_available": (rate * np.where(ramping, ramp[:, None], 1.0) * present).sum(0),
         "staff_cost": (cost * fte[:, None] * paid).sum(axis=0),
@@ -92,12 +96,16 @@ def team_by_day(log, scenario) -> TeamDays:
     return TeamDays(in_post, state, columns, joined_at, left_at, leave_reason, final)
 
 
-def _vacant_fte(posts: list[tuple], n_days: int) -> np.ndarray:
-    """FTE of the posts vacant each day (a post's FTE is that of the worker type it funds)."""
+def _post_fte(posts: list[tuple], n_days: int, vacant_only: bool) -> np.ndarray:
+    """FTE of the posts vacant each day (``vacant_only``), or of every post, held or not.
+
+    A post's FTE is the one its latest row gives: the worker type it funds when
+    vacant, its holder's type when filled.
+    """
     out = np.zeros(n_days)
     by_post: dict[int, list] = {}
     for post, t, vacant, fte in posts:
-        by_post.setdefault(post, []).append((t, fte if vacant else 0.0))
+        by_post.setdefault(post, []).append((t, fte if vacant or not vacant_only else 0.0))
     for rows in by_post.values():
         times = np.array([r[0] for r in rows])
         out += state_by_day(times, np.array([r[1] for r in rows]), n_days, 0.0)

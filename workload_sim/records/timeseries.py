@@ -94,6 +94,11 @@ def timeseries_table(
         naas_days=t["naas_days"],
         fte_vacant=t["fte_vacant"],
         fte_agency=t["fte_agency"],
+        fte_permanent=t["fte_permanent"],
+        fte_posts=t["fte_posts"],
+        # DfE's vacancy: a post with no permanent or newly qualified holder, agency-held
+        # ones included (sickness cover holds no post, so it is not subtracted)
+        fte_posts_without_permanent=t["fte_posts"] - t["fte_permanent"],
         contract_hours=t["contract_hours"],
         staff_cost=t["staff_cost"],
         agency_premium=t["agency_premium"],
