@@ -24,8 +24,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from ..records import OPTIONAL_TABLES
 from .. import __version__
+from ..records import OPTIONAL_TABLES
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
