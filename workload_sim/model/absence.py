@@ -7,7 +7,8 @@ these rates rise with the worker's **pressure**: the largest of caseload/cap,
 queued case work / (``backlog_days_at_full_pressure`` days of their work) and
 unpaid hours a week over the last four weeks / ``overtime.unpaid_hours_at_full_pressure``. Above
 ``pressure_threshold`` the hazard is multiplied by
-``1 + effect x (pressure - threshold) / (1 - threshold)``: the reinforcing loop
+``1 + effect x (pressure - threshold) / (1 - threshold)``, up to ``1 + effect`` at
+full pressure (no further): the reinforcing loop
 of the Munro review's system model, acting worker by worker.
 
 Each post has its own random streams and draws one number per day whatever
@@ -38,9 +39,12 @@ def pressure(worker: Worker, spec: AbsenceSpec, unpaid_at_full: float = math.inf
 
 
 def pressure_multiplier(p: float, threshold: float, effect: float) -> float:
+    """1 at or below the threshold, rising in a line to 1 + effect at full pressure (1.0)
+    and no further: what full pressure does is the parameter, and a runaway backlog
+    must not turn a sickness rate into a certainty within days."""
     if effect <= 0.0 or p <= threshold:
         return 1.0
-    return 1.0 + effect * (p - threshold) / max(1e-9, 1.0 - threshold)
+    return 1.0 + effect * min(1.0, (p - threshold) / max(1e-9, 1.0 - threshold))
 
 
 class Uniforms:
