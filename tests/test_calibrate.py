@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from workload_sim.cli import app
 from workload_sim.experiments.calibration import (
+    CalibrationError,
     calibrate,
     calibrated_data,
     crn_evaluator,
@@ -284,3 +285,25 @@ def test_a_bad_targets_file_on_the_command_line_is_one_line_and_exit_2(tmp_path)
 
 def test_values_are_written_with_four_significant_figures():
     assert np.isclose(float(f"{8.426433943204:.4g}"), 8.426)
+
+
+def test_the_evaluation_budget_is_kept_and_the_best_point_returned(small):
+    calls = []
+
+    def evaluate(sc):  # a response with a kink: the solver needs many steps
+        calls.append(sc.absence.sickness_days)
+        return pd.DataFrame({"sickness_days_per_fte_year": [abs(sc.absence.sickness_days) ** 1.5]})
+
+    cal = calibrate(small, targets(), evaluate, reps=1, seed=5, max_evaluations=4)
+    assert len(calls) == cal.evaluations <= 4
+    assert "stopped after 4 evaluations" in cal.status
+    tried = [abs(x**1.5 - 8.55) for x in calls[:-1]]
+    assert abs(cal.after[0] ** 1.5 - 8.55) <= min(tried) * 1.01  # the best seen (rounded)
+
+
+def test_a_target_with_no_value_is_one_line(small):
+    def evaluate(sc):
+        return pd.DataFrame({"sickness_days_per_fte_year": [np.nan, np.nan]})
+
+    with pytest.raises(CalibrationError, match="sickness_days_per_fte_year has no value"):
+        calibrate(small, targets(), evaluate, reps=2, seed=5)

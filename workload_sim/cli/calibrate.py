@@ -132,9 +132,11 @@ def calibrate_command(
             ]
             made = datetime.now(timezone.utc).isoformat(timespec="seconds")
             header = (
-                f"# Written by workload-sim calibrate at {made} from {scenario.name} and the "
-                f"targets in {targets.name}.\n# The calibrated fields carry a 'calibrated to:' "
-                "note under sources. Made by:\n# " + command_line(args) + "\n"
+                f"# Written by workload-sim calibrate at {made} from {_safe(scenario.name)} and "
+                f"the targets in {_safe(targets.name)}.\n# The calibrated fields carry a "
+                "'calibrated to:' note under sources. Made by:\n# "
+                + _safe(command_line(args))
+                + "\n"
             )
             write_text(target / "calibrated.yaml", header + scenario_yaml(data))
             write_csv(target / "calibration.csv", cal.table)
@@ -181,6 +183,12 @@ def calibrate_command(
             soft_wrap=True,
         )
     say_where(target, "calibration written to")
+
+
+def _safe(text: str) -> str:
+    """Text for a YAML comment: a line break or control character in a file name is shown
+    escaped, so it can never end the comment and add data."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _plain(rows: list[dict]) -> list[dict]:

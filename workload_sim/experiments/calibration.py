@@ -135,9 +135,15 @@ class _Problem:
             values = self.values(np.array(key))
             frame = self.per_rep(values)
             means = np.array([float(frame[t.metric].mean()) for t in self.targets.targets])
+            metrics = [t.metric for t in self.targets.targets]
+            empty = [m for m, x in zip(metrics, means, strict=True) if not math.isfinite(x)]
+            if empty:
+                raise CalibrationError(
+                    f"{', '.join(empty)} has no value in the replications (nothing to measure "
+                    "it by); lengthen the run (--days) or choose another target"
+                )
             self.cache[key] = (means - self.goal) / self.goal
             fields = [p.field for p in self.targets.parameters]
-            metrics = [t.metric for t in self.targets.targets]
             self.history.append(
                 {"evaluation": len(self.cache)}
                 | {f: sig(v, 6) for f, v in zip(fields, values, strict=True)}

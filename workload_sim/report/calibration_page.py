@@ -110,6 +110,13 @@ def calibration_page(folder: Path) -> Path:
             "growing",
         )
     rows = "".join(f"<li>{e(r['metric'])}: {e(_words(r))}</li>" for r in table)
+    wide = [r["metric"] for r in table if _wide(r, info["tolerance"])]
+    if wide:
+        rows += (
+            f"<li class='not-shown'>The 95% CI of {e(', '.join(wide))} is wider than the "
+            "tolerance: the replications cannot yet say where the model's mean lies; run "
+            "again with more --reps.</li>"
+        )
     body = f"""<h1>Calibration: {e(info["scenario_name"])}</h1>
 <div class='sub'>{e(info["description"])}</div>
 <div class='verdict {verdict[1]}'><strong>{e(verdict[0])}</strong><ul>{rows}</ul></div>
@@ -127,7 +134,7 @@ def calibration_page(folder: Path) -> Path:
 <p>Each evaluation runs the same {info["reps"]} replications (seed {info["seed"]}, common random
 numbers), so the means at two parameter values differ by the parameters' effect alone.
 <code>scipy.optimize.least_squares</code> minimised the sum of squared relative gaps (model
-mean minus target, over target) within the bounds; the solver said: {e(info["solver"])}.
+mean minus target, over target) within the bounds; the solver said: {e(info["solver"].rstrip("."))}.
 The table is a final evaluation at the values as written to <code>calibrated.yaml</code>. A
 target is met when the gap is within {info["tolerance"]:.0%} of it; the 95% CI shows how
 precisely the replications measure the model's mean.</p>
@@ -137,6 +144,13 @@ precisely the replications measure the model's mean.</p>
 <h2>How to reproduce this</h2><pre>{e(info["reproduce"])}</pre>
 <p>Run the calibrated scenario: <code>{e(info["check"])}</code></p>"""
     return write_page(folder / "calibration.html", "Calibration", body)
+
+
+def _wide(r: dict, tolerance: float) -> bool:
+    lo, hi = r["ci_low"], r["ci_high"]
+    if lo is None or hi is None:
+        return True  # no interval at all: too few replications
+    return (hi - lo) / 2 > tolerance * r["target"]
 
 
 def _words(r: dict) -> str:
