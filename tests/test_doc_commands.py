@@ -29,7 +29,7 @@ from workload_sim.cli import app
 from .conftest import DEFAULT, ROOT
 
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-EXPERIMENTS = {"run", "compare", "sweep", "staffing"}
+EXPERIMENTS = {"run", "compare", "sweep", "staffing", "calibrate"}
 SMALL = {"--reps": "2", "--days": "20", "--warmup-days": "10", "--max-reps": "4"}
 SET_UP = ("python3 -m venv", ".venv/bin/pip install", ".venv/bin/pytest", "source ")
 
@@ -94,6 +94,8 @@ def _scaled(args: list[str]) -> list[str]:
             continue
         if flag == "--max-reps" and args[0] == "sweep" and "--precision" not in args:
             continue
+        if flag == "--max-reps" and args[0] == "calibrate":  # it caps evaluations instead
+            continue
         if flag in args:
             args[args.index(flag) + 1] = value
         elif flag != "--max-reps" or args[0] != "compare":
@@ -141,6 +143,8 @@ def scratch(tmp_path_factory):
 def _shrink(sweep: Path) -> None:
     """An example sweep made small: two values a field, four points (its form kept)."""
     spec = yaml.safe_load(sweep.read_text())
+    if "fields" not in spec:  # not a sweep (a calibration targets file)
+        return
     spec["points"] = min(spec.get("points", 4), 4)
     for field in spec["fields"].values():
         if "values" in field:

@@ -100,6 +100,7 @@ _OWN_MARKERS = {
     "compare": "experiment.json",
     "sweep": "experiment.json",
     "staffing": "staffing.json",
+    "calibrate": "calibration.json",
     "evidence": "SUMMARY.md",
 }
 
