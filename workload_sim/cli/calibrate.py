@@ -49,7 +49,6 @@ from .options import (
     LogOption,
     OutOption,
     QuietOption,
-    RepsOption,
     SchedulerOption,
     SeedOption,
     SetOption,
@@ -65,7 +64,13 @@ from .run import app
 def calibrate_command(
     scenario: Path = typer.Argument(..., help="Scenario YAML file"),
     targets: Path = typer.Option(..., "--targets", help="Targets YAML file (docs/experiments.md)"),
-    reps: int | None = RepsOption,
+    reps: int | None = typer.Option(
+        None,
+        "--reps",
+        min=1,
+        help="Replications at every evaluation (default: the targets file's 'replications', "
+        "else the scenario's)",
+    ),
     seed: int | None = SeedOption,
     max_evaluations: int = typer.Option(
         DEFAULT_MAX_EVALUATIONS,
