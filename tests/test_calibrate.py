@@ -233,8 +233,8 @@ def test_the_command_writes_a_scenario_that_loads_and_a_page(tmp_path):
     sc = load_scenario(out / "calibrated.yaml")  # loads and validates, notes included
     note = sc.sources["absence.sickness_days"]
     assert note.startswith("calibrated to: sickness_days_per_fte_year 8.55 (dfe-cswf-2025)")
-    assert "team targets.yaml; was 10.7" in note
     info = json.loads((out / "calibration.json").read_text())
+    assert f"team targets.yaml; now {info['parameters'][0]['after']:g}; was 10.7" in note
     assert sc.absence.sickness_days == info["parameters"][0]["after"]
     assert sc.horizon_days == 250 and sc.team.permanent == 40  # as fitted
     table = pd.read_csv(out / "calibration.csv")

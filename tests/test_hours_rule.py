@@ -34,7 +34,7 @@ def test_unpaid_hours_grow_with_the_load():
         n: workload_sim.run(DEFAULT, reps=8, overrides=[f"demand.referrals_per_week={n}"])
         for n in LOADS
     }
-    unpaid = {n: r.per_rep["unpaid_hours_per_worker_week"].to_numpy() for n in LOADS}
+    unpaid = {n: runs[n].per_rep["unpaid_hours_per_worker_week"].to_numpy() for n in LOADS}
     for lighter, heavier in zip(LOADS, LOADS[1:], strict=False):
         _, _, lo, _, _ = t_interval(unpaid[heavier] - unpaid[lighter])  # paired on CRN
         assert lo > 0, f"{heavier} vs {lighter} referrals a week: unpaid hours did not rise"

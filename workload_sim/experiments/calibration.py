@@ -248,11 +248,16 @@ def target_table(per_rep: pd.DataFrame, targets: TargetsFile) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def calibrated_note(targets: TargetsFile, targets_name: str, old: object) -> str:
-    """The source note of a calibrated field: which targets, their publications, the old value."""
+def calibrated_note(
+    targets: TargetsFile, targets_name: str, old: object, new: object = None
+) -> str:
+    """The source note of a calibrated field: which targets, their publications, the value
+    now (so a reader can check the file against its note) and the old value."""
     aims = ", ".join(f"{t.metric} {t.value:g} ({source_id(t.source)})" for t in targets.targets)
+    now = "" if new is None else f"now {_shown(new)}; "
     return (
-        f"calibrated to: {aims} by workload-sim calibrate against {targets_name}; was {_shown(old)}"
+        f"calibrated to: {aims} by workload-sim calibrate against {targets_name}; "
+        f"{now}was {_shown(old)}"
     )
 
 
@@ -286,7 +291,7 @@ def calibrated_data(
         _carry(data, fitted, p.field)
         old = field_value(base, p.field)
         data["sources"][_source_key(fitted, p.field)] = calibrated_note(
-            cal.targets, targets_name, old
+            cal.targets, targets_name, old, field_value(fitted, p.field)
         )
     return data
 
