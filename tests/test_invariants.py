@@ -67,7 +67,7 @@ def _report(bad: list[str], label: str) -> str:
 # --- every library scenario, shortened ------------------------------------------------
 
 SHORT = ["horizon_days=120", "replications=1"]
-LIBRARY = sorted(SCENARIOS.rglob("*.yaml"))
+LIBRARY = sorted(p for p in SCENARIOS.rglob("*.yaml") if p.parent.name != "targets")
 # the NAAS round of naas_rollout falls after 120 days from April: start closer to it
 NAAS_INSIDE = ("naas_rollout.yaml", ["calendar.start_date=2027-01-04"])
 

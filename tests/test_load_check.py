@@ -329,6 +329,7 @@ CAPPED = ["workforce.permanent.caseload_cap=40"]  # 40 places; a case is held 25
 SMALL_TEAM = [  # the default team, three experienced workers, nothing that moves capacity
     "team.permanent=3",
     "team.newly_qualified=0",
+    "team.vacant=0",
     "absence.annual_leave_days=0",
     "absence.sickness_days=0",
     "workforce.permanent.leaving_rate_per_year=0",

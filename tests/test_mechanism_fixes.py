@@ -513,7 +513,10 @@ def test_a_team_whose_every_post_is_vacant_runs_and_refers_to_the_front_door():
     triaged = [s for s in sim.log.spells if s[1] == "triage" and s[4] == s[4]]
     assert triaged and min(s[4] for s in triaged) >= first_join  # nobody triaged before
     with pytest.raises(workload_sim.ScenarioError, match="at least one post"):
-        load_scenario(DEFAULT, ["team.permanent=0", "team.newly_qualified=0", "team.agency=0"])
+        load_scenario(
+            DEFAULT,
+            ["team.permanent=0", "team.newly_qualified=0", "team.agency=0", "team.vacant=0"],
+        )
 
 
 def test_a_large_team_runs_a_duty_rota_in_proportion_so_triage_does_not_queue_for_weeks():

@@ -312,12 +312,12 @@ def test_dates_on_the_window_edges_are_accepted():
     [
         (
             "{kind: off_sick, worker: permanent 10, date: 2026-05-01, weeks: 2}",
-            "events[0].worker: 'permanent 10': the team has 9 permanent worker(s)",
+            "events[0].worker: 'permanent 10': the team has 8 permanent worker(s)",
         ),
         (
             "{kind: off_sick, worker: 11, date: 2026-05-01, weeks: 2}",
-            "events[0].worker: post 11 is not a filled post: the team has posts 1-9 permanent, "
-            "post 10 newly qualified on day 0",
+            "events[0].worker: post 11 is not a filled post: the team has posts 1-8 permanent, "
+            "post 9 newly qualified on day 0",
         ),
         (
             "{kind: off_sick, worker: boss, date: 2026-05-01, weeks: 2}",

@@ -114,6 +114,13 @@ class Worker:
     def present(self) -> bool:
         return self.away is None and self.left_at is None
 
+    @property
+    def _free(self) -> bool:
+        """At work with nothing in hand and not in an evening: may start a task now."""
+        return (
+            self._current is None and self.away is None and self.left_at is None and not self._late
+        )
+
     def has_room(self, weight: float) -> bool:
         return self.caseload + weight <= self.limit + _EPS
 
@@ -198,13 +205,7 @@ class Worker:
 
     def carry_on(self) -> None:
         """Start the next queued task if present and idle (a task was taken away)."""
-        if (
-            self._current is None
-            and self._queue
-            and self.away is None
-            and self.left_at is None
-            and not self._late
-        ):
+        if self._queue and self._free:
             self._start(heappop(self._queue))
 
     def take_duty_tasks(self) -> list[Task]:
@@ -295,7 +296,7 @@ class Worker:
 
     def add_task_tuple(self, task: Task) -> None:
         """Queue a task (new, or taken from someone else keeping its place in the order)."""
-        if self._current is None and self.away is None and self.left_at is None and not self._late:
+        if self._free:
             if not self._queue:
                 self._start(task)  # idle with nothing queued: no need to pass through the heap
                 return
@@ -348,13 +349,7 @@ class Worker:
             work_row(self.id, task, self._current_start, self.env.now, task.hours, 0.0, DONE)
         )
         task.on_done(task.item)
-        if (
-            self._current is None
-            and self._queue
-            and self.away is None
-            and self.left_at is None
-            and not self._late
-        ):
+        if self._queue and self._free:
             self._start(heappop(self._queue))
 
     def log_unfinished(self) -> None:
