@@ -30,10 +30,13 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory):
     base = tmp_path_factory.mktemp("pages")
+    busy = ["--set", "demand.referrals_per_week=36"]
     short = ["--set", "horizon_days=80", "--set", "warmup_days=20", "-q"]
     assert (
         runner.invoke(
-            app, ["run", str(DEFAULT), "--reps", "3", "--out", str(base / "run"), *short]
+            app,
+            # a load past the calibrated team's own 28 a week, so every chart has a list to draw
+            ["run", str(DEFAULT), "--reps", "3", "--out", str(base / "run"), *short, *busy],
         ).exit_code
         == 0
     )
@@ -58,7 +61,7 @@ def pages(tmp_path_factory):
     sweep.write_text(
         f"base: {DEFAULT}\nset: [horizon_days=40, warmup_days=10]\ndesign: grid\nreps: 2\n"
         "fields:\n  team.permanent: {values: [8, 10]}\n"
-        "  demand.referrals_per_week: {low: 24, high: 32, steps: 2}\n"
+        "  demand.referrals_per_week: {low: 32, high: 44, steps: 2}\n"
     )
     assert (
         runner.invoke(app, ["sweep", str(sweep), "--out", str(base / "sweep"), "-q"]).exit_code == 0

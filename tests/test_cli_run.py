@@ -56,8 +56,9 @@ def test_run_writes_every_table(run_dir):
     cases = pd.read_parquet(run_dir / "cases.parquet")
     assert CASE_COLUMNS <= set(cases.columns)
     workers = pd.read_parquet(run_dir / "workers.parquet")
-    # 9 posts (8 permanent by override + 1 newly qualified); leavers and recruits both listed
-    assert (workers[workers["post"] >= 0].groupby("rep")["post"].nunique() == 9).all()
+    # 10 posts (8 permanent + 1 newly qualified + the shipped team's vacant post, held by
+    # agency and then a recruit); leavers and recruits both listed
+    assert (workers[workers["post"] >= 0].groupby("rep")["post"].nunique() == 10).all()
     summary = pd.read_csv(run_dir / "summary.csv")
     assert list(summary.columns[:6]) == ["metric", "mean", "std", "ci_low", "ci_high", "reps"]
     assert METRICS <= set(summary["metric"])

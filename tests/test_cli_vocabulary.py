@@ -50,10 +50,10 @@ def test_quiet_run_prints_only_where_it_wrote(tmp_path):
     assert len(lines) == 1 and f"{out}/" in lines[0], lines
 
 
-def _copy(tmp_path, name: str, replications: int, permanent: int = 9):
+def _copy(tmp_path, name: str, replications: int, permanent: int = 8):
     """A copied scenario: new file name, the old name: and description kept."""
     text = DEFAULT.read_text().replace("replications: 10", f"replications: {replications}")
-    text = text.replace("  permanent: 9", f"  permanent: {permanent}")
+    text = text.replace("  permanent: 8", f"  permanent: {permanent}")
     path = tmp_path / f"{name}.yaml"
     path.write_text(text)
     assert load_scenario(path).team.permanent == permanent  # the edit took
@@ -61,7 +61,7 @@ def _copy(tmp_path, name: str, replications: int, permanent: int = 9):
 
 
 def test_compare_honours_the_files_replications_and_says_where(tmp_path):
-    a, b = _copy(tmp_path, "a", 3), _copy(tmp_path, "b", 3, permanent=8)
+    a, b = _copy(tmp_path, "a", 3), _copy(tmp_path, "b", 3, permanent=7)
     out = tmp_path / "c"
     result = _ok(["compare", str(a), str(b), *SMALL, "-q", "--out", str(out)])
     assert result.stdout.strip() == f"comparison written to {out}/"
@@ -130,12 +130,15 @@ def test_a_copied_scenario_takes_its_files_name_and_its_own_description(tmp_path
     assert folder.startswith("results/my_team-"), folder
     page = (tmp_path / folder / "report.html").read_text()
     assert "my_team: is this workload safe?" in page
-    assert "A team of 7 social workers (6 experienced, 1 newly qualified)" in page
-    assert "9 experienced" not in page and "adult_safeguarding_team:" not in page
+    # the shipped team's vacant post comes with the copy
+    assert "A team of 7 social workers (6 experienced, 1 newly qualified; 1 post vacant)" in page
+    # not the copied file's stale description (the source note on team.permanent in the
+    # assumptions table names the shipped team's "8 experienced" as its reasoning)
+    assert "8 experienced social workers" not in page and "adult_safeguarding_team:" not in page
     _ok(["evidence", folder])
     summary = (tmp_path / folder / "evidence" / "SUMMARY.md").read_text()
     assert "# Evidence: my_team" in summary and "A team of 7 social workers" in summary
-    assert "9 experienced" not in summary
+    assert "8 experienced social workers" not in summary
     # the pack's reproduce line, run as written in the pack's folder, gives the same numbers
     line = next(x.strip() for x in summary.splitlines() if x.strip().startswith("workload-sim"))
     monkeypatch.chdir(tmp_path / folder / "evidence")

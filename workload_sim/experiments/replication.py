@@ -28,8 +28,8 @@ class RepResult:
     workers: pd.DataFrame
     metrics: dict
     tasks: pd.DataFrame | None = None
-    hours: pd.DataFrame | None = None
     events: pd.DataFrame | None = None
+    hours: pd.DataFrame | None = None
 
 
 def simulate_replication(
@@ -56,4 +56,6 @@ def simulate_replication(
         hours=t.hours,
     )
     hours = t.hours if "hours" in extra else None
-    return RepResult(rep, t.timeseries, t.cases, t.workers, metrics, t.tasks, t.events, hours)
+    return RepResult(
+        rep, t.timeseries, t.cases, t.workers, metrics, tasks=t.tasks, events=t.events, hours=hours
+    )
