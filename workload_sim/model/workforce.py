@@ -296,7 +296,7 @@ class Workforce:
         ab = sc.absence
         if day > 0:  # the evening of the day that just ended comes first
             self.hours.evening(list(self.in_post), day - 1)
-        unpaid_at_full = sc.overtime.unpaid_hours_at_full_pressure if self.hours.active else 1.0
+        unpaid_at_full = sc.overtime.unpaid_hours_at_full_pressure  # no evenings: 0 h anyway
         for w in list(self.in_post):
             if w.away is not None and day >= w.away_until:
                 w.come_back()

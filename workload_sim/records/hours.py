@@ -26,6 +26,11 @@ UNPAID_HOURS_MARK = 5.0  # "above 5 h a week" (issue 9; dfe-long-2021 reports ~6
 MIN_WEEKS = 2.0  # a worker counts in the per-worker share with at least two weeks at work
 
 
+def evening_day(finished: np.ndarray) -> np.ndarray:
+    """The day an evening stretch belongs to: it is logged at the instant its day ends."""
+    return np.maximum(np.ceil(finished) - 1, 0).astype(np.int64)
+
+
 def hours_table(log, rep: int, team: TeamDays, work: Columns) -> pd.DataFrame:
     """One row per worker-day at work: contracted, unpaid and worked hours."""
     n_workers, n_days = team.state.shape
@@ -36,8 +41,8 @@ def hours_table(log, rep: int, team: TeamDays, work: Columns) -> pd.DataFrame:
     overtime = work["overtime_hours"].astype(float)
     late = (overtime > 0.0) & (who >= 0) & ~np.isnan(finished)
     unpaid = np.zeros((n_workers, n_days))
-    day = np.ceil(finished[late]).astype(np.int64) - 1  # the day whose evening it was
-    ok = (day >= 0) & (day < n_days)
+    day = evening_day(finished[late])
+    ok = day < n_days
     np.add.at(unpaid, (who[late][ok], day[ok]), overtime[late][ok])
     w, d = np.nonzero(present)
     contracted = contract[w]

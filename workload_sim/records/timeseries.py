@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..model import events as ev
+from .hours import evening_day
 from .levels import end_of_day_levels, levels_by_day
 from .log_frames import Columns
 from .team import TeamDays
@@ -130,7 +131,7 @@ def _hours_by_day(work: Columns, n: int) -> dict[str, np.ndarray]:
     contract = work["contract_hours"].astype(float)
     overtime = work["overtime_hours"].astype(float)
     kind = work["kind"]
-    ot_day = np.maximum(np.ceil(np.where(ok, finished, 1.0)) - 1, 0).astype(np.int64)
+    ot_day = evening_day(np.where(ok, finished, 1.0))
 
     def spread(mask: np.ndarray) -> np.ndarray:
         m = mask & ok & (contract > 0.0)
