@@ -97,6 +97,27 @@ def test_failures_cost_the_geometric_sum_up_to_the_planners_cap(p):
         assert failures < 0.95 / 0.05 - 1
 
 
+def test_a_vacancy_agency_covers_while_recruiting_counts_as_an_agency_worker():
+    # two permanent workers and one vacant post: covered by agency (the model asks for
+    # cover at once, within a cap of 1 agency worker of 3 posts) it gives an agency
+    # worker's hours; with no agency cover, or a cap of none, it gives nothing
+    steps = [{"name": "a", "effort_hours": 2.0}]
+    days = working_days_in_year(START)
+    present = 1 - 15 / days
+    agency = {"non_case_fraction": 0.2, "fte": 1.0, "leaving_rate_per_year": 0}
+    base = {"team": {"permanent": 2, "newly_qualified": 0, "agency": 0, "vacant": 1}}
+    covered = workload_sim.load_check(
+        tiny(steps, **base, workforce={"agency": agency}, recruitment={"agency_cap_share": 0.34})
+    )
+    assert covered.available_hours_per_day == pytest.approx(
+        (2 * 7.4 * 0.7 + 7.4 * 0.8) * present, rel=1e-12
+    )
+    assert any("1 vacant post(s) counted as agency cover" in n for n in covered.notes)
+    for rec in ({"agency_instead_of_vacancy": False}, {"agency_cap_share": 0.3}):
+        bare = workload_sim.load_check(tiny(steps, **base, recruitment=rec))
+        assert bare.available_hours_per_day == pytest.approx(2 * 7.4 * 0.7 * present, rel=1e-12)
+
+
 @pytest.mark.parametrize("p", [0.6, 0.9])
 def test_a_self_loop_is_visited_one_over_one_minus_p_times(p):
     steps = [

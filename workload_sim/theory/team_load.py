@@ -9,7 +9,8 @@ Demand, in worker-hours per working day:
 Available, in case-hours per working day, for each worker type in post:
   headcount x FTE x contract day x (1 - non-case share) x (1 - absence share),
   absence share = (annual leave + sickness days) / working days in the year.
-Vacant posts count for nothing. With overtime added, everyone present also works
+Vacant posts count for nothing, except those an agency covers while recruiting
+(counted as agency workers, within the agency cap). With overtime added, everyone present also works
 their daily overtime cap. Demand over available is the load: above 100% the work
 waiting must grow whatever the rota, however it is organised.
 
@@ -32,7 +33,7 @@ import pandas as pd
 from scipy import stats
 
 from ..model.calendar import WorkCalendar
-from ..scenario import MONTHS, WEEKDAYS, WORKER_TYPES, Scenario
+from ..scenario import AGENCY, MONTHS, WEEKDAYS, WORKER_TYPES, Scenario
 from ..scenario.distributions import Exponential, Fixed, Gamma, Lognormal, Triangular, Uniform
 from .case_effort import CaseEffort, case_effort
 
@@ -214,8 +215,8 @@ def _referrals_per_day(scenario: Scenario, days: int) -> tuple[float, float]:
 
 def _handover_rate(scenario: Scenario, absence_share: float, year: int) -> tuple[float, str]:
     """Handovers per case per working day held, and how it was approximated."""
-    team, sc = scenario.team, scenario
-    heads = {k: getattr(team, k) for k in WORKER_TYPES}
+    sc = scenario
+    heads, _ = _heads(sc)  # the same team as the hours: agency covering a vacancy leaves too
     n = sum(heads.values())
     leaving = sum(
         heads[k] * getattr(sc.workforce, k).leaving_rate_per_year for k in WORKER_TYPES
@@ -252,6 +253,18 @@ def _handover_rate(scenario: Scenario, absence_share: float, year: int) -> tuple
     return leaving + moves * (1 - absence_share), how
 
 
+def _heads(sc: Scenario) -> tuple[dict[str, int], int]:
+    """Headcount by type on day 0, with the vacant posts agency covers while recruiting."""
+    team, rec = sc.team, sc.recruitment
+    heads = {k: getattr(team, k) for k in WORKER_TYPES}
+    covered = 0
+    if team.vacant and rec.replace_leavers and rec.agency_instead_of_vacancy:
+        cap = math.floor(rec.agency_cap_share * (sum(heads.values()) + team.vacant) + 1e-9)
+        covered = max(0, min(team.vacant, cap - heads[AGENCY]))
+    heads[AGENCY] += covered
+    return heads, covered
+
+
 def load_check(scenario: Scenario) -> LoadCheck:
     """The fluid bound and the caseload-cap bound of ``scenario`` (no simulation)."""
     sc = scenario
@@ -267,7 +280,7 @@ def load_check(scenario: Scenario) -> LoadCheck:
 
     ab, team, wf = sc.absence, sc.team, sc.workforce
     absence = min(1.0, (ab.annual_leave_days + ab.sickness_days) / year)
-    heads = {k: getattr(team, k) for k in WORKER_TYPES}
+    heads, covered = _heads(sc)
     available = sum(
         heads[k]
         * getattr(wf, k).fte
@@ -293,8 +306,9 @@ def load_check(scenario: Scenario) -> LoadCheck:
         f" / {year} working days = {absence:.1%}, before any rise with pressure",
         f"referrals at the start; with {sc.demand.annual_growth:.0%} yearly growth the last "
         f"day's rate is {per_day_end:.2f} a day",
-        "the team as it stands on day 0: vacancies give no hours, leavers' gaps, agency "
-        "ramp-up, newly qualified workers gaining full terms and NAAS rounds are not in it",
+        f"the team as it stands on day 0, {covered} vacant post(s) counted as agency cover: "
+        "other vacancies give no hours; leavers' gaps, agency ramp-up, newly qualified "
+        "workers gaining full terms and NAAS rounds are not in it",
         how,
     ]
     capped = {k: sum(effort.visits[k].values()) for k in mix}
