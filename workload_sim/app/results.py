@@ -39,7 +39,7 @@ KEY_NUMBERS = {
     "wait_to_allocation_p90": "90% allocated within, working days",
     "allocation_breach_share": "Share not allocated within target",
     "caseload_mean": "Mean caseload, weighted cases",
-    "overtime_hours_per_worker_week": "Hours beyond contract, per worker a week",
+    "unpaid_hours_per_worker_week": "Unpaid hours beyond contract, in a week at work",
     "unallocated_end": "Still waiting at the end, cases",
 }
 
@@ -115,9 +115,9 @@ def figures(results: Results, resolved: dict) -> list[tuple[str, go.Figure]]:
             "Hours beyond contract",
             charts.metric_bars(
                 summary,
-                ["overtime_hours_per_worker_week"],
-                "Hours worked beyond contract (mean, 95% CI)",
-                "hours per worker a week",
+                ["unpaid_hours_per_worker_week"],
+                "Unpaid hours beyond contract (mean, 95% CI)",
+                "hours per worker in a week at work",
                 colour=charts.RED,
             ),
         ),

@@ -80,7 +80,7 @@ HEADLINE = [
     "work_waiting_growth_per_week",
     "open_cases_mean",
     "caseload_mean",
-    "overtime_hours_per_worker_week",
+    "unpaid_hours_per_worker_week",
     "utilisation",
 ]
 

@@ -82,7 +82,7 @@ def build(folder: Path) -> Path:
             _card(summary, "wait_to_allocation_p90", "90th percentile wait, days", "{:.1f}"),
             _card(summary, "allocation_breach_share", "not allocated within target", "{:.0%}"),
             _card(summary, "caseload_mean", f"mean caseload (cap {cap:g})", "{:.1f}"),
-            _card(summary, "overtime_hours_per_worker_week", "overtime, h/worker/week", "{:.1f}"),
+            _card(summary, "unpaid_hours_per_worker_week", "unpaid h/week at work", "{:.1f}"),
             _card(summary, "unallocated_end", "still waiting at the end", "{:.0f}"),
             _card(summary, "staff_cost_gbp", "staff cost, GBP", "{:,.0f}"),
             load_card,

@@ -122,9 +122,12 @@ def sentences(
         if cmax is not None:
             text += f"; the busiest reaches {cmax['mean']:.0f}{_ci(cmax, '{:.0f}')}"
         out.append(text + ".")
-    ot = _row(summary, "overtime_hours_per_worker_week")
+    ot = _row(summary, "unpaid_hours_per_worker_week")
     if ot is not None:
-        out.append(f"Each worker works {ot['mean']:.1f} hours a week beyond contract{_ci(ot)}.")
+        out.append(
+            f"Each worker works {ot['mean']:.1f} unpaid hours beyond contract in a week at "
+            f"work{_ci(ot)}."
+        )
     unmet = [
         _row(summary, m)
         for m in ("unmet_not_allocated_in_target", "unmet_closed_unworked", "unallocated_end")
