@@ -436,3 +436,17 @@ def test_with_overtime_the_tipping_point_lies_between_the_two_bounds(path, fixed
     assert contract * 1.0125 < found <= most * 1.0125, (
         f"simulated {found:.2f} a week; bounds {contract:.2f} (contract) and {most:.2f}"
     )
+
+
+def test_a_team_with_nobody_in_post_gets_a_load_check_not_a_crash():
+    # found by the before-stop extreme run: every post vacant (no agency cover within a
+    # 25% cap of one post) divided by the number of workers in post
+    check = workload_sim.load_check(DEFAULT, ["team.permanent=0", "team.newly_qualified=0"])
+    assert check.available_hours_per_day == 0.0
+    assert check.load_contract == math.inf
+    # the work itself is what the full team's would be: only the hours are missing
+    full = workload_sim.load_check(DEFAULT)
+    assert check.demand_hours_per_day == pytest.approx(full.demand_hours_per_day, rel=0.05)
+    assert "nobody is in post on day 0, so it has no hours until someone joins" in (
+        check.sentence()
+    )

@@ -33,7 +33,7 @@ import pandas as pd
 from scipy import stats
 
 from ..model.calendar import WorkCalendar
-from ..scenario import AGENCY, MONTHS, WEEKDAYS, WORKER_TYPES, Scenario
+from ..scenario import AGENCY, EXPERIENCED, MONTHS, WEEKDAYS, WORKER_TYPES, Scenario
 from ..scenario.distributions import Exponential, Fixed, Gamma, Lognormal, Triangular, Uniform
 from .case_effort import CaseEffort, case_effort
 
@@ -108,6 +108,11 @@ class LoadCheck:
     def sentence(self) -> str:
         """The load in plain words, as a team leader or union rep would say it."""
         need, have = self.demand_hours_per_day, self.available_hours_per_day
+        if have <= 0.0:
+            return (
+                f"The team's case work needs {need:.1f} h a day; nobody is in post on day 0, "
+                "so it has no hours until someone joins: work must pile up."
+            )
         text = (
             f"The team's case work needs {need:.1f} h a day; it has {have:.1f} h: "
             f"{self.load_contract:.0%} loaded"
@@ -218,9 +223,10 @@ def _handover_rate(scenario: Scenario, absence_share: float, year: int) -> tuple
     sc = scenario
     heads, _ = _heads(sc)  # the same team as the hours: agency covering a vacancy leaves too
     n = sum(heads.values())
-    leaving = sum(
-        heads[k] * getattr(sc.workforce, k).leaving_rate_per_year for k in WORKER_TYPES
-    ) / (n * year)
+    leaving = _ratio(
+        sum(heads[k] * getattr(sc.workforce, k).leaving_rate_per_year for k in WORKER_TYPES),
+        n * year,
+    )
     ab, cover = sc.absence, sc.cover
     present_days = max(1.0, year - ab.annual_leave_days - ab.sickness_days)
     episodes = {  # sickness episodes starting per present day, and their lengths
@@ -294,7 +300,15 @@ def load_check(scenario: Scenario) -> LoadCheck:
     overtime = sum(heads.values()) * ot_cap * (1 - absence)
     capacity = sum(heads[k] * getattr(wf, k).caseload_cap * getattr(wf, k).fte for k in heads)
 
-    pace = available / sum(heads.values())  # an average worker's case-hours a working day
+    # an average worker's case-hours a working day (with nobody in post, an experienced
+    # worker's: how long a case is held depends on a worker's pace, not on the headcount)
+    n = sum(heads.values())
+    exp = getattr(wf, EXPERIENCED)
+    pace = (
+        available / n
+        if n
+        else exp.fte * team.contract_day_hours * (1 - exp.non_case_fraction) * (1 - absence)
+    )
     held = {k: effort.held_days(k, pace) if pace > 0 else math.inf for k in mix}
     held_mean = sum(p * held[k] for k, p in mix.items())
     needed = opened * sum(p * sc.pathways[k].weight * held[k] for k, p in mix.items())
