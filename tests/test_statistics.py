@@ -225,7 +225,11 @@ def test_run_without_reps_adds_replications_until_the_verdict_is_decided(tmp_pat
     args = ["run", str(MMC), "--set", "team.permanent=3", "--days", "60", "--warmup-days", "0"]
     result = runner.invoke(app, [*args, "--set", "replications=2", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "backlog verdict decided after 2 replications: GROWING" in result.output
+    # looks planned from 2 doubling to the cap of 200: 2, 4, ..., 128, 200 (8 looks), each
+    # at 1 - 0.05 / 8 = 99.375%; at 2 replications t(1 df) is too wide, and the projection
+    # may skip at most to the look after next: 8
+    assert "backlog verdict decided after 8 replications: GROWING" in result.output
+    assert "99.38% interval at each of 8 looks" in " ".join(result.output.split())
     # a team near balance at a tiny cap: the run says the cap stopped it
     capped = runner.invoke(
         app,
@@ -245,15 +249,17 @@ def test_compare_with_a_cap_adds_replications_until_every_key_difference_is_show
         MMC.read_text().replace("name: mmc", "name: mmc7").replace("permanent: 5", "permanent: 7")
     )
     out = tmp_path / "cmp"
-    args = ["compare", str(MMC), str(seven), "--reps", "2", "--max-reps", "40", "--out", str(out)]
+    args = ["compare", str(MMC), str(seven), "--reps", "2", "--max-reps", "64", "--out", str(out)]
     result = runner.invoke(app, [*args, "--set", "horizon_days=150", "--set", "warmup_days=30"])
     assert result.exit_code == 0, result.output
     seq = json.loads((out / "manifest.json").read_text())["sequential"]
     table = pd.read_csv(out / "comparison.csv").dropna(subset=["diff_vs_first"])
     key = table.set_index("metric")
     assert key.loc["wait_to_allocation_days", "shown"] == "lower"
-    # 2 replications leave 4 key differences open; growth is at most 4x a step: 2, 8, ...
-    assert seq["history"][0] == {"reps": 2, "not_shown": 4, "worst_half_width": 0.0}
+    # looks planned 2, 4, 8, 16, 32, 64, each at 1 - 0.05 / 6: at 2 replications (t with
+    # 1 df at 99.6%) no key difference is shown; a step goes at most two looks ahead: 8
+    assert seq["history"][0] == {"reps": 2, "not_shown": 5, "worst_half_width": 0.0}
+    assert seq["looks"] == [2, 4, 8, 16, 32, 64]
     assert seq["history"][1]["reps"] == 8 and seq["decided"] is True
     assert f"every key difference shown after {seq['reps']} replications" in result.output
     assert not key[key.index.isin(list(KEY_METRICS))]["shown"].eq("not shown").any()

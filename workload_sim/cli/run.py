@@ -19,6 +19,7 @@ from ..experiments.outputs import (
     write_run,
 )
 from ..experiments.replications import TABLES, run_replications, run_to_precision
+from ..experiments.sequential import LookPlan
 from ..records import OPTIONAL_TABLES
 from ..report import evidence as evidence_pack
 from ..report import run_page
@@ -302,7 +303,8 @@ def _say_how_it_stopped(info: dict, reps: int, quiet: bool) -> None:
     if info["verdict_decided"] and not quiet:
         out.print(
             f"backlog verdict decided after {reps} replications: {verdict} "
-            f"(margin +-{info['verdict_margin']:g} cases a week)",
+            f"(margin +-{info['verdict_margin']:g} cases a week; "
+            f"{_looks_words(info)})",
             markup=False,
             highlight=False,
             soft_wrap=True,
@@ -331,6 +333,12 @@ def _say_how_it_stopped(info: dict, reps: int, quiet: bool) -> None:
             highlight=False,
             soft_wrap=True,
         )
+
+
+def _looks_words(info: dict) -> str:
+    """How the sequential verdict keeps its error rate, from the run's precision record."""
+    looks = info.get("looks") or [0]
+    return LookPlan(looks[0], looks[-1]).words()
 
 
 def _optional_tables(trace: bool, tables: str | None) -> tuple[str, ...]:

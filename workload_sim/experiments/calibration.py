@@ -28,7 +28,7 @@ from ..records.summary import interval
 from ..scenario import Scenario
 from ..scenario.loading import _source_key, field_value, resolved_dict, validate
 from .backends import Backend
-from .calibration_targets import TargetsFile, source_id, with_values
+from .calibration_targets import TargetsFile, on_step, source_id, whole_step, with_values
 from .replications import OnResult, run_replications
 
 # The model's response to a parameter is piecewise constant at tiny steps (a slightly
@@ -83,10 +83,16 @@ class Calibration:
     seed: int
     status: str  # scipy's reason for stopping, or that the budget was spent
     history: list[dict] = field(default_factory=list)
+    # the calibrated values run again on seeds the fit never saw: one target table per seed,
+    # stacked with a 'seed' column; empty when no validation was asked for
+    validation: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def unmet(self) -> list[str]:
-        return [r.metric for r in self.table.itertuples() if not r.within_tolerance]
+        """Targets not met: out of sample (on any validation seed) when validated, else on the
+        fit's own seed."""
+        table = self.validation if len(self.validation) else self.table
+        return list(dict.fromkeys(r.metric for r in table.itertuples() if not r.met))
 
     def parameters(self, scenario: Scenario) -> list[dict]:
         """Each parameter: field, whether a scale, bounds, value before and after."""
@@ -114,11 +120,18 @@ class _Problem:
         self.lows = np.array([p.bounds[0] for p in targets.parameters], dtype=float)
         self.highs = np.array([p.bounds[1] for p in targets.parameters], dtype=float)
         self.goal = np.array([t.value for t in targets.targets], dtype=float)
+        self.steps = [whole_step(self.resolved, p) for p in targets.parameters]
         self.cache: dict[tuple, np.ndarray] = {}
         self.history: list[dict] = []
 
     def values(self, u: np.ndarray) -> list[float]:
-        return [float(v) for v in self.lows + np.clip(u, 0, 1) * (self.highs - self.lows)]
+        """The parameter values at scaled ``u``: those the engine runs in whole steps are
+        moved onto a step, so the fit sees (and writes) what the engine would run."""
+        raw = self.lows + np.clip(u, 0, 1) * (self.highs - self.lows)
+        return [
+            on_step(float(v), step, p.bounds)
+            for v, step, p in zip(raw, self.steps, self.targets.parameters, strict=True)
+        ]
 
     def scaled(self, values: list[float]) -> np.ndarray:
         return np.clip((np.array(values) - self.lows) / (self.highs - self.lows), 0, 1)
@@ -128,7 +141,7 @@ class _Problem:
         return self.evaluate(sc)
 
     def residuals(self, u: np.ndarray) -> np.ndarray:
-        key = tuple(np.round(np.clip(u, 0, 1), 12))
+        key = tuple(np.round(self.scaled(self.values(np.asarray(u))), 12))
         if key not in self.cache:
             if len(self.cache) >= self.budget:
                 raise _Budget
@@ -185,9 +198,13 @@ def calibrate(
     reps: int,
     seed: int,
     max_evaluations: int = DEFAULT_MAX_EVALUATIONS,
+    evaluate_on: Callable[[int], Evaluate] | None = None,
+    seeds: list[int] = (),
 ) -> Calibration:
     """Fit the parameters to the targets (least squares on CRN means), then evaluate the
-    calibrated values as written (rounded) and judge each target against its tolerance."""
+    calibrated values as written (rounded) and judge each target against its tolerance;
+    with ``evaluate_on`` and ``seeds``, judge them again out of sample on those seeds
+    (:func:`validate_calibration`), which decides what counts as met."""
     problem = _Problem(scenario, targets, evaluate, max(1, max_evaluations - 1))
     before = start_values(scenario, targets)
     try:
@@ -205,7 +222,12 @@ def calibrate(
         status = str(fit.message)
     except _Budget:
         status = f"stopped after {max_evaluations} evaluations (--max-evaluations)"
-    after = [sig(v) for v in problem.values(problem.best())]
+    after = [
+        on_step(sig(v), step, p.bounds)
+        for v, step, p in zip(
+            problem.values(problem.best()), problem.steps, targets.parameters, strict=True
+        )
+    ]
     # the final evaluation, at the values as written (rounded): what the file reproduces
     frame = problem.per_rep(after)
     return Calibration(
@@ -218,17 +240,45 @@ def calibrate(
         seed,
         status,
         problem.history,
+        validate_calibration(scenario, targets, after, evaluate_on, list(seeds))
+        if evaluate_on is not None and seeds
+        else pd.DataFrame(),
     )
+
+
+def validation_seeds(seed: int, count: int) -> list[int]:
+    """``count`` seeds the fit did not use: replication r of seed s draws its streams from
+    (s, r), so these are replications the fitted values never saw."""
+    return [seed + k for k in range(1, count + 1)]
+
+
+def validate_calibration(
+    scenario: Scenario,
+    targets: TargetsFile,
+    values: list[float],
+    evaluate_on: Callable[[int], Evaluate],
+    seeds: list[int],
+) -> pd.DataFrame:
+    """The calibrated ``values`` judged out of sample: each seed's replications (from
+    ``evaluate_on(seed)``) give a target table; the tables stacked with a 'seed' column."""
+    fitted = validate(with_values(resolved_dict(scenario), targets.parameters, values))
+    frames = [target_table(evaluate_on(seed)(fitted), targets).assign(seed=seed) for seed in seeds]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def target_table(per_rep: pd.DataFrame, targets: TargetsFile) -> pd.DataFrame:
     """One row per target: the model's mean with its 95% CI (by the metric's kind), the
-    gap, and whether the tolerance and the published range are met."""
+    gap, whether the tolerance and the published range are met, and ``met``: the mean
+    within tolerance AND the CI reaching the published range (or the published value,
+    where no range is given): a target the model misses by more than chance is not met."""
     rows = []
     for t in targets.targets:
         mean, _, lo, hi, _ = interval(per_rep[t.metric], metric_kind(t.metric))
         gap = mean - t.value
         low, high = t.range if t.range is not None else (math.nan, math.nan)
+        reach_low, reach_high = t.range if t.range is not None else (t.value, t.value)
+        within = bool(abs(gap) <= targets.tolerance * t.value)
+        overlaps = bool(lo <= reach_high and reach_low <= hi) if math.isfinite(lo) else within
         rows.append(
             {
                 "metric": t.metric,
@@ -240,8 +290,10 @@ def target_table(per_rep: pd.DataFrame, targets: TargetsFile) -> pd.DataFrame:
                 "ci_high": hi,
                 "gap": gap,
                 "gap_relative": gap / t.value,
-                "within_tolerance": bool(abs(gap) <= targets.tolerance * t.value),
+                "within_tolerance": within,
                 "within_range": None if t.range is None else bool(low <= mean <= high),
+                "ci_reaches_published": overlaps,
+                "met": within and overlaps,
                 "source": t.source,
             }
         )

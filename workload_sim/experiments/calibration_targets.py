@@ -188,6 +188,31 @@ def with_values(resolved: dict, params: list[ParameterSpec], values: list[float]
     return data
 
 
+def whole_step(resolved: dict, param: ParameterSpec) -> float | None:
+    """The step the engine moves ``param`` in, or None where it is continuous: a whole-number
+    field moves in 1s, and a fixed number of days (the engine rounds every drawn duration to
+    whole days) moves in whole days, so a scale on it moves in 1 / days. Fitting such a
+    parameter as continuous finds values (2.115 days) that the engine runs as another (2)."""
+    value = field_value(resolved, param.field)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return 1.0 / value if param.scale and value else (None if param.scale else 1.0)
+    if isinstance(value, dict) and value.get("dist") == "fixed" and param.field.endswith("_days"):
+        days = float(value.get("value", 0))
+        return (1.0 / days if days else None) if param.scale else None
+    return None
+
+
+def on_step(value: float, step: float | None, bounds: list[float]) -> float:
+    """``value`` moved to the nearest multiple of ``step`` inside ``bounds``."""
+    if not step:
+        return value
+    low = math.ceil(bounds[0] / step - 1e-9) * step
+    high = math.floor(bounds[1] / step + 1e-9) * step
+    return float(min(max(round(value / step) * step, low), high))
+
+
 def set_at(data: dict, path: str, value: Any) -> None:
     """Set the value at a dotted path that exists (list items by index)."""
     *parents, last = path.split(".")

@@ -27,6 +27,7 @@ from ..records.summary import (
 from ..scenario import Scenario
 from .backends import Backend
 from .replications import VERDICT_METRIC, execute, half_width_share
+from .sequential import LookPlan
 from .store import PartStore
 from .tasks import Task, TaskResult
 
@@ -67,7 +68,9 @@ def compare(
     """
     names = [s.name for s in scenarios]
     v = scenarios[0].verdict
-    done, failed, n, history = [], [], reps, []
+    # sequential: stop only at looks planned up front, each deciding at the adjusted level
+    plan = LookPlan(reps, max_reps if max_reps is not None else reps)
+    done, failed, n, history = [], [], plan.looks[0], []
     while True:
         have = {(r.point, r.rep) for r in done + failed}
         tasks = [
@@ -85,7 +88,7 @@ def compare(
             ]
         )
         table = comparison_table(
-            per_rep, names, v.backlog_margin_cases_per_week, v.equivalence_share
+            per_rep, names, v.backlog_margin_cases_per_week, v.equivalence_share, plan.confidence
         )
         if max_reps is None:
             break
@@ -99,15 +102,13 @@ def compare(
         worst = max(widths, default=0.0)
         precise = precision is None or worst <= precision
         history.append({"reps": n, "not_shown": len(open_), "worst_half_width": worst})
-        if (open_.empty and precise) or n >= max_reps:
+        if (open_.empty and precise) or n >= plan.cap:
             break
         wants = [n + 1, n + int(open_["more_reps"].max()) if len(open_) else n]
         if not precise:
             grow = n * (worst / precision) ** 2 if math.isfinite(worst) else 2 * n
             wants.append(math.ceil(grow))
-        n = min(
-            max_reps, max(n + 1, min(max(wants), 4 * n))
-        )  # at most 4x: early projections are rough
+        n = plan.next_look(n, max(wants))
     timeseries = {
         names[i]: pd.concat([r.timeseries for r in done if r.point == i], ignore_index=True)
         for i in range(len(scenarios))
@@ -119,6 +120,8 @@ def compare(
             "reps": n,
             "max_reps": max_reps,
             "decided": bool(open_.empty),
+            "decision_confidence": plan.confidence,
+            "looks": list(plan.looks),
             "precision": precision,
             "precision_reached": bool(precise),
             "history": history,
@@ -131,6 +134,7 @@ def comparison_table(
     names: Sequence[str],
     backlog_margin: float = 0.25,
     equivalence_share: float = 0.05,
+    confidence: float = 0.95,
 ) -> pd.DataFrame:
     """Per metric and scenario: mean and CI (by the metric's kind); for every scenario
     after the first, the paired difference from the first with its t CI, the unpaired
@@ -138,7 +142,10 @@ def comparison_table(
     no material difference, or not shown, with ``more_reps`` to decide it).
 
     The margin for "no material difference" is ``backlog_margin`` for the backlog
-    slope and ``equivalence_share`` of the first scenario's mean for the rest.
+    slope and ``equivalence_share`` of the first scenario's mean for the rest. What a
+    difference shows is decided on its t interval at ``confidence`` (a sequential
+    comparison's look-adjusted level; 95% for a fixed number of replications), given as
+    ``decision_ci_low``/``decision_ci_high`` beside the 95% interval.
     """
     metrics = [c for c in per_rep.columns if c not in ("scenario", "point", "rep")]
     wide = {i: per_rep[per_rep["point"] == i].set_index("rep") for i in range(len(names))}
@@ -166,14 +173,18 @@ def comparison_table(
             if i > 0:
                 paired = (x - base).dropna()  # aligned on replication number
                 d, _, dlo, dhi, dn = t_interval(paired)
+                _, _, klo, khi, _ = t_interval(paired, confidence)
                 ulo, uhi = _welch(x.to_numpy(), base.to_numpy())
-                shown = decide(d, dlo, dhi, dn, margin)
+                shown = decide(d, klo, khi, dn, margin)
                 row.update(
                     diff_vs_first=d,
                     diff_ci_low=dlo,
                     diff_ci_high=dhi,
                     diff_ci_low_unpaired=ulo,
                     diff_ci_high_unpaired=uhi,
+                    decision_ci_low=klo,
+                    decision_ci_high=khi,
+                    decision_confidence=confidence,
                     margin=margin,
                     shown=SHOWN_WORDS[shown.answer],
                     more_reps=shown.more_reps,

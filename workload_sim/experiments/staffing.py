@@ -13,9 +13,12 @@ the target. Three rules keep the answer honest and the same from seed to seed:
 - A value is *met* when its one-sided bound is on the right side of the target,
   *missed* when the opposite bound is on the wrong side, and *unclear* otherwise;
   an unclear value gets more replications (projected from its interval) until it
-  is met or missed, or ``max_reps`` is reached. The answer is the smallest met
-  value whose neighbour below is missed; where the neighbours stay unclear at
-  ``max_reps`` the answer says so ("9 or 10: cannot be told apart").
+  is met or missed, or ``max_reps`` is reached. It stops only at looks planned up
+  front (``reps`` doubling to ``max_reps``), each judged with the bound at
+  ``1 - (1 - confidence) / K`` for K looks, so a value whose true mean sits on the
+  target is called met at most ``1 - confidence`` of the time however long it runs.
+  The answer is the smallest met value whose neighbour below is missed; where the
+  neighbours stay unclear at ``max_reps`` the answer says so ("9 or 10: cannot be told apart").
 
 The search assumes more staff never makes the metric worse: it steps up, doubling,
 from the current value until the target is met, then bisects. The evidence table
@@ -36,6 +39,7 @@ from ..scenario import TYPES, WORKER_TYPES, Scenario
 from ..scenario.loading import ScenarioError, field_value, load_scenario, resolved_dict
 from .backends import Backend
 from .replications import execute
+from .sequential import LookPlan
 from .tasks import Task
 
 _TARGET = re.compile(r"^\s*([a-z0-9_]+)\s*(<=|>=)\s*(-?[0-9.]+(?:[eE][-+]?\d+)?)\s*$")
@@ -174,25 +178,28 @@ class _Value:
 class _Search:
     """The values tried so far, each with its replications and its status."""
 
-    def __init__(self, scenario, target, field_path, confidence, seed, backend, max_reps):
+    def __init__(self, scenario, target, field_path, confidence, seed, backend, reps, max_reps):
         self.base, self.target, self.field = scenario, target, field_path
         self.confidence, self.seed, self.backend = confidence, seed, backend
         self.max_reps = max_reps
+        # a one-sided bound at confidence c spends 1 - c on its side: 2 (1 - c) two-sided
+        self.plan = LookPlan(reps, max_reps, alpha=2 * (1 - confidence))
         self.tried: dict[int, _Value] = {}
 
     def status(self, value: int, reps: int) -> str:
-        """MET, MISSED or UNCLEAR, adding replications to an unclear value up to max_reps."""
-        n = reps
+        """MET, MISSED or UNCLEAR, adding replications to an unclear value up to max_reps,
+        stopping only at the looks planned up front (see :class:`LookPlan`)."""
+        n = self.plan.looks[0]
         while True:
             self._run(value, n)
             st, mean, lo, hi = self._judge(value)
             have = len(self.tried[value].metrics)
-            if st != UNCLEAR or n >= self.max_reps or have < n // 2:
+            if st != UNCLEAR or n >= self.plan.cap or have < n // 2:
                 return st
             gap = abs(mean - self.target.threshold)
             half = (hi - lo) / 2
             need = math.ceil(n * (half / gap) ** 2 * 1.2) if gap > 0 else 4 * n
-            n = min(self.max_reps, max(n + 2, min(need, 4 * n)))
+            n = self.plan.next_look(n, need)
 
     def _run(self, value: int, n: int) -> None:
         if value not in self.tried:
@@ -212,10 +219,10 @@ class _Search:
         return [v.metrics[r][metric] for r in sorted(v.metrics)]
 
     def _judge(self, value: int) -> tuple[str, float, float, float]:
-        # a one-sided bound at confidence c is an end of the two-sided interval at 2c - 1
+        # each look's one-sided bound is an end of the two-sided interval the plan decides with
         metric = self.target.counted
         mean, _, lo, hi, n = metric_interval(
-            self._values(value, metric), metric, 2 * self.confidence - 1
+            self._values(value, metric), metric, self.plan.confidence
         )
         if n < 2 or not math.isfinite(lo):
             return UNCLEAR, mean, lo, hi
@@ -243,6 +250,7 @@ class _Search:
                     "bound": hi if self.target.op == "<=" else lo,
                     "lower_bound": lo,
                     "upper_bound": hi,
+                    "bound_confidence": 1 - (1 - self.plan.confidence) / 2,
                     "status": st,
                     "met": st == MET,
                     "cost_gbp": cost,
@@ -268,7 +276,7 @@ def staffing_search(
     """The smallest value of ``field`` meeting ``target`` at one-sided ``confidence``."""
     seed = scenario.seed if seed is None else seed
     max_reps = max(max_reps, reps)
-    search = _Search(scenario, target, field, confidence, seed, backend, max_reps)
+    search = _Search(scenario, target, field, confidence, seed, backend, reps, max_reps)
 
     def met(value: int) -> bool:
         return search.status(value, reps) == MET

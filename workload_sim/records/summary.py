@@ -146,3 +146,12 @@ def _more(reps: int, half: float, goal: float) -> int | None:
         return max(2 - reps, 1)
     need = math.ceil(reps * (half / goal) ** 2 * 1.1)  # 10% over: the t quantile and the mean move
     return max(need - reps, 1)
+
+
+def signed_interval(mean: float, sd: float, n: int, confidence: float) -> tuple[float, float]:
+    """The Student t interval of a signed metric from its summary row (mean, sd, n), at any
+    confidence: how a report re-decides a verdict at the confidence a sequential run used."""
+    if n < 2 or not (math.isfinite(mean) and math.isfinite(sd)):
+        return (math.nan, math.nan)
+    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * sd / math.sqrt(n)
+    return (mean - half, mean + half)

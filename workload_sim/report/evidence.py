@@ -80,7 +80,7 @@ def summary_text(folder: Path) -> str:
     targets = [u["allocation_target_days"] for u in sc["triage"]["urgency"].values()]
     verdict = "\n".join(
         f"- {s}"
-        for s in sentences(d["summary"], perm["caseload_cap"] * perm["fte"], targets[-1], sc)
+        for s in sentences(d["summary"], perm["caseload_cap"] * perm["fte"], targets[-1], sc, man)
     )
     a = d["assumptions"]
     flagged = a[a["source"].isin([UNSOURCED, OVERRIDDEN])] if len(a) else a

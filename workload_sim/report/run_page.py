@@ -56,9 +56,12 @@ def build(folder: Path) -> Path:
     targets = [u["allocation_target_days"] for u in sc["triage"]["urgency"].values()]
     perm = sc["workforce"]["permanent"]
     cap = perm["caseload_cap"] * perm["fte"]
-    trend, _ = backlog_trend(summary, settings(sc)["backlog_margin_cases_per_week"])
+    cfg = settings(sc, man)
+    trend, _ = backlog_trend(
+        summary, cfg["backlog_margin_cases_per_week"], cfg["decision_confidence"]
+    )
     verdict = "".join(
-        f"<li>{html.escape(s)}</li>" for s in sentences(summary, cap, targets[-1], sc)
+        f"<li>{html.escape(s)}</li>" for s in sentences(summary, cap, targets[-1], sc, man)
     )
     try:
         check = team_load(sc)

@@ -12,7 +12,7 @@ import math
 
 import pandas as pd
 
-from ..records.summary import ABOVE, BELOW, WITHIN, Decision, decide
+from ..records.summary import ABOVE, BELOW, WITHIN, Decision, decide, signed_interval
 from ..scenario.safe_yaml import ScenarioError
 from ..theory.team_load import LoadCheck, compare_with_simulation, load_check
 
@@ -20,10 +20,14 @@ DEFAULT_MARGIN = 0.25  # as scenario.verdict.backlog_margin_cases_per_week
 DEFAULT_BREACH_ALERT = 0.25  # as scenario.verdict.completion_breach_alert_share
 
 
-def settings(scenario: dict | None) -> dict:
-    """The verdict section of a resolved scenario, with defaults for folders written before it."""
+def settings(scenario: dict | None, manifest: dict | None = None) -> dict:
+    """The verdict section of a resolved scenario, with defaults for folders written before
+    it, and the confidence the run's verdict was decided with (a sequential run decides at
+    a look-adjusted level, recorded in its manifest; a fixed number of replications at 95%)."""
     given = (scenario or {}).get("verdict") or {}
+    decided_at = ((manifest or {}).get("precision") or {}).get("decision_confidence", 0.95)
     return {
+        "decision_confidence": float(decided_at),
         "backlog_margin_cases_per_week": float(
             given.get("backlog_margin_cases_per_week", DEFAULT_MARGIN)
         ),
@@ -67,22 +71,36 @@ def _ci(r: pd.Series | None, fmt: str = "{:.1f}") -> str:
     return f" (95% CI {fmt.format(r['ci_low'])} to {fmt.format(r['ci_high'])})"
 
 
-def trend_decision(summary: pd.DataFrame, margin: float = DEFAULT_MARGIN) -> Decision | None:
-    """The three-way decision on the backlog slope; None when it was not measured."""
+def trend_decision(
+    summary: pd.DataFrame, margin: float = DEFAULT_MARGIN, confidence: float = 0.95
+) -> Decision | None:
+    """The three-way decision on the backlog slope at ``confidence``; None when it was not
+    measured."""
     r = _row(summary, "backlog_growth_per_week")
     if r is None:
         return None
     reps = r.get("reps", 0)
-    return decide(r["mean"], r["ci_low"], r["ci_high"], int(reps) if reps == reps else 0, margin)
+    reps = int(reps) if reps == reps else 0
+    lo, hi = r["ci_low"], r["ci_high"]
+    if abs(confidence - 0.95) > 1e-12:  # re-decided at the level the sequential run used
+        lo, hi = signed_interval(r["mean"], r["std"], reps, confidence)
+    return decide(r["mean"], lo, hi, reps, margin)
 
 
-def backlog_trend(summary: pd.DataFrame, margin: float = DEFAULT_MARGIN) -> tuple[str, str]:
+def backlog_trend(
+    summary: pd.DataFrame, margin: float = DEFAULT_MARGIN, confidence: float = 0.95
+) -> tuple[str, str]:
     """('growing' | 'shrinking' | 'stable' | 'not-shown' | 'unknown', sentence)."""
-    d = trend_decision(summary, margin)
+    d = trend_decision(summary, margin, confidence)
     if d is None:
         return "unknown", "The backlog trend could not be measured."
     r = _row(summary, "backlog_growth_per_week")
     slope, ci = f"{r['mean']:+.2f} cases a week", _ci(r, "{:+.2f}")
+    if abs(confidence - 0.95) > 1e-12:
+        ci += (
+            f", decided on its {confidence:.2%} interval as the sequential run planned "
+            "(its looks together wrong at most 5% of the time)"
+        )
     if d.answer == ABOVE:
         return "growing", (
             f"The unallocated list is GROWING by {slope}{ci}: this team cannot keep up "
@@ -108,10 +126,12 @@ def sentences(
     cap: float,
     target_days: float | None,
     scenario: dict | None = None,
+    manifest: dict | None = None,
 ) -> list[str]:
     """The verdict, one sentence per finding, every number with its 95% CI."""
-    cfg = settings(scenario)
-    out = [backlog_trend(summary, cfg["backlog_margin_cases_per_week"])[1]]
+    cfg = settings(scenario, manifest)
+    trend = backlog_trend(summary, cfg["backlog_margin_cases_per_week"], cfg["decision_confidence"])
+    out = [trend[1]]
     out += load_sentences(scenario, summary)
     out += _waits(summary, target_days)
     out += _breaches(summary, cfg["completion_breach_alert_share"])
