@@ -320,14 +320,39 @@ def test_sentences_and_disagreements():
     assert "120% loaded; with no overtime, work must pile up" in over.sentence()
     assert "DISAGREES" in compare_with_simulation(over, _summary(0.1, -0.2, 0.4))
     assert "agrees" in compare_with_simulation(over, _summary(5.0, 4.0, 6.0))
-    carried = workload_sim.load_check(DEFAULT)
-    assert "DISAGREES" not in compare_with_simulation(carried, _summary(1.0, 0.5, 1.5))
+    carried = workload_sim.load_check(DEFAULT)  # overtime carries it, below the tipping point
+    assert "agrees" in compare_with_simulation(carried, _summary(0.0, -0.1, 0.1))
+    close = compare_with_simulation(carried, _summary(1.0, 0.5, 1.5))
+    assert "DISAGREES" in close and "close to its tipping point" in close
+    assert "tipping point at 31.3 referrals a week" in close
     capped = workload_sim.load_check(MGINF, CAPPED)  # 50 places needed, 40 given, no hours
     assert "need 50 caseload places held at once and the caps give 40 (125%)" in capped.sentence()
     assert "before hours run out" in capped.sentence()
     assert "DISAGREES" in compare_with_simulation(capped, _summary(0.0, -0.5, 0.5))
     both = workload_sim.load_check(DEFAULT, SMALL_TEAM)  # 294% on hours, 163% on caps
     assert "caps are overrun too" in both.sentence()
+
+
+def test_slack_is_never_said_beside_a_growing_list():
+    """The children's team at 10 a week is 87% loaded on contract hours; a 2-year run on
+    an unseen seed read GROWING beside 'there is slack'."""
+    check = workload_sim.load_check(CHILDREN)
+    assert check.load_contract < 1.0
+    growing = _summary(0.03, 0.005, 0.059)
+    assert "slack" not in check.sentence(simulated_growing=True)
+    assert "slack" not in check.sentence()  # over 90% of its tipping point: not slack either
+    said = compare_with_simulation(check, growing)
+    assert "slack" not in said and "close to its tipping point" in said
+    block = load_check_block(check, growing)
+    assert "slack" not in block
+    from workload_sim.report.verdict import load_sentences
+    from workload_sim.scenario.loading import load_scenario
+
+    resolved = load_scenario(CHILDREN).model_dump(mode="json")
+    assert not any("slack" in line for line in load_sentences(resolved, growing))
+    relaxed = workload_sim.load_check(CHILDREN, ["demand.referrals_per_week=7"])
+    assert "there is slack" in relaxed.sentence()
+    assert "slack" not in relaxed.sentence(simulated_growing=True)
 
 
 def test_the_report_block_escapes_user_text():
