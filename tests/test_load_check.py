@@ -475,3 +475,45 @@ def test_a_team_with_nobody_in_post_gets_a_load_check_not_a_crash():
     assert "nobody is in post on day 0, so it has no hours until someone joins" in (
         check.sentence()
     )
+
+
+# --- the predicted tipping point on the shipped teams (the fixed point at saturation) ---
+
+TWO_YEARS = ["horizon_days=506"]
+UNSEEN_SEED = 101  # not a seed any calibration or tipping measurement used
+
+
+LOW = "the prediction is 5-7% low here: the fixed point over-counts churn and absence"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "adult_safeguarding_team",
+        "children_in_need_team",
+        pytest.param("long_term_sickness", marks=pytest.mark.xfail(strict=True, reason=LOW)),
+        pytest.param("agency_heavy", marks=pytest.mark.xfail(strict=True, reason=LOW)),
+    ],
+)
+def test_the_predicted_tipping_point_is_within_5_percent_of_the_simulated_one(name):
+    """Two runs on common random numbers (an unseen seed, 20 replications, two years):
+    at 95% of the predicted tipping point the backlog slope's 95% CI is not above 0, at
+    105% it is. Bisection on seed 7 put the simulated points at 31.3-31.6 (adult),
+    10.4-10.4 (children's), 30.1-30.2 (agency_heavy); the predictions are 30.7, 10.7 and
+    28.2 (docs/model.md). On the two library scenarios the list does not yet grow at 105%
+    of the prediction (seed 101): a known gap, kept visible by strict xfail."""
+    path = SCENARIOS / f"{name}.yaml"
+    tip = workload_sim.load_check(path, TWO_YEARS).predicted_tipping_point
+
+    def growing(rate: float) -> bool:
+        res = workload_sim.run(
+            path,
+            reps=20,
+            seed=UNSEEN_SEED,
+            overrides=[*TWO_YEARS, f"demand.referrals_per_week={rate:.3f}"],
+        )
+        row = res.summary.set_index("metric").loc["backlog_growth_per_week"]
+        return bool(row["ci_low"] > 0)
+
+    assert not growing(0.95 * tip), f"growing at 95% of the predicted {tip:.2f} a week"
+    assert growing(1.05 * tip), f"not growing at 105% of the predicted {tip:.2f} a week"
