@@ -320,14 +320,39 @@ def test_sentences_and_disagreements():
     assert "120% loaded; with no overtime, work must pile up" in over.sentence()
     assert "DISAGREES" in compare_with_simulation(over, _summary(0.1, -0.2, 0.4))
     assert "agrees" in compare_with_simulation(over, _summary(5.0, 4.0, 6.0))
-    carried = workload_sim.load_check(DEFAULT)
-    assert "DISAGREES" not in compare_with_simulation(carried, _summary(1.0, 0.5, 1.5))
+    carried = workload_sim.load_check(DEFAULT)  # overtime carries it, below the tipping point
+    assert "agrees" in compare_with_simulation(carried, _summary(0.0, -0.1, 0.1))
+    close = compare_with_simulation(carried, _summary(1.0, 0.5, 1.5))
+    assert "DISAGREES" in close and "close to its tipping point" in close
+    assert "tipping point at 31.3 referrals a week" in close
     capped = workload_sim.load_check(MGINF, CAPPED)  # 50 places needed, 40 given, no hours
     assert "need 50 caseload places held at once and the caps give 40 (125%)" in capped.sentence()
     assert "before hours run out" in capped.sentence()
     assert "DISAGREES" in compare_with_simulation(capped, _summary(0.0, -0.5, 0.5))
     both = workload_sim.load_check(DEFAULT, SMALL_TEAM)  # 294% on hours, 163% on caps
     assert "caps are overrun too" in both.sentence()
+
+
+def test_slack_is_never_said_beside_a_growing_list():
+    """The children's team at 10 a week is 87% loaded on contract hours; a 2-year run on
+    an unseen seed read GROWING beside 'there is slack'."""
+    check = workload_sim.load_check(CHILDREN)
+    assert check.load_contract < 1.0
+    growing = _summary(0.03, 0.005, 0.059)
+    assert "slack" not in check.sentence(simulated_growing=True)
+    assert "slack" not in check.sentence()  # over 90% of its tipping point: not slack either
+    said = compare_with_simulation(check, growing)
+    assert "slack" not in said and "close to its tipping point" in said
+    block = load_check_block(check, growing)
+    assert "slack" not in block
+    from workload_sim.report.verdict import load_sentences
+    from workload_sim.scenario.loading import load_scenario
+
+    resolved = load_scenario(CHILDREN).model_dump(mode="json")
+    assert not any("slack" in line for line in load_sentences(resolved, growing))
+    relaxed = workload_sim.load_check(CHILDREN, ["demand.referrals_per_week=7"])
+    assert "there is slack" in relaxed.sentence()
+    assert "slack" not in relaxed.sentence(simulated_growing=True)
 
 
 def test_the_report_block_escapes_user_text():
@@ -450,3 +475,45 @@ def test_a_team_with_nobody_in_post_gets_a_load_check_not_a_crash():
     assert "nobody is in post on day 0, so it has no hours until someone joins" in (
         check.sentence()
     )
+
+
+# --- the predicted tipping point on the shipped teams (the fixed point at saturation) ---
+
+TWO_YEARS = ["horizon_days=506"]
+UNSEEN_SEED = 101  # not a seed any calibration or tipping measurement used
+
+
+LOW = "the prediction is 5-7% low here: the fixed point over-counts churn and absence"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "adult_safeguarding_team",
+        "children_in_need_team",
+        pytest.param("long_term_sickness", marks=pytest.mark.xfail(strict=True, reason=LOW)),
+        pytest.param("agency_heavy", marks=pytest.mark.xfail(strict=True, reason=LOW)),
+    ],
+)
+def test_the_predicted_tipping_point_is_within_5_percent_of_the_simulated_one(name):
+    """Two runs on common random numbers (an unseen seed, 20 replications, two years):
+    at 95% of the predicted tipping point the backlog slope's 95% CI is not above 0, at
+    105% it is. Bisection on seed 7 put the simulated points at 31.3-31.6 (adult),
+    10.4-10.4 (children's), 30.1-30.2 (agency_heavy); the predictions are 30.7, 10.7 and
+    28.2 (docs/model.md). On the two library scenarios the list does not yet grow at 105%
+    of the prediction (seed 101): a known gap, kept visible by strict xfail."""
+    path = SCENARIOS / f"{name}.yaml"
+    tip = workload_sim.load_check(path, TWO_YEARS).predicted_tipping_point
+
+    def growing(rate: float) -> bool:
+        res = workload_sim.run(
+            path,
+            reps=20,
+            seed=UNSEEN_SEED,
+            overrides=[*TWO_YEARS, f"demand.referrals_per_week={rate:.3f}"],
+        )
+        row = res.summary.set_index("metric").loc["backlog_growth_per_week"]
+        return bool(row["ci_low"] > 0)
+
+    assert not growing(0.95 * tip), f"growing at 95% of the predicted {tip:.2f} a week"
+    assert growing(1.05 * tip), f"not growing at 105% of the predicted {tip:.2f} a week"

@@ -20,9 +20,13 @@ def _number(value: float) -> str:
 def load_check_block(check: LoadCheck, summary: pd.DataFrame | None = None) -> str:
     """``<section class="load-check">``: every user string escaped."""
     e = html.escape
+    growing = False
+    if summary is not None and "backlog_growth_per_week" in set(summary["metric"]):
+        low = summary.set_index("metric").loc["backlog_growth_per_week", "ci_low"]
+        growing = bool(math.isfinite(low) and low > 0)
     parts = [
         "<section class='load-check'><h2>The load check: theory beside the simulation</h2>",
-        f"<p class='load-sentence'>{e(check.sentence())}</p>",
+        f"<p class='load-sentence'>{e(check.sentence(simulated_growing=growing))}</p>",
     ]
     if summary is not None:
         parts.append(f"<p class='load-compare'>{e(compare_with_simulation(check, summary))}</p>")

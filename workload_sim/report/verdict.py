@@ -55,7 +55,11 @@ def load_sentences(scenario: dict | None, summary: pd.DataFrame) -> list[str]:
         return [f"The load check could not be worked out: {exc.problems[0]}"]
     if check is None:
         return []
-    return [f"Load check: {check.sentence()}", compare_with_simulation(check, summary)]
+    growing = backlog_trend(summary)[0] == "growing"
+    return [
+        f"Load check: {check.sentence(simulated_growing=growing)}",
+        compare_with_simulation(check, summary),
+    ]
 
 
 def _row(summary: pd.DataFrame, metric: str) -> pd.Series | None:

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -36,6 +37,9 @@ from ..model.calendar import WorkCalendar
 from ..scenario import AGENCY, EXPERIENCED, MONTHS, WEEKDAYS, WORKER_TYPES, Scenario
 from ..scenario.distributions import Exponential, Fixed, Gamma, Lognormal, Triangular, Uniform
 from .case_effort import CaseEffort, case_effort
+
+if TYPE_CHECKING:
+    from .tipping import TippingPoint
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,7 @@ class LoadCheck:
     overtime_enabled: bool
     visits_per_case: dict[str, float] = field(default_factory=dict)  # runs of each pathway
     notes: tuple[str, ...] = field(default=())
+    saturation: TippingPoint | None = None  # the fixed point at saturation (theory.tipping)
 
     @property
     def demand_hours_per_day(self) -> float:
@@ -89,12 +94,25 @@ class LoadCheck:
     def load_caseload(self) -> float:
         return _ratio(self.caseload_needed, self.caseload_capacity)
 
+    @property
+    def load_saturation(self) -> float:
+        """Referrals over the predicted tipping point of the saturated team (1.0 = at it)."""
+        tip = self.saturation.referrals_per_week if self.saturation is not None else 0.0
+        return _ratio(self.referrals_per_week, tip)
+
+    @property
+    def predicted_tipping_point(self) -> float:
+        """Referrals a week at which the unallocated list starts to grow (the fixed point)."""
+        return self.tipping_referrals_per_week("saturation")
+
     def tipping_referrals_per_week(self, bound: str = "contract") -> float:
-        """Referrals a week at which a bound reaches 100% (every demand scales with them)."""
+        """Referrals a week at which a bound reaches 100% (every demand scales with them;
+        "saturation": the fixed point of theory.tipping, the load check's prediction)."""
         load = {
             "contract": self.load_contract,
             "overtime": self.load_with_overtime,
             "caseload": self.load_caseload,
+            "saturation": self.load_saturation,
         }[bound]
         return self.referrals_per_week / load if load > 0 else math.inf
 
@@ -105,8 +123,12 @@ class LoadCheck:
         per_case = self.demand_hours_per_day / self.opened_per_day if self.opened_per_day else 0
         return 5.0 * excess / per_case if excess > 0 and per_case > 0 else 0.0
 
-    def sentence(self) -> str:
-        """The load in plain words, as a team leader or union rep would say it."""
+    def sentence(self, simulated_growing: bool = False) -> str:
+        """The load in plain words, as a team leader or union rep would say it.
+
+        ``simulated_growing``: the simulation beside it shows the list growing; the
+        sentence then never calls the team's margin slack (the comparison says why
+        the two differ)."""
         need, have = self.demand_hours_per_day, self.available_hours_per_day
         if have <= 0.0:
             return (
@@ -117,8 +139,12 @@ class LoadCheck:
             f"The team's case work needs {need:.1f} h a day; it has {have:.1f} h: "
             f"{self.load_contract:.0%} loaded"
         )
-        if self.load_contract <= 1.0:
+        tip = self.predicted_tipping_point
+        room = self.load_contract <= 1.0 and self.load_saturation < 0.9
+        if self.load_contract <= 1.0 and room and not simulated_growing:
             text += ": there is slack"
+        elif self.load_contract <= 1.0:
+            text += " on contract hours"
         elif self.overtime_enabled and self.load_with_overtime <= 1.0:
             text += (
                 f"; overtime is carrying the difference (with everyone working to the "
@@ -133,6 +159,20 @@ class LoadCheck:
         else:
             text += "; with no overtime, work must pile up"
         text += "."
+        if math.isfinite(tip) and tip > 0:
+            where = (
+                "below it"
+                if self.load_saturation < 0.9
+                else "close to it"
+                if self.load_saturation < 1.0
+                else "past it: the list grows"
+            )
+            text += (
+                f" At saturation (caseloads at the caps, sickness and leaving raised by "
+                f"pressure, evenings worked as the rule gives them, handovers) the list "
+                f"starts to grow at about {tip:.1f} referrals a week; at "
+                f"{self.referrals_per_week:g} the team is {where}."
+            )
         if self.load_caseload > 1.0:
             text += (
                 f" Its cases need {self.caseload_needed:.0f} caseload places held at once "
@@ -163,6 +203,18 @@ class LoadCheck:
             ("Caseload needed", self.caseload_needed, "weighted cases", "Little's law"),
             ("Caseload caps", self.caseload_capacity, "weighted cases", "sum of caps"),
             ("Tipping point (contract)", self.tipping_referrals_per_week(), "referrals/week", ""),
+            (
+                "Tipping point (overtime cap)",
+                self.tipping_referrals_per_week("overtime"),
+                "referrals/week",
+                "everyone to the limit",
+            ),
+            (
+                "Tipping point (predicted)",
+                self.predicted_tipping_point,
+                "referrals/week",
+                "saturated team, fixed point",
+            ),
         ]
 
 
@@ -170,10 +222,10 @@ def _ratio(a: float, b: float) -> float:
     return a / b if b > 0 else (math.inf if a > 0 else 0.0)
 
 
-def _survival(dist, x: float) -> float:
-    """P(value > x) for a scenario distribution."""
+def _survival(dist, x):
+    """P(value > x) for a scenario distribution (x a number or an array)."""
     if isinstance(dist, Fixed):
-        return float(dist.value > x)
+        return np.asarray(dist.value > np.asarray(x), dtype=float)
     if isinstance(dist, Exponential):
         frozen = stats.expon(scale=dist.mean())
     elif isinstance(dist, Lognormal):
@@ -189,7 +241,7 @@ def _survival(dist, x: float) -> float:
         frozen = stats.uniform(loc=dist.low, scale=dist.high - dist.low)
     else:  # pragma: no cover - every distribution of the schema is listed above
         raise TypeError(f"no survival function for {type(dist).__name__}")
-    return float(frozen.sf(x))
+    return frozen.sf(x)
 
 
 def working_days_per_year(scenario: Scenario) -> int:
@@ -218,24 +270,35 @@ def _referrals_per_day(scenario: Scenario, days: int) -> tuple[float, float]:
     return base, base * end
 
 
-def _handover_rate(scenario: Scenario, absence_share: float, year: int) -> tuple[float, str]:
-    """Handovers per case per working day held, and how it was approximated."""
+def _handover_rate(
+    scenario: Scenario,
+    absence_share: float,
+    year: int,
+    sickness_multiplier: float = 1.0,
+    leaving_multiplier: float = 1.0,
+) -> tuple[float, str]:
+    """Handovers per case per working day held, and how it was approximated (the
+    multipliers: sickness and leaving raised by pressure, 1 for none)."""
     sc = scenario
     heads, _ = _heads(sc)  # the same team as the hours: agency covering a vacancy leaves too
     n = sum(heads.values())
-    leaving = _ratio(
-        sum(heads[k] * getattr(sc.workforce, k).leaving_rate_per_year for k in WORKER_TYPES),
-        n * year,
+    leaving = (
+        _ratio(
+            sum(heads[k] * getattr(sc.workforce, k).leaving_rate_per_year for k in WORKER_TYPES),
+            n * year,
+        )
+        * leaving_multiplier
     )
     ab, cover = sc.absence, sc.cover
-    present_days = max(1.0, year - ab.annual_leave_days - ab.sickness_days)
+    sick = ab.sickness_days * sickness_multiplier
+    present_days = max(1.0, year - ab.annual_leave_days - sick)
     episodes = {  # sickness episodes starting per present day, and their lengths
         "short": (
-            ab.sickness_days * (1 - ab.long_term_share) / ab.short_term_episode_days.mean(),
+            sick * (1 - ab.long_term_share) / ab.short_term_episode_days.mean(),
             ab.short_term_episode_days,
         ),
         "long": (
-            ab.sickness_days * ab.long_term_share / ab.long_term_episode_days.mean(),
+            sick * ab.long_term_share / ab.long_term_episode_days.mean(),
             ab.long_term_episode_days,
         ),
     }
@@ -245,9 +308,9 @@ def _handover_rate(scenario: Scenario, absence_share: float, year: int) -> tuple
     for per_year, length in episodes.values():
         rate = per_year / present_days
         if cover_at is not None and (m is None or cover_at < m):
-            moves += 2 * rate * _survival(length, cover_at)  # to the cover and back
+            moves += 2 * rate * float(_survival(length, cover_at))  # to the cover and back
         elif m is not None:
-            moves += rate * _survival(length, m)
+            moves += rate * float(_survival(length, m))
     if m is not None and ab.leave_block_days > m:  # long leave blocks are reallocated too
         moves += ab.annual_leave_days / ab.leave_block_days / year
     how = (
@@ -333,7 +396,7 @@ def load_check(scenario: Scenario) -> LoadCheck:
                 f"{k}: the planner's cap on nested branches cuts expected visits from "
                 f"{free[k]:.2f} to {capped[k]:.2f} (the simulation uses the cap too)"
             )
-    return LoadCheck(
+    check = LoadCheck(
         referrals_per_week=sc.demand.referrals_per_week,
         referrals_per_day=per_day,
         referrals_per_day_at_end=per_day_end,
@@ -357,17 +420,19 @@ def load_check(scenario: Scenario) -> LoadCheck:
         },
         notes=tuple(notes),
     )
+    from .tipping import tipping_point
+
+    return replace(check, saturation=tipping_point(sc, check))
 
 
 def compare_with_simulation(check: LoadCheck, summary: pd.DataFrame) -> str:
     """Say, in words, whether the simulated backlog agrees with the load check.
 
     The simulation's verdict is the backlog slope (``backlog_growth_per_week``):
-    growing when its 95% CI lies above 0. The bound's verdict: over (the list must
-    grow) when even the most the team can give is too little, or the caseload caps
-    are; under when contract hours and caps are both enough; between, overtime
-    decides. They disagree when one says over and the other shows no growth, or
-    the other way round.
+    growing when its 95% CI lies above 0. The load check's: the list grows when the
+    referrals reach the saturated team's predicted tipping point (theory.tipping), or
+    a hard bound is passed (the most the team can give in hours, or the caps). They
+    disagree when one says growing and the other does not; the sentence says why.
     """
     rows = summary.set_index("metric")
     if "backlog_growth_per_week" not in rows.index:
@@ -381,36 +446,44 @@ def compare_with_simulation(check: LoadCheck, summary: pd.DataFrame) -> str:
         sim += f" (95% CI {lo:+.2f} to {hi:+.2f})"
     growing = math.isfinite(lo) and lo > 0
     most = check.load_with_overtime if check.overtime_enabled else check.load_contract
-    over = most > 1.0 or check.load_caseload > 1.0
-    under = check.load_contract < 1.0 and check.load_caseload < 1.0
-    if under and growing:
+    tip, at = check.predicted_tipping_point, check.load_saturation
+    # the prediction: the list grows past the saturated team's tipping point (or past a
+    # hard bound: the most the team can give, or the caps)
+    over = at >= 1.0 or most > 1.0 or check.load_caseload > 1.0
+    point = (
+        f"the load check puts the tipping point at {tip:.1f} referrals a week "
+        f"(this team has {check.referrals_per_week:g}, {at:.0%} of it)"
+    )
+    if not over and growing:
+        if at >= 0.85:
+            why = (
+                "The team is close to its tipping point, and the load check works with "
+                "averages: referrals arriving in bunches, absences that fall together and "
+                "the pressure loop on the busiest workers (sickness and leaving raised, "
+                "their cases handed over) push the list up before the average team "
+                "reaches it."
+            )
+        else:
+            why = (
+                "Something the load check leaves out holds the work back: vacant posts "
+                "left unfilled, a start with a heavy caseload, a scheduled event, or "
+                "uneven arrivals and absences piling up on a few workers."
+            )
         return (
-            f"The simulation DISAGREES with the load check: the bound says the team has "
-            f"room ({check.load_contract:.0%} loaded on contract hours, caseload caps "
-            f"{check.load_caseload:.0%} used) yet the simulated unallocated list grows by "
-            f"{sim}. Something the bound leaves out holds the work back: sickness and "
-            "leaving raised by pressure, vacant posts, cases held longer while waiting "
-            "behind other work so that the caps fill, or a start with a heavy caseload."
+            f"The simulation DISAGREES with the load check: {point}, so the list should "
+            f"not grow, yet the simulated unallocated list grows by {sim}. {why}"
         )
     if over and not growing:
         return (
-            f"The simulation DISAGREES with the load check: the bound says the team "
-            f"cannot keep up ({most:.0%} of the most it can give in hours, caseload caps "
-            f"{check.load_caseload:.0%}), yet the simulated unallocated list changes by "
-            f"{sim}, not a clear rise. The run may be too short or have too few "
-            "replications to show the rise, or the work may pile up elsewhere (queued "
-            "with workers, or cases closed unworked)."
+            f"The simulation DISAGREES with the load check: {point} "
+            f"({most:.0%} of the most it can give in hours, caseload caps "
+            f"{check.load_caseload:.0%}), so the list should grow, yet the simulated "
+            f"unallocated list changes by {sim}, not a clear rise. The run may be too "
+            "short or have too few replications to show the rise, or the work may pile "
+            "up elsewhere (queued with workers, or cases closed unworked)."
         )
     if over:
-        return f"The simulation agrees: the unallocated list grows by {sim}."
-    if under:
-        return f"The simulation agrees: the team keeps up, the unallocated list changes by {sim}."
-    if growing:
-        return (
-            f"Overtime could carry the difference on paper, but in the simulation it does "
-            f"not: the unallocated list grows by {sim}."
-        )
+        return f"The simulation agrees: {point}, and the unallocated list grows by {sim}."
     return (
-        f"The simulation agrees that overtime carries the difference: the unallocated "
-        f"list changes by {sim}."
+        f"The simulation agrees: {point}; the team keeps up, the unallocated list changes by {sim}."
     )
