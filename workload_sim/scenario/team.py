@@ -287,6 +287,28 @@ class OvertimeSpec(Strict):
         ge=0,
         le=40,
     )
+    personal_limit_scale: float = F(
+        1.1,
+        "Mean of each worker's personal factor: their own daily and weekly limits are "
+        "max_hours_per_day and max_hours_per_week times a factor drawn once when they join",
+        "factor",
+        "assumption: set with personal_limit_spread so that, on the shipped teams, the mean "
+        "stays at about 6 h a week unpaid (dfe-long-2021) once limits differ (people with "
+        "low limits leave work undone that others cannot take on); vary 0.8-1.5",
+        ge=0,
+        le=5,
+    )
+    personal_limit_spread: float = F(
+        0.7,
+        "Coefficient of variation of the personal factor (gamma distributed; 0: everyone "
+        "has the team's limits): some stay on rarely, a few work long evenings",
+        "CV",
+        "assumption: people differ in how long they stay on; set so that, on the shipped "
+        "teams, the share of workers averaging 10 h or more a week beyond contract matches "
+        "basw-2022 (24% of the 72% who cannot finish within contract: 17%); vary 0-1.5",
+        ge=0,
+        le=3,
+    )
     behind_when_queued_days: float = F(
         0.5,
         "A worker is behind, and stays on, when the ready work in their hands at the end "
