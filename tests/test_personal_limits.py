@@ -113,12 +113,13 @@ def test_the_spread_shows_in_the_hours_people_work():
     # mean factor) on common random numbers: people's average unpaid hours differ more, and
     # some average more than the one weekly limit would allow anyone; paired 95% intervals
     busy = [*SMALL, "demand.referrals_per_week=18"]
-    one_limit = 10.0 * OvertimeSpec().personal_limit_scale  # the default weekly limit x 1.1
     runs = {}
     for spread in (0.0, 0.7):
         sc = workload_sim.load_scenario(
             DEFAULT, [*busy, f"overtime.personal_limit_spread={spread}"]
         )
+        ot = sc.overtime
+        one_limit = ot.max_hours_per_week * ot.personal_limit_scale  # the team's 10 h x 1.1
         per_rep = []
         for rep in range(16):
             r = simulate_replication(sc, rep, 101, extra=("hours",))
