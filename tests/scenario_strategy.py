@@ -107,6 +107,8 @@ def small_scenarios(draw) -> list[str]:
         f"overtime.max_hours_per_day={draw(st.sampled_from([0, 0.5, 1.2, 3]))}",
         f"overtime.max_hours_per_week={draw(st.sampled_from([0, 2, 6, 12]))}",
         f"overtime.behind_when_queued_days={draw(st.sampled_from([0, 0.5, 3]))}",
+        f"overtime.personal_limit_scale={draw(st.sampled_from([0, 0.5, 1, 1.5]))}",
+        f"overtime.personal_limit_spread={draw(st.sampled_from([0, 0.3, 1, 2.5]))}",
         f"recruitment.agency_instead_of_vacancy={draw(st.booleans())}",
         f"recruitment.agency_cap_share={draw(st.sampled_from([0, 0.25, 0.5]))}",
         f"recruitment.permanent_fill_days={draw(st.integers(5, 40))}",

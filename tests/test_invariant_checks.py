@@ -35,6 +35,8 @@ def _clean_run() -> Simulation:
             "team.permanent=6",
             "workforce.permanent.leaving_rate_per_year=0",
             f"overtime.max_hours_per_day={OVERTIME_CAP}",
+            "overtime.personal_limit_spread=0",  # one limit for all: the checks take a number
+            "overtime.personal_limit_scale=1",
         ],
     )
     return Simulation(sc, 0).run()

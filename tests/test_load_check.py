@@ -438,6 +438,8 @@ OVERTIME_ON = [
     "overtime.max_hours_per_day=2",
     "overtime.max_hours_per_week=10",
     "overtime.behind_when_queued_days=0",  # anyone with work left stays: the most it can give
+    "overtime.personal_limit_scale=1",  # everyone at the team's limits, as the bound assumes
+    "overtime.personal_limit_spread=0",
 ]
 
 

@@ -41,7 +41,12 @@ def world(steps, *, workers=1, cap=1, per_week=0.001, overtime=0.0, days=30, **e
                 "leaving_rate_per_year": 0,
             }
         },
-        "overtime": {"enabled": overtime > 0, "max_hours_per_day": overtime},
+        "overtime": {  # one limit for everyone: the arithmetic below is by hand
+            "enabled": overtime > 0,
+            "max_hours_per_day": overtime,
+            "personal_limit_scale": 1.0,
+            "personal_limit_spread": 0.0,
+        },
         "absence": {"annual_leave_days": 0, "sickness_days": 0},
     }
     for key, value in extra.items():

@@ -220,6 +220,8 @@ BUSY = [  # leavers of every kind, a vacant post, agency interims and sickness c
     "cover.agency_cover_after_days=3",
     "cover.agency_cover_fill_days=2",
     "recruitment.agency_cap_share=0.5",
+    "overtime.personal_limit_spread=0",  # one limit for all: the world picked on seed 1
+    "overtime.personal_limit_scale=1",
 ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Mapping
 
 from workload_sim.model import events as ev
 
@@ -66,10 +67,20 @@ def _hours_by_worker_day(log) -> tuple[dict, dict]:
     return contract, overtime
 
 
-def hours_within_contract(log, overtime_cap: float, weekly_cap: float = math.inf) -> list[str]:
+def hours_within_contract(
+    log,
+    overtime_cap: float | Mapping[int, float],
+    weekly_cap: float | Mapping[int, float] = math.inf,
+) -> list[str]:
     """Per worker-day: in-contract hours <= the contract day, overtime <= the daily
-    allowance, and overtime in any five consecutive working days <= the weekly one."""
+    allowance, and overtime in any five consecutive working days <= the weekly one.
+
+    The limits are one number for everyone, or each worker's own (worker id -> hours):
+    with personal limits (``overtime.personal_limit_spread`` > 0) no worker may pass theirs.
+    """
     contract_day = {j[J_WORKER]: j[J_CONTRACT] for j in log.joins}
+    daily = _per_worker(overtime_cap)
+    weekly = _per_worker(weekly_cap)
     contract, overtime = _hours_by_worker_day(log)
     bad = [
         f"worker {w} day {d}: {h:.6f} h in contract > contract day {contract_day[w]:g}"
@@ -77,17 +88,22 @@ def hours_within_contract(log, overtime_cap: float, weekly_cap: float = math.inf
         if h > contract_day[w] + HOURS_EPS
     ]
     bad += [
-        f"worker {w} day {d}: {h:.6f} h overtime > allowance {overtime_cap:g}"
+        f"worker {w} day {d}: {h:.6f} h overtime > allowance {daily(w):g}"
         for (w, d), h in sorted(overtime.items())
-        if h > overtime_cap + HOURS_EPS
+        if h > daily(w) + HOURS_EPS
     ]
     for (w, d), _h in sorted(overtime.items()):
         week = sum(overtime.get((w, d - k), 0.0) for k in range(5))
-        if week > weekly_cap + HOURS_EPS:
-            bad.append(
-                f"worker {w} days {d - 4}-{d}: {week:.6f} h overtime > weekly {weekly_cap:g}"
-            )
+        if week > weekly(w) + HOURS_EPS:
+            bad.append(f"worker {w} days {d - 4}-{d}: {week:.6f} h overtime > weekly {weekly(w):g}")
     return bad
+
+
+def _per_worker(cap: float | Mapping[int, float]):
+    """A limit as a function of the worker: the same number for all, or each one's own."""
+    if isinstance(cap, Mapping):
+        return lambda w: cap[w]
+    return lambda w: cap
 
 
 def work_within_case_hours(log) -> list[str]:

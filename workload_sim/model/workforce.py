@@ -85,7 +85,7 @@ class Workforce:
         self.cover = Cover(sc.cover, self, AGENCY)
         self.naas = Naas(sc.naas, self, streams)
         self.scheduled = Scheduled(sc.events, self)  # draws nothing: streams stay common
-        self.hours = WorkingHours(sc.overtime)
+        self.hours = WorkingHours(sc.overtime, streams.get("overtime.personal_limits"))
         self._turnover = {
             p.index: Uniforms(streams.get(f"turnover.post{p.index}")) for p in self.posts
         }

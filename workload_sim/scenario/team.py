@@ -287,6 +287,28 @@ class OvertimeSpec(Strict):
         ge=0,
         le=40,
     )
+    personal_limit_scale: float = F(
+        1.0,
+        "Mean of each worker's personal factor: their own daily and weekly limits are "
+        "max_hours_per_day and max_hours_per_week times a factor drawn once when they join",
+        "factor",
+        "assumption: on average the team's limits (1.0), as the load check's bound with "
+        "everyone at their limit assumes; the shipped teams raise it (1.1, 1.2) so their mean "
+        "stays at about 6 h a week unpaid (dfe-long-2021) once limits differ; vary 0.8-1.5",
+        ge=0,
+        le=5,
+    )
+    personal_limit_spread: float = F(
+        0.7,
+        "Coefficient of variation of the personal factor (gamma distributed; 0: everyone "
+        "has the team's limits): some stay on rarely, a few work long evenings",
+        "CV",
+        "assumption: people differ in how long they stay on; set so that, on the shipped "
+        "teams, the share of workers averaging 10 h or more a week beyond contract matches "
+        "basw-2022 (24% of the 72% who cannot finish within contract: 17%); vary 0-1.5",
+        ge=0,
+        le=3,
+    )
     behind_when_queued_days: float = F(
         0.5,
         "A worker is behind, and stays on, when the ready work in their hands at the end "
