@@ -359,7 +359,13 @@ def load_check(scenario: Scenario) -> LoadCheck:
         for k in WORKER_TYPES
     )
     ot = sc.overtime  # everyone to their limit: the daily one, or a fifth of the weekly one
-    ot_cap = min(ot.max_hours_per_day, ot.max_hours_per_week / 5.0) if ot.enabled else 0.0
+    # each worker's own limits are the team's times a personal factor of mean
+    # personal_limit_scale: at saturation everyone works to their own limit
+    ot_cap = (
+        ot.personal_limit_scale * min(ot.max_hours_per_day, ot.max_hours_per_week / 5.0)
+        if ot.enabled
+        else 0.0
+    )
     overtime = sum(heads.values()) * ot_cap * (1 - absence)
     capacity = sum(heads[k] * getattr(wf, k).caseload_cap * getattr(wf, k).fte for k in heads)
 

@@ -189,7 +189,13 @@ def tipping_point(sc: Scenario, check) -> TippingPoint:
         / n
     )
     cap = sum(heads[k] * getattr(wf, k).caseload_cap * getattr(wf, k).fte for k in WORKER_TYPES) / n
-    limit = min(ot.max_hours_per_day, ot.max_hours_per_week / 5.0) if ot.enabled else 0.0
+    # each worker's own limits are the team's times a personal factor of mean
+    # personal_limit_scale: at saturation everyone works to their own limit
+    limit = (
+        ot.personal_limit_scale * min(ot.max_hours_per_day, ot.max_hours_per_week / 5.0)
+        if ot.enabled
+        else 0.0
+    )
     threshold = ot.behind_when_queued_days * rate
 
     tri = sc.triage
