@@ -107,6 +107,18 @@ def test_the_warmup_check_says_whether_the_level_settled():
     assert "NOT settled" in charts.warmup_check(filling, 20).layout.title.text
 
 
+def test_the_warmup_check_fails_a_day_0_vacancy_still_being_covered():
+    # open cases flat, but agency cover falls from 1.15 FTE to 0.61 as the day-0 vacancy
+    # fills (the shipped adult team's old start): 1.15 at the end of warm-up against a
+    # measured mean of (1.15 + 0.61) / 2 = 0.88 is 0.27 FTE apart, over the 0.25 allowed
+    frame = _levels(lambda d: np.full(len(d), 100.0))
+    frame["fte_agency"] = np.where(frame["day"] < 20, 1.15, 1.15 - 0.54 * (frame["day"] - 20) / 99)
+    settled, words = charts.warmup_settled(frame, 20)
+    assert not settled and "The agency FTE moved" in words, words
+    frame["fte_agency"] = 0.9  # settled cover
+    assert charts.warmup_settled(frame, 20)[0]
+
+
 def test_the_wait_histogram_shows_its_tail_on_a_log_scale():
     waits = np.r_[np.full(500, 1.0), 40.0]  # one person waited 40 days
     cases = pd.DataFrame(

@@ -306,36 +306,54 @@ def metric_bars(
     return fig
 
 
-def warmup_settled(ts: pd.DataFrame, warmup_days: int, tolerance: float = 0.05) -> tuple[bool, str]:
-    """Did the open-case level settle by the end of warm-up? (settled, the answer in words)
+# What the warm-up check compares, with the absolute gap always allowed (a tiny level's 5%
+# is noise): the open cases and the list in cases, the workforce in FTE.
+SETTLING = {
+    "open_cases_mean": ("open cases", 1.0),
+    "unallocated_mean": ("cases waiting for allocation", 1.0),
+    "fte_agency": ("agency FTE", 0.25),
+    "fte_vacant": ("vacant FTE", 0.25),
+}
 
-    The level over the last fifth of the warm-up (at least 5 days) is set against the
-    mean level over the measured period; within ``tolerance`` of it (or within one case,
-    for small lists) the team had reached its running state when measuring began.
+
+def warmup_settled(ts: pd.DataFrame, warmup_days: int, tolerance: float = 0.05) -> tuple[bool, str]:
+    """Had the team reached its long-run state by the end of warm-up? (settled, in words)
+
+    For the open cases, the list and the workforce (agency cover, vacant posts), the level
+    over the last fifth of the warm-up (at least 5 days) is set against the mean level over
+    the measured period; within ``tolerance`` of it (or within one case, a quarter of an
+    FTE, for small levels) the team had reached its running state when measuring began:
+    a day-0 vacancy still being filled, or agency cover still falling, fails the check.
     """
-    daily = ts.groupby("day")["open_cases_mean"].mean()
-    measured = daily[daily.index >= warmup_days]
-    if warmup_days <= 0 or measured.empty:
+    days = ts["day"]
+    if warmup_days <= 0 or not (days >= warmup_days).any():
         return False, (
             "No warm-up: measuring started with the team empty, so the first weeks "
             "understate the caseload; set warmup_days to where the running mean levels off."
         )
     span = max(5, warmup_days // 5)
-    end = daily[(daily.index >= warmup_days - span) & (daily.index < warmup_days)].mean()
-    level = measured.mean()
-    gap = abs(end - level)
-    settled = gap <= max(tolerance * level, 1.0)
-    words = (
-        f"Open cases over the last {span} days of warm-up averaged {end:.1f}; over the "
-        f"measured period {level:.1f} ({gap / level:.0%} apart)"
-        if level > 0
-        else f"Open cases stayed at {end:.1f} at the end of warm-up and {level:.1f} after"
-    )
-    if settled:
-        return True, f"SETTLED: {words}, so the warm-up was long enough."
+    parts, apart = [], []
+    for column, (words, floor) in SETTLING.items():
+        if column not in ts.columns:
+            continue
+        daily = ts.groupby("day")[column].mean()
+        measured = daily[daily.index >= warmup_days].mean()
+        end = daily[(daily.index >= warmup_days - span) & (daily.index < warmup_days)].mean()
+        gap = abs(end - measured)
+        share = f" ({gap / measured:.0%} apart)" if measured > 0 else ""
+        parts.append(
+            f"{words} {end:.1f} over the last {span} days of warm-up, {measured:.1f} "
+            f"measured{share}"
+        )
+        if not gap <= max(tolerance * measured, floor):
+            apart.append(words)
+    said = "; ".join(parts)
+    if not apart:
+        return True, f"SETTLED: {said}, so the warm-up was long enough."
     return False, (
-        f"NOT SETTLED: {words}, more than the {tolerance:.0%} allowed: the team was still "
-        "filling up (or emptying) when measuring began. Lengthen warmup_days."
+        f"NOT SETTLED: {said}. The {', '.join(apart)} moved more than the {tolerance:.0%} "
+        "allowed: the team was still filling up (or emptying, or filling a day-0 vacancy) "
+        "when measuring began. Lengthen warmup_days."
     )
 
 
