@@ -62,7 +62,11 @@ METRICS: dict[str, tuple[str, str]] = {
         "Cases whose first pathway ended within 45 working days of referral (DfE's "
         "timescale), of those referred at least 45 working days before the horizon",
     ),
-    "allocation_breach_share": ("fraction", "Cases not allocated within their urgency target"),
+    "allocation_breach_share": (
+        "fraction",
+        "Cases not allocated within their urgency target: from referral to the first "
+        "allocation, or any later wait after being put back on the list",
+    ),
     "completion_breach_share": (
         "fraction",
         "Cases whose enquiry was not completed within its standard (long-term work after it "
@@ -258,6 +262,9 @@ def _waits(opened: pd.DataFrame, waits: pd.DataFrame | None, horizon: float):
 
     A case's first wait runs from referral to its first allocation (triage
     included); each time it is put back on the list after that, it waits again.
+    ``waits["first"]`` marks the list spells that belong to the first wait (in the
+    log's order, before the case's first worker), so a case listed and allocated at
+    the same instant is one wait of 0, not two.
     """
     allocated = opened["allocated_at"].to_numpy(float)
     arrival = opened["arrival"].to_numpy(float)
@@ -266,9 +273,8 @@ def _waits(opened: pd.DataFrame, waits: pd.DataFrame | None, horizon: float):
     first_done = first_all[~np.isnan(allocated)]
     if waits is None or not len(waits):
         return first_done, first_all
-    first_at = pd.Series(allocated, index=opened["id"].to_numpy())
-    mine = waits[waits["case"].isin(first_at.index)]
-    again = mine[mine["start"].to_numpy(float) >= first_at.loc[mine["case"]].to_numpy()]
+    mine = waits[waits["case"].isin(opened["id"].to_numpy())]
+    again = mine[~mine["first"].to_numpy(bool)]  # the first wait is counted once, above
     end = again["end"].to_numpy(float)
     length = np.where(np.isnan(end), horizon, end) - again["start"].to_numpy(float)
     done = (again["reason"] == "allocated").to_numpy()
