@@ -17,6 +17,7 @@ import pytest
 
 from workload_sim.model import events as ev
 from workload_sim.model.events import EventLog
+from workload_sim.model.simulation import Simulation
 from workload_sim.records import build_tables
 from workload_sim.records.metrics import _waits
 
@@ -98,3 +99,22 @@ def test_a_case_listed_and_allocated_at_the_same_instant_is_one_wait():
     assert float(np.mean(done)) == pytest.approx(17 / 4)
     # with the still-waiting and the closed unworked up to then: + case 3's 10, case 4's 4
     assert sorted(every.tolist()) == [0.0, 4.0, 4.0, 6.0, 7.0, 10.0]
+
+
+# --- a warm start when a pathway's plan can be empty -------------------------------------
+
+
+def test_a_warm_start_with_an_all_optional_pathway_runs():
+    # the only step happens with chance 0: every plan is empty. Two workers start with
+    # two cases each and nothing arrives: four warm-start cases, each closed at once
+    sc = world(
+        [{"name": "a", "effort_hours": 1.0, "probability": 0.0}],
+        workers=2,
+        cap=5,
+        days=10,
+        warm_start={"cases_per_worker": 2},
+    )
+    sim = Simulation(sc, 0).run()
+    warm = [r for r in sim.log.referrals if r[10]]
+    assert len(warm) == 4 and all(r[8] == [] for r in warm)
+    assert all(c.closed_at == 0.0 for c in sim.cases)
