@@ -13,13 +13,15 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from workload_sim.model import events as ev
 from workload_sim.model.events import EventLog
 from workload_sim.model.simulation import Simulation
 from workload_sim.records import build_tables
-from workload_sim.records.metrics import _waits
+from workload_sim.records.metrics import _assessments, _waits
+from workload_sim.records.summary import interval
 
 from .test_mechanisms import world
 
@@ -99,6 +101,50 @@ def test_a_case_listed_and_allocated_at_the_same_instant_is_one_wait():
     assert float(np.mean(done)) == pytest.approx(17 / 4)
     # with the still-waiting and the closed unworked up to then: + case 3's 10, case 4's 4
     assert sorted(every.tolist()) == [0.0, 4.0, 4.0, 6.0, 7.0, 10.0]
+
+
+# --- intervals when every replication is zero ----------------------------------------------
+
+
+def test_a_count_at_zero_in_every_replication_keeps_an_upper_bound():
+    # n replications all 0: the exact bound for a Poisson mean with a total count of 0,
+    # two-sided 95% (2.5% in the upper tail): -ln(0.025) / n
+    mean, _, lo, hi, n = interval([0.0] * 10, "non-negative")
+    assert (mean, lo, n) == (0.0, 0.0, 10)
+    assert hi == pytest.approx(-math.log(0.025) / 10)
+    # a share at 0 (or 1) in every replication: each replication a trial that showed
+    # nothing, so the exact binomial (Clopper-Pearson) bound 1 - 0.025^(1/n)
+    _, _, lo, hi, _ = interval([0.0] * 10, "share")
+    assert lo == 0.0 and hi == pytest.approx(1 - 0.025 ** (1 / 10))
+    _, _, lo, hi, _ = interval([1.0] * 10, "share")
+    assert hi == 1.0 and lo == pytest.approx(0.025 ** (1 / 10))
+
+
+@pytest.mark.parametrize("n", [5, 10, 30])
+def test_a_rare_count_is_covered_at_least_95_percent_of_the_time(n):
+    # Poisson(0.3) counts (a leaver, a NAAS failure): with 10 replications all are 0 in
+    # e^-3 = 5% of runs; an interval of [0, 0] there missed the true mean every time
+    sims, true_mean = 4000, 0.3
+    rng = np.random.default_rng(2024)
+    hits = 0
+    for _ in range(sims):
+        _, _, lo, hi, _ = interval(rng.poisson(true_mean, n).astype(float), "non-negative")
+        hits += lo <= true_mean <= hi
+    cover = hits / sims
+    assert cover >= 0.95 - 3 * math.sqrt(0.95 * 0.05 / sims), f"coverage {cover:.3f}"
+
+
+def test_a_rare_share_is_covered_at_least_95_percent_of_the_time():
+    # a breach share from 40 cases a replication, each breaching with chance 1 in 400:
+    # all 10 replications read 0 in (1 - 1/400)^400 = e^-1, about 37% of runs
+    sims, p = 4000, 1 / 400
+    rng = np.random.default_rng(7)
+    hits = 0
+    for _ in range(sims):
+        _, _, lo, hi, _ = interval(rng.binomial(40, p, 10) / 40, "share")
+        hits += lo <= p <= hi
+    cover = hits / sims
+    assert cover >= 0.95 - 3 * math.sqrt(0.95 * 0.05 / sims), f"coverage {cover:.3f}"
 
 
 # --- a warm start when a pathway's plan can be empty -------------------------------------
