@@ -147,6 +147,39 @@ def test_a_rare_share_is_covered_at_least_95_percent_of_the_time():
     assert cover >= 0.95 - 3 * math.sqrt(0.95 * 0.05 / sims), f"coverage {cover:.3f}"
 
 
+# --- integer fields in Latin hypercube and Sobol designs -----------------------------------
+
+
+def _sweep(tmp_path, design, points):
+    from workload_sim.experiments.sweep import load_sweep
+
+    from .conftest import DEFAULT
+
+    path = tmp_path / f"{design}.yaml"
+    path.write_text(
+        f"name: t\nbase: {DEFAULT}\ndesign: {design}\npoints: {points}\nreps: 1\n"
+        "fields:\n  team.permanent: {low: 1, high: 6}\n"
+    )
+    return load_sweep(path)
+
+
+def test_a_latin_hypercube_gives_each_whole_number_the_same_weight(tmp_path):
+    # 600 points, one in each 1/600 of [0, 1); values 1..6 each own a sixth of it, so each
+    # appears exactly 100 times (rounding lo + u (hi - lo) gave the ends 60, the rest 120)
+    design = _sweep(tmp_path, "lhs", 600).design
+    counts = design["team.permanent"].value_counts().sort_index()
+    assert counts.to_dict() == {v: 100 for v in range(1, 7)}
+
+
+def test_a_sobol_design_gives_each_whole_number_about_the_same_weight(tmp_path):
+    # 256 base points x (1 field + 2) = 768; Sobol' points fill [0, 1) evenly, so each of
+    # the six values gets 768 / 6 = 128 give or take a few (the ends had half that)
+    design = _sweep(tmp_path, "sobol", 256).design
+    counts = design["team.permanent"].value_counts().sort_index()
+    assert list(counts.index) == [1, 2, 3, 4, 5, 6]
+    assert (abs(counts - 128) <= 8).all(), counts.to_dict()
+
+
 # --- a warm start when a pathway's plan can be empty -------------------------------------
 
 
