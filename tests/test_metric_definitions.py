@@ -13,14 +13,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from workload_sim.model import events as ev
 from workload_sim.model.events import EventLog
 from workload_sim.model.simulation import Simulation
 from workload_sim.records import build_tables
-from workload_sim.records.metrics import _assessments, _waits
+from workload_sim.records.metrics import _waits
 from workload_sim.records.summary import interval
 
 from .test_mechanisms import world
@@ -101,6 +100,37 @@ def test_a_case_listed_and_allocated_at_the_same_instant_is_one_wait():
     assert float(np.mean(done)) == pytest.approx(17 / 4)
     # with the still-waiting and the closed unworked up to then: + case 3's 10, case 4's 4
     assert sorted(every.tolist()) == [0.0, 4.0, 4.0, 6.0, 7.0, 10.0]
+
+
+# --- caseload per case-holding FTE at work ----------------------------------------------
+
+
+def _join(worker, kind, fte):
+    return (worker, 0.0, kind, worker, fte, 20.0 * fte, 7.4 * fte, 7.4 * fte, 200.0, True, 0.0, 1)
+
+
+def test_caseload_mean_is_cases_per_case_holding_fte_at_work():
+    # three workers over 5 days: w0 (1.0 FTE) holds 4 cases, w1 (0.5 FTE) 3, w2 (1.0 FTE)
+    # 2; w2 is off sick on days 2 and 3 (the 0.5 in the states row is the daily tick)
+    holds = [(0, 4), (1, 3), (2, 2)]
+    referrals, spells, case = [], [], 0
+    for worker, k in holds:
+        for _ in range(k):
+            referrals.append(_referral(case, 0.0))
+            spells.append((case, W, worker, 0.0, NAN, ev.OPEN))
+            case += 1
+    log = _log(
+        5,
+        referrals,
+        spells,
+        joins=[_join(0, "permanent", 1.0), _join(1, "permanent", 0.5), _join(2, "agency", 1.0)],
+        states=[(2, 2.0, "sick", "sick"), (2, 4.0, ev.PRESENT, "back")],
+    )
+    ts = _tables(log, _scenario()).timeseries
+    # days 0, 1, 4: 9 cases held by 2.5 FTE at work; days 2, 3: w2 away, so its 2 cases
+    # and its FTE are out: 7 cases over 1.5 FTE
+    per_day = [9 / 2.5, 9 / 2.5, 7 / 1.5, 7 / 1.5, 9 / 2.5]
+    assert ts["caseload_mean"].tolist() == pytest.approx(per_day)
 
 
 # --- intervals when every replication is zero ----------------------------------------------

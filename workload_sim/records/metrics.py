@@ -83,7 +83,11 @@ METRICS: dict[str, tuple[str, str]] = {
     "open_cases_mean": ("cases", "Mean open cases, allocated or not (time-weighted)"),
     "open_cases_end": ("cases", "Open cases at the horizon"),
     "tasks_overdue_mean": ("tasks", "Mean tasks outstanding past their case's standard"),
-    "caseload_mean": ("cases", "Mean weighted caseload per worker (time-weighted)"),
+    "caseload_mean": (
+        "cases",
+        "Mean weighted caseload per case-holding FTE at work (DfE's caseload per "
+        "case-holding FTE; time-weighted)",
+    ),
     "caseload_max": ("cases", "Highest weighted caseload any worker held at a day's end"),
     "case_hours_per_worker_week": ("hours/week", "Hours on case work per worker per week"),
     "overtime_hours_per_worker_week": (
