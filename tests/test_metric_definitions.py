@@ -13,13 +13,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from workload_sim.model import events as ev
 from workload_sim.model.events import EventLog
 from workload_sim.model.simulation import Simulation
 from workload_sim.records import build_tables
-from workload_sim.records.metrics import _waits
+from workload_sim.records.metrics import _assessments, _waits
 from workload_sim.records.summary import interval
 
 from .test_mechanisms import world
@@ -131,6 +132,33 @@ def test_caseload_mean_is_cases_per_case_holding_fte_at_work():
     # and its FTE are out: 7 cases over 1.5 FTE
     per_day = [9 / 2.5, 9 / 2.5, 7 / 1.5, 7 / 1.5, 9 / 2.5]
     assert ts["caseload_mean"].tolist() == pytest.approx(per_day)
+
+
+# --- the 45-day timescale belongs to children's assessments ------------------------------
+
+
+def test_the_45_day_share_counts_only_cases_whose_standard_is_45_days():
+    # two children's assessments (standard 45 days) and two adult s42 enquiries (their own
+    # standard, 28 days), all referred on day 0 and finished on day 30 or 40; horizon 100
+    opened = pd.DataFrame(
+        {
+            "arrival": [0.0, 0.0, 0.0, 0.0],
+            "enquiry_done_at": [30.0, 50.0, 30.0, 40.0],
+            "completion_target": [45.0, 45.0, 28.0, 28.0],
+            "pathway": ["assessment", "assessment", "s42_enquiry", "s42_enquiry"],
+            "n_assessment": [1, 1, 0, 0],
+            "n_s42_enquiry": [0, 0, 1, 1],
+        }
+    )
+    got = _assessments(opened, horizon=100.0)
+    # assessments: 30 within 45, 50 not: 1 of 2; the enquiries are not judged against 45
+    assert got["assessment_within_45_days_share"] == pytest.approx(1 / 2)
+    # the median duration still covers every first pathway: 30, 30, 40, 50
+    assert got["assessment_duration_median_days"] == pytest.approx(35.0)
+    # an adult team alone has no 45-day timescale at all
+    assert math.isnan(
+        _assessments(opened.iloc[2:], horizon=100.0)["assessment_within_45_days_share"]
+    )
 
 
 # --- intervals when every replication is zero ----------------------------------------------

@@ -18,7 +18,9 @@ from .hours import hours_metrics
 
 LEAVING_REASONS = ("left (turnover)", "left rather than take NAAS", "left (planned)")
 # DfE's statutory timescale for a children's assessment: 45 working days from referral
-# (Working Together to Safeguard Children); applied here to each case's first pathway
+# (Working Together to Safeguard Children); applied to the cases whose first pathway
+# carries that standard (completion_target_days: 45, the children's assessment), never to
+# adult enquiries, which are judged against their own standard (completion_breach_share)
 ASSESSMENT_TIMESCALE_DAYS = 45
 
 # the few metrics that answer "is this workload safe?", for tables that cannot show all
@@ -59,8 +61,9 @@ METRICS: dict[str, tuple[str, str]] = {
     ),
     "assessment_within_45_days_share": (
         "fraction",
-        "Cases whose first pathway ended within 45 working days of referral (DfE's "
-        "timescale), of those referred at least 45 working days before the horizon",
+        "Children's assessments (first pathways with the 45-working-day standard) that "
+        "ended within 45 working days of referral (DfE's timescale), of those referred at "
+        "least 45 working days before the horizon; none in an adult team",
     ),
     "allocation_breach_share": (
         "fraction",
@@ -375,9 +378,13 @@ def _assessments(opened: pd.DataFrame, horizon: float) -> dict:
     unfinished at the horizon at ``horizon - arrival``, a lower bound on its
     duration: that can only raise the median, and the median is exact whenever
     every censored case's bound lies above it (fewer than half the cases are
-    censored and none below the median). The 45-day share counts only cases
-    referred at least ``ASSESSMENT_TIMESCALE_DAYS`` before the horizon, so each had
-    the chance; an unfinished one among them is a miss.
+    censored and none below the median). The 45-day share counts only the cases
+    whose first pathway carries the 45-day standard (``completion_target`` equal to
+    ``ASSESSMENT_TIMESCALE_DAYS``: the children's assessment) and were referred at
+    least that long before the horizon, so each had the chance; an unfinished one
+    among them is a miss. Other pathways (an adult s42 enquiry, 28 days by default)
+    are judged against their own standard in ``completion_breach_share``; with none
+    on the 45-day standard the share is NaN.
     """
     nan = float("nan")
     has = np.zeros(len(opened), dtype=bool)
@@ -391,7 +398,8 @@ def _assessments(opened: pd.DataFrame, horizon: float) -> dict:
     done = opened["enquiry_done_at"].to_numpy(float)[has]
     took = np.where(np.isnan(done), horizon, done) - arrival
     limit = ASSESSMENT_TIMESCALE_DAYS
-    chance = arrival <= horizon - limit
+    standard = opened["completion_target"].to_numpy(float)[has]
+    chance = np.isclose(standard, limit) & (arrival <= horizon - limit)
     within = ~np.isnan(done[chance]) & (took[chance] <= limit + 1e-9)
     return {
         "assessment_duration_median_days": float(np.median(took)) if len(took) else nan,
