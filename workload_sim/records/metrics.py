@@ -65,11 +65,9 @@ METRICS: dict[str, tuple[str, str]] = {
         "ended within 45 working days of referral (DfE's timescale), of those referred at "
         "least 45 working days before the horizon; none in an adult team",
     ),
-    "allocation_breach_share": (
-        "fraction",
-        "Cases not allocated within their urgency target: from referral to the first "
-        "allocation, or any later wait after being put back on the list",
-    ),
+    # the target is judged on each wait: from referral to the first allocation (triage
+    # included), and each later wait after being put back on the list (docs/model.md)
+    "allocation_breach_share": ("fraction", "Cases not allocated within their urgency target"),
     "completion_breach_share": (
         "fraction",
         "Cases whose enquiry was not completed within its standard (long-term work after it "
@@ -86,11 +84,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "open_cases_mean": ("cases", "Mean open cases, allocated or not (time-weighted)"),
     "open_cases_end": ("cases", "Open cases at the horizon"),
     "tasks_overdue_mean": ("tasks", "Mean tasks outstanding past their case's standard"),
-    "caseload_mean": (
-        "cases",
-        "Mean weighted caseload per case-holding FTE at work (DfE's caseload per "
-        "case-holding FTE; time-weighted)",
-    ),
+    # DfE's caseload per case-holding FTE, of the workers at work each day (docs/model.md)
+    "caseload_mean": ("cases", "Mean weighted caseload per case-holding FTE at work"),
     "caseload_max": ("cases", "Highest weighted caseload any worker held at a day's end"),
     "case_hours_per_worker_week": ("hours/week", "Hours on case work per worker per week"),
     "overtime_hours_per_worker_week": (
