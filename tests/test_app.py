@@ -81,7 +81,7 @@ def test_second_run_is_compared_with_the_first_where_the_paired_ci_excludes_zero
     assert 'This is "my team as it is"' in first
     later = _text(at)
     # 4 workers instead of 9 on the same referrals: each holds more cases (fewer hands)
-    assert "caseload per worker (time-weighted) is higher than my team as it is" in later
+    assert "caseload per case-holding fte at work is higher than my team as it is" in later
     statements = [line for line in later.splitlines() if "than my team as it is" in line]
     assert statements and all(" is higher " in s or " is lower " in s for s in statements)
     # undecided or practically-equal differences are not said: only higher or lower

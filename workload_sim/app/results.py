@@ -38,7 +38,7 @@ KEY_NUMBERS = {
     "wait_to_allocation_days": "Mean wait for allocation, working days",
     "wait_to_allocation_p90": "90% allocated within, working days",
     "allocation_breach_share": "Share not allocated within target",
-    "caseload_mean": "Mean caseload, weighted cases",
+    "caseload_mean": "Mean caseload per FTE at work, weighted cases",
     "unpaid_hours_per_worker_week": "Unpaid hours beyond contract, in a week at work",
     "unallocated_end": "Still waiting at the end, cases",
 }

@@ -162,14 +162,21 @@ class Sweep:
             from scipy.stats import qmc
 
             u = qmc.LatinHypercube(d=len(names), seed=self.seed).random(spec.points)
-            rows = [
-                [_scale(spec.fields[n], x) for n, x in zip(names, row, strict=True)] for row in u
-            ]
         else:
             from SALib.sample import sobol
 
-            x = sobol.sample(self.problem, spec.points, calc_second_order=False, seed=self.seed)
-            rows = x.tolist()
+            # sampled on the unit cube and scaled here, like the Latin hypercube, so that
+            # whole-number fields get the same mapping (SALib scales u * (hi - lo) + lo)
+            unit = {**self.problem, "bounds": [[0.0, 1.0]] * len(names)}
+            u = sobol.sample(unit, spec.points, calc_second_order=False, seed=self.seed)
+        if spec.design != "grid":
+            rows = [
+                [
+                    _scale(spec.fields[n], x, self.integer[n])
+                    for n, x in zip(names, row, strict=True)
+                ]
+                for row in u
+            ]
         frame = pd.DataFrame(rows, columns=names)
         for n in names:
             if self.integer[n] and spec.fields[n].values is None:
@@ -225,9 +232,18 @@ def _grid_values(f: FieldSpec) -> list:
     return np.linspace(f.low, f.high, f.steps).tolist()
 
 
-def _scale(f: FieldSpec, u: float):
+def _scale(f: FieldSpec, u: float, integer: bool = False):
+    """The field's value at ``u`` in [0, 1): each listed value, and each whole number of
+    an integer field's range, owns an equal share of [0, 1); a range otherwise maps
+    linearly. (Rounding ``low + u (high - low)`` would give the two end values half
+    the weight of the others.)"""
     if f.values is not None:
         return f.values[min(int(u * len(f.values)), len(f.values) - 1)]
+    if integer:
+        lo, hi = math.ceil(f.low - 1e-9), math.floor(f.high + 1e-9)
+        if hi < lo:  # no whole number in the range: the nearest one
+            return round((f.low + f.high) / 2)
+        return min(lo + math.floor(u * (hi - lo + 1)), hi)
     return f.low + u * (f.high - f.low)
 
 

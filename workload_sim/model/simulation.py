@@ -114,7 +114,7 @@ class Simulation:
         case.triaged_at = arrival
         case.warm_start = True
         self._describe(case, triage, planner)
-        if progress is not None:
+        if progress is not None and case.plan:  # an empty plan has no progress to draw
             case.step = int(progress.integers(len(case.plan)))
         self._register(case)
         return case

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .cases import AWAITING, cases_table
+from .cases import AWAITING, cases_table, first_wait_spells
 from .hours import hours_table
 from .levels import levels_by_day
 from .log_frames import columns
@@ -31,7 +31,7 @@ class Tables:
     timeseries: pd.DataFrame
     cases: pd.DataFrame
     workers: pd.DataFrame
-    waits: pd.DataFrame  # every spell on the unallocated list: case, start, end, reason
+    waits: pd.DataFrame  # every spell on the unallocated list: case, start, end, reason, first
     tasks: pd.DataFrame | None = None
     events: pd.DataFrame | None = None
     hours: pd.DataFrame | None = None  # one row per worker-day at work (always built)
@@ -49,6 +49,7 @@ def build_tables(
     workers = workers_table(log, rep, team, work, spells)
     listed = spells["place"] == "list"
     waits = pd.DataFrame({k: spells[k][listed] for k in ("case", "start", "end", "reason")})
+    waits["first"] = first_wait_spells(spells)[listed]  # part of the case's first wait
     out = Tables(ts, cases, workers, waits, hours=hours_table(log, rep, team, work))
     if "tasks" in extra:
         out.tasks = tasks_table(log, rep, work)

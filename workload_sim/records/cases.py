@@ -73,8 +73,13 @@ def cases_table(
     waited = np.where(np.isnan(end), horizon, end) - start  # censored at the horizon
     waits_on_list = np.bincount(case[listed], minlength=n)
     days_on_list = np.bincount(case[listed], weights=waited[listed], minlength=n)
-    longest_wait = np.zeros(n)
-    np.maximum.at(longest_wait, case[listed], waited[listed])
+    # the waits judged against the allocation target: the first from referral (triage
+    # included) to the first allocation, or to closure or the horizon if none; then each
+    # later spell on the list (put back after being allocated)
+    first_wait = np.where(np.isnan(allocated_at), np.fmin(closed_at, horizon), allocated_at)
+    longest_wait = first_wait - arrival
+    again = listed & ~first_wait_spells(sp)
+    np.fmax.at(longest_wait, case[again], waited[again])
 
     # the enquiry's standard applies to the enquiry: the last step of the case's own
     # pathway, not the long-term work that may follow it on the same case
@@ -145,6 +150,23 @@ def cases_table(
         frame_[f"n_{name}"] = counts[0, i]
         frame_[f"done_{name}"] = counts[1, i]
     return pd.DataFrame(frame_)
+
+
+def first_wait_spells(sp: Columns) -> np.ndarray:
+    """Per spell: True for a list spell before its case's first allocation (its first wait).
+
+    The log writes a case's spells in the order they happen (each when it ends), so a
+    list spell is part of the first wait exactly when it comes before the case's first
+    spell with a worker; one that starts the instant the case was first allocated is not
+    a second wait by coming at the same time.
+    """
+    case = sp["case"].astype(np.int64)
+    n = int(case.max()) + 1 if len(case) else 0
+    order = np.arange(len(case))
+    held = sp["place"] == ev.WORKER
+    first_held = np.full(n, len(case))
+    np.minimum.at(first_held, case[held], order[held])
+    return (sp["place"] == ev.LIST) & (order < first_held[case])
 
 
 def _last_own_step(plan, pathway: str) -> int:

@@ -52,20 +52,33 @@ def interval(
 
     A one-sided bound at confidence c is the matching end of the two-sided
     interval at confidence 2c - 1.
+
+    When every replication is at the end of the range (0; a share's 0 or 1) nothing
+    varies, but the true mean need not be there: the far end is the exact bound for
+    seeing nothing in n replications, with (1 - confidence) / 2 in that tail. For a
+    count, a Poisson mean whose total over n replications is 0: -ln(tail) / n (the
+    "rule of three", 3 / n, is its one-sided 95% form). For a share, each
+    replication a trial that showed nothing (Clopper-Pearson; valid for any share in
+    [0, 1], since a share of mean p is 0 with chance at most 1 - p): 1 - tail^(1/n).
     """
     mean, sd, lo, hi, n = t_interval(values, confidence)
     if kind == SIGNED or n < 2 or not math.isfinite(sd):
         return (mean, sd, lo, hi, n)
     t = float(stats.t.ppf(0.5 + confidence / 2, n - 1))
     se = sd / math.sqrt(n)
+    tail = (1 - confidence) / 2
     if kind == NON_NEGATIVE:
-        if mean <= 0:  # every replication at zero: nothing varies
-            return (mean, sd, 0.0, 0.0, n) if sd == 0 else (mean, sd, max(lo, 0.0), hi, n)
+        if mean <= 0 and sd == 0:  # every replication at zero: Poisson bound for a total of 0
+            return (mean, sd, 0.0, -math.log(tail) / n, n)
+        if mean <= 0:
+            return (mean, sd, max(lo, 0.0), hi, n)
         half = t * se / mean  # delta method: se of log(mean) = se / mean
         return (mean, sd, mean * math.exp(-half), mean * math.exp(half), n)
     if kind == SHARE:
-        if mean <= 0 or mean >= 1:  # every replication at 0 (or 1): the interval is the point
-            return (mean, sd, mean, mean, n)
+        if mean <= 0:  # every replication at 0: the binomial bound for 0 in n trials
+            return (mean, sd, 0.0, 1 - tail ** (1 / n), n)
+        if mean >= 1:  # every replication at 1: likewise from above
+            return (mean, sd, tail ** (1 / n), 1.0, n)
         half = t * se / (mean * (1 - mean))  # delta method on the logit scale
         centre = float(logit(mean))
         return (mean, sd, float(expit(centre - half)), float(expit(centre + half)), n)

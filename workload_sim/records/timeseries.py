@@ -11,7 +11,7 @@ from ..model import events as ev
 from .hours import evening_day
 from .levels import end_of_day_levels, levels_by_day
 from .log_frames import Columns
-from .team import TeamDays
+from .team import PRESENT, TeamDays
 
 
 def timeseries_table(
@@ -42,8 +42,8 @@ def timeseries_table(
     held = place == ev.WORKER
     h_who = spells["worker"].astype(np.int64)[held]
     h_w = weight[case[held]]
-    held_area, _ = levels_by_day(start[held], end[held], n, h_w)
     workers = team.columns["workers"]
+    held_at_work, fte_at_work = _held_at_work(team, h_who, start[held], end[held], h_w, n)
     loads = end_of_day_levels(h_who, start[held], end[held], h_w, len(team.joined_at), n)
     loads = np.where(team.in_post, loads, np.nan)
 
@@ -74,7 +74,10 @@ def timeseries_table(
     cols.update(
         open_cases=open_end,
         open_cases_mean=open_area,
-        caseload_mean=np.divide(held_area, workers, out=np.full(n, np.nan), where=workers > 0),
+        # DfE's caseload per case-holding FTE, of the workers at work that day
+        caseload_mean=np.divide(
+            held_at_work, fte_at_work, out=np.full(n, np.nan), where=fte_at_work > 0
+        ),
         caseload_max=np.maximum(busiest, 0.0),
         caseload_sd=np.nan_to_num(spread),
         tasks_waiting=tasks_end,
@@ -107,6 +110,23 @@ def timeseries_table(
         **_naas_sittings(log, n),
     )
     return pd.DataFrame(cols)
+
+
+def _held_at_work(team: TeamDays, who, starts, ends, weights, n: int):
+    """(weighted cases held by case-holding workers at work, their FTE), per day.
+
+    Cases are counted time-weighted over the day (as the list is); a worker away for
+    the day (leave, sickness, NAAS) is left out with the cases they hold, so the ratio
+    is the mean caseload per FTE of those at work. Every worker type holds cases
+    (``caseload_cap`` > 0); the test stays so that a type which does not is left out.
+    """
+    at_work = team.in_post & (team.state == PRESENT) & (team.final["cap"] > 0)[:, None]
+    held = np.zeros(n)
+    for w in np.unique(who):
+        mine = who == w
+        area, _ = levels_by_day(starts[mine], ends[mine], n, weights[mine])
+        held += np.where(at_work[w], area, 0.0)
+    return held, team.final["fte"] @ at_work
 
 
 def _waiting_work(work: Columns) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -141,7 +141,7 @@ def sentences(
     out += _breaches(summary, cfg["completion_breach_alert_share"])
     c, cmax = _row(summary, "caseload_mean"), _row(summary, "caseload_max")
     if c is not None:
-        text = f"Workers hold {c['mean']:.1f} weighted cases on average{_ci(c)}"
+        text = f"Workers at work hold {c['mean']:.1f} weighted cases per FTE{_ci(c)}"
         text += f" against a cap of {cap:g}"
         if cmax is not None:
             text += f"; the busiest reaches {cmax['mean']:.0f}{_ci(cmax, '{:.0f}')}"
