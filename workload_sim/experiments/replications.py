@@ -209,9 +209,15 @@ def half_width_share(values: Sequence[float], metric: str = "") -> float:
     mean, _, lo, hi, n = metric_interval(values, metric)
     if n < 2 or not math.isfinite(lo):
         return math.inf
-    if mean == 0:
-        return 0.0 if hi == lo else math.inf
+    if mean == 0:  # 0 in every replication (a count's CI still reaches up): nothing to narrow
+        return 0.0 if lo == 0 and sd_is_zero(values) else math.inf
     return float((hi - lo) / 2 / abs(mean))
+
+
+def sd_is_zero(values: Sequence[float]) -> bool:
+    """Every finite value the same (a metric with nothing varying across replications)."""
+    finite = [v for v in values if math.isfinite(v)]
+    return len(set(finite)) <= 1
 
 
 def combine(
