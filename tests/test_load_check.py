@@ -497,10 +497,7 @@ UNSEEN_SEED = 101  # not a seed any calibration or tipping measurement used
 def test_the_predicted_tipping_point_is_within_5_percent_of_the_simulated_one(name):
     """Two runs on common random numbers (an unseen seed, 20 replications, two years):
     at 95% of the predicted tipping point the backlog slope's 95% CI is not above 0, at
-    105% it is. Bisection on seed 7 put the simulated points at 31.3-31.6 (adult),
-    10.4-10.4 (children's), 30.1-30.2 (agency_heavy); the predictions are 30.7, 10.7 and
-    28.2 (docs/model.md). On the two library scenarios the list does not yet grow at 105%
-    of the prediction (seed 101): a known gap, kept visible by strict xfail."""
+    105% it is (docs/model.md gives the predicted and bisected tipping points)."""
     path = SCENARIOS / f"{name}.yaml"
     tip = workload_sim.load_check(path, TWO_YEARS).predicted_tipping_point
 

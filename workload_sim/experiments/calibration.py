@@ -166,13 +166,22 @@ class _Problem:
         return self.cache[key]
 
     def jacobian(self, u: np.ndarray) -> np.ndarray:
-        """Forward differences over DIFF_STEP of each scaled parameter (cached points)."""
+        """Forward differences over DIFF_STEP of each scaled parameter (cached points); a
+        parameter the engine runs in whole steps moves at least one step, and the slope is
+        taken between the values as the engine runs them."""
+        u = self.scaled(self.values(np.asarray(u)))
         here = self.residuals(u)
         columns = []
         for j in range(len(u)):
-            step = DIFF_STEP if u[j] + DIFF_STEP <= 1 else -DIFF_STEP
+            span = self.highs[j] - self.lows[j]
+            step = max(DIFF_STEP, (self.steps[j] or 0.0) / span)
+            step = step if u[j] + step <= 1 else -step
             moved = np.array(u, dtype=float)
             moved[j] = min(max(moved[j] + step, 0.0), 1.0)
+            moved = self.scaled(self.values(moved))
+            if moved[j] == u[j]:  # pinned at a bound: no slope to see
+                columns.append(np.zeros_like(here))
+                continue
             columns.append((self.residuals(moved) - here) / (moved[j] - u[j]))
         return np.column_stack(columns)
 
@@ -260,11 +269,11 @@ def validate_calibration(
     seeds: list[int],
 ) -> pd.DataFrame:
     """The calibrated ``values`` judged out of sample: each seed's replications (from
-    ``evaluate_on(seed)``) give a target table, and all of them together a pooled one
-    (``seed`` "pooled"). A target is met out of sample when the pooled mean is within the
-    tolerance AND every seed's 95% CI reaches the published figure (or range): ``met`` on
-    each row says that verdict, so one seed's bad luck in a small team's turnover is
-    judged on all the held-out replications, while a seed the model cannot reach fails."""
+    ``evaluate_on(seed)``) give a target table, shown for transparency, and all of them
+    together the pooled one (``seed`` "pooled") that decides: a target is met out of sample
+    when the pooled mean is within the tolerance AND the pooled 95% CI reaches the published
+    figure (or range). One interval per target, not one per seed: three seeds each asked to
+    cover a point figure would fail a perfect model one time in seven."""
     if not seeds:
         return pd.DataFrame()
     fitted = validate(with_values(resolved_dict(scenario), targets.parameters, values))
@@ -275,9 +284,8 @@ def validate_calibration(
     ]
     pooled = target_table(pd.concat(runs, ignore_index=True), targets).assign(seed="pooled")
     table = pd.concat([*each, pooled], ignore_index=True)
-    reaches = table[table["seed"] != "pooled"].groupby("metric")["ci_reaches_published"].all()
-    close = pooled.set_index("metric")["within_tolerance"]
-    table["met"] = table["metric"].map(lambda m: bool(reaches[m] and close[m]))
+    verdict = pooled.set_index("metric")["met"]
+    table["met"] = table["metric"].map(lambda m: bool(verdict[m]))
     return table
 
 

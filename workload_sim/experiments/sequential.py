@@ -8,9 +8,11 @@ each value the staffing search tries) therefore fixes its **looks** before it se
 data: replication counts doubling from the first batch up to the cap,
 ``first, 2 first, 4 first, ..., cap``, and at each of the ``K`` looks it decides with an
 interval whose error is ``alpha / K`` (Bonferroni across looks). By the union bound the
-chance that any look makes a wrong decisive call is at most ``alpha`` whatever the data
-and however the looks are correlated; in practice it is lower, since neighbouring looks
-share most of their replications. docs/statistics.md gives the rates measured by
+chance that any look makes a wrong decisive call is at most ``alpha`` however the looks are
+correlated, as long as each look's interval holds its own level (a near-normal mean of the
+replications); in practice it is lower, since neighbouring looks share most of their
+replications. Very skewed replications (a few runaway runs among many flat ones) break
+that condition at 10-40 replications. docs/statistics.md gives the rates measured by
 simulating each procedure (tests/test_sequential_error_rates.py).
 
 >>> plan = LookPlan(first=10, cap=200)

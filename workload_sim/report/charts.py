@@ -348,6 +348,8 @@ def warmup_settled(ts: pd.DataFrame, warmup_days: int, tolerance: float = 0.05) 
         if not gap <= max(tolerance * measured, floor):
             apart.append(words)
     said = "; ".join(parts)
+    if not parts:
+        return False, "NOT CHECKED: the timeseries has none of the levels the check compares."
     if not apart:
         return True, f"SETTLED: {said}, so the warm-up was long enough."
     return False, (

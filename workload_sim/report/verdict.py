@@ -46,20 +46,41 @@ def team_load(scenario: dict | None) -> LoadCheck | None:
     return load_check(load_scenario(scenario))
 
 
-def load_sentences(scenario: dict | None, summary: pd.DataFrame) -> list[str]:
+def load_sentences(
+    scenario: dict | None,
+    summary: pd.DataFrame,
+    margin: float = DEFAULT_MARGIN,
+    confidence: float = 0.95,
+) -> list[str]:
     """Theory beside the simulation: the load in words, then whether the simulated
-    backlog agrees with it (and, when not, what the bound leaves out)."""
+    backlog agrees with it (and, when not, what the bound leaves out), judged on the same
+    margin and confidence as the headline verdict."""
+    summary = _at_confidence(summary, confidence)
     try:
         check = team_load(scenario)
     except ScenarioError as exc:  # e.g. branches that loop without end: no finite bound
         return [f"The load check could not be worked out: {exc.problems[0]}"]
     if check is None:
         return []
-    growing = backlog_trend(summary)[0] == "growing"
+    growing = backlog_trend(summary, margin)[0] == "growing"
     return [
         f"Load check: {check.sentence(simulated_growing=growing)}",
         compare_with_simulation(check, summary),
     ]
+
+
+def _at_confidence(summary: pd.DataFrame, confidence: float) -> pd.DataFrame:
+    """The summary with the backlog slope's interval at ``confidence`` (a sequential run's
+    look-adjusted level), so every sentence judges the trend as the verdict did."""
+    if abs(confidence - 0.95) <= 1e-12 or "metric" not in summary:
+        return summary
+    out = summary.copy()
+    at = out["metric"] == "backlog_growth_per_week"
+    for i in out.index[at]:
+        r = out.loc[i]
+        reps = int(r["reps"]) if r["reps"] == r["reps"] else 0
+        out.loc[i, ["ci_low", "ci_high"]] = signed_interval(r["mean"], r["std"], reps, confidence)
+    return out
 
 
 def _row(summary: pd.DataFrame, metric: str) -> pd.Series | None:
@@ -80,15 +101,11 @@ def trend_decision(
 ) -> Decision | None:
     """The three-way decision on the backlog slope at ``confidence``; None when it was not
     measured."""
-    r = _row(summary, "backlog_growth_per_week")
+    r = _row(_at_confidence(summary, confidence), "backlog_growth_per_week")
     if r is None:
         return None
     reps = r.get("reps", 0)
-    reps = int(reps) if reps == reps else 0
-    lo, hi = r["ci_low"], r["ci_high"]
-    if abs(confidence - 0.95) > 1e-12:  # re-decided at the level the sequential run used
-        lo, hi = signed_interval(r["mean"], r["std"], reps, confidence)
-    return decide(r["mean"], lo, hi, reps, margin)
+    return decide(r["mean"], r["ci_low"], r["ci_high"], int(reps) if reps == reps else 0, margin)
 
 
 def backlog_trend(
@@ -136,7 +153,9 @@ def sentences(
     cfg = settings(scenario, manifest)
     trend = backlog_trend(summary, cfg["backlog_margin_cases_per_week"], cfg["decision_confidence"])
     out = [trend[1]]
-    out += load_sentences(scenario, summary)
+    out += load_sentences(
+        scenario, summary, cfg["backlog_margin_cases_per_week"], cfg["decision_confidence"]
+    )
     out += _waits(summary, target_days)
     out += _breaches(summary, cfg["completion_breach_alert_share"])
     c, cmax = _row(summary, "caseload_mean"), _row(summary, "caseload_max")
