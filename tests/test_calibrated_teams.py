@@ -1,15 +1,14 @@
 """The two shipped teams against the national-average figures, out of sample: run as shipped
 on seeds the calibration never saw, at one and at two years, their emergent outputs
 reproduce the published targets (scenarios/targets/) except those listed in KNOWN_MISSES,
-and their backlog is not growing except where GROWING says. (The warm-up check is not
-asserted: after the year's warm-up the shipped teams' agency cover and vacancies still
-drift, a known gap of the issue "Keep every promise the numbers make".)
+and their backlog is not growing except where GROWING says. (The shipped values are still
+last round's in-sample fit; the warm-up check is not asserted: both are known gaps of the
+issue "Keep every promise the numbers make", left open.)
 
 The targets are published figures (DfE children's social work workforce census, Skills for
 Care, NHS Digital, the DfE longitudinal study, children in need statistics), read from the
 target files. The fit used each scenario's own seed and calibrate validated on the next
-three (seed + 1 to + 3); the seeds here are none of those (the children's base sickness
-was then set by hand: see its source note). A target is met as calibrate
+three (seed + 1 to + 3); the seeds here are none of those. A target is met as calibrate
 judges it (experiments/calibration.py), worked out again here from the pooled held-out
 replications: the mean within the targets file's tolerance of the published figure, and the
 95% CI reaching that figure, or its published range where the figure varies between years.
@@ -37,14 +36,19 @@ REPS = 20  # per seed: 60 held-out replications in all for each team and horizon
 # numbers make", left open): listed so the test says exactly what holds. A listed target
 # that starts being met fails the test too, so the list cannot go stale.
 KNOWN_MISSES = {
-    ("children_in_need_team", "one year"): {"assessment_within_45_days_share"},
-    ("children_in_need_team", "two years"): {
-        "assessment_within_45_days_share",
+    ("children_in_need_team", "one year"): {
+        "caseload_mean",
+        "sickness_days_per_fte_year",
         "assessment_duration_median_days",
-        "unpaid_hours_per_worker_week",
+        "assessment_within_45_days_share",
     },
-    ("adult_safeguarding_team", "one year"): {"agency_share_pct"},
-    ("adult_safeguarding_team", "two years"): {"agency_share_pct", "sickness_days_per_fte_year"},
+    ("children_in_need_team", "two years"): {
+        "sickness_days_per_fte_year",
+        "assessment_duration_median_days",
+        "assessment_within_45_days_share",
+    },
+    ("adult_safeguarding_team", "one year"): {"turnover_permanent_pct_year", "agency_share_pct"},
+    ("adult_safeguarding_team", "two years"): {"vacancy_rate_pct", "agency_share_pct"},
 }
 
 
