@@ -520,3 +520,11 @@ def test_the_predicted_tipping_point_is_within_5_percent_of_the_simulated_one(na
 
     assert not growing(0.95 * tip), f"growing at 95% of the predicted {tip:.2f} a week"
     assert growing(1.05 * tip), f"not growing at 105% of the predicted {tip:.2f} a week"
+
+
+def test_a_team_with_almost_no_hours_tips_at_almost_no_referrals():
+    # 0.001 contracted hours a week (the before-stop extreme run): the saturated team closes
+    # next to nothing, so the tipping point is next to 0 referrals a week; the bisection
+    # used to halve its upper end for ever (a relative stop only) and hung the report
+    check = workload_sim.load_check(DEFAULT, ["team.contract_hours_per_week=0.001"])
+    assert 0.0 < check.predicted_tipping_point < 0.01

@@ -253,7 +253,9 @@ def tipping_point(sc: Scenario, check) -> TippingPoint:
         lo, hi = hi, hi * 2
         if hi > 1e7:
             break
-    while hi - lo > 1e-4 * hi:
+    # relative precision, and an absolute floor: a team with (almost) no hours tips at
+    # (almost) no referrals, where a relative stop alone would halve hi for ever
+    while hi - lo > max(1e-4 * hi, 1e-6):
         mid = (lo + hi) / 2
         lo, hi = (lo, mid) if short(mid) else (mid, hi)
     closed, overtime, pace = saturated(hi)
