@@ -8,7 +8,8 @@ import math
 
 import pandas as pd
 
-from ..theory.team_load import LoadCheck, compare_with_simulation
+from ..theory.team_load import LoadCheck
+from .verdict import simulation_comparison
 
 
 def _number(value: float) -> str:
@@ -17,7 +18,9 @@ def _number(value: float) -> str:
     return f"{value:,.1f}"
 
 
-def load_check_block(check: LoadCheck, summary: pd.DataFrame | None = None) -> str:
+def load_check_block(
+    check: LoadCheck, summary: pd.DataFrame | None = None, confidence: float = 0.95
+) -> str:
     """``<section class="load-check">``: every user string escaped."""
     e = html.escape
     growing = False
@@ -29,7 +32,8 @@ def load_check_block(check: LoadCheck, summary: pd.DataFrame | None = None) -> s
         f"<p class='load-sentence'>{e(check.sentence(simulated_growing=growing))}</p>",
     ]
     if summary is not None:
-        parts.append(f"<p class='load-compare'>{e(compare_with_simulation(check, summary))}</p>")
+        said = simulation_comparison(check, summary, confidence)
+        parts.append(f"<p class='load-compare'>{e(said)}</p>")
     head = "".join(f"<th>{e(h)}</th>" for h in ("quantity", "value", "unit", "how"))
     body = "".join(
         f"<tr><td>{e(name)}</td><td>{e(_number(value))}</td><td>{e(unit)}</td>"

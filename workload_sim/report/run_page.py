@@ -67,7 +67,9 @@ def build(folder: Path) -> Path:
         check = team_load(sc)
     except ScenarioError:  # the verdict says why; no table to show
         check = None
-    load_html = load_check_block(check, summary) if check is not None else ""
+    load_html = (
+        load_check_block(check, summary, cfg["decision_confidence"]) if check is not None else ""
+    )
     load_card = (
         (
             f"{check.load_contract:.0%}",

@@ -65,8 +65,14 @@ def load_sentences(
     growing = backlog_trend(summary, margin)[0] == "growing"
     return [
         f"Load check: {check.sentence(simulated_growing=growing)}",
-        compare_with_simulation(check, summary),
+        simulation_comparison(check, summary, confidence),
     ]
+
+
+def simulation_comparison(check: LoadCheck, summary: pd.DataFrame, confidence: float) -> str:
+    """The load check against the simulated trend, judged at the verdict's confidence."""
+    words = "95% CI" if confidence == 0.95 else f"{confidence:.2%} interval"
+    return compare_with_simulation(check, _at_confidence(summary, confidence), words)
 
 
 def _at_confidence(summary: pd.DataFrame, confidence: float) -> pd.DataFrame:

@@ -431,11 +431,14 @@ def load_check(scenario: Scenario) -> LoadCheck:
     return replace(check, saturation=tipping_point(sc, check))
 
 
-def compare_with_simulation(check: LoadCheck, summary: pd.DataFrame) -> str:
+def compare_with_simulation(
+    check: LoadCheck, summary: pd.DataFrame, interval_words: str = "95% CI"
+) -> str:
     """Say, in words, whether the simulated backlog agrees with the load check.
 
     The simulation's verdict is the backlog slope (``backlog_growth_per_week``):
-    growing when its 95% CI lies above 0. The load check's: the list grows when the
+    growing when its interval (95%, or a sequential run's look-adjusted level, named by
+    ``interval_words``) lies above 0. The load check's: the list grows when the
     referrals reach the saturated team's predicted tipping point (theory.tipping), or
     a hard bound is passed (the most the team can give in hours, or the caps). They
     disagree when one says growing and the other does not; the sentence says why.
@@ -449,7 +452,7 @@ def compare_with_simulation(check: LoadCheck, summary: pd.DataFrame) -> str:
         return "The simulated backlog trend could not be measured to compare with the load check."
     sim = f"{mean:+.2f} cases a week"
     if math.isfinite(lo):
-        sim += f" (95% CI {lo:+.2f} to {hi:+.2f})"
+        sim += f" ({interval_words} {lo:+.2f} to {hi:+.2f})"
     growing = math.isfinite(lo) and lo > 0
     most = check.load_with_overtime if check.overtime_enabled else check.load_contract
     tip, at = check.predicted_tipping_point, check.load_saturation
