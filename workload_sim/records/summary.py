@@ -41,8 +41,7 @@ def t_interval(values, confidence: float = 0.95) -> tuple[float, float, float, f
     if n < 2:
         return (mean, np.nan, np.nan, np.nan, n)
     sd = float(x.std(ddof=1))
-    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * sd / np.sqrt(n)
-    return (mean, sd, mean - half, mean + half, n)
+    return (mean, sd, *signed_interval(mean, sd, n, confidence), n)
 
 
 def interval(

@@ -55,14 +55,13 @@ def load_sentences(
     """Theory beside the simulation: the load in words, then whether the simulated
     backlog agrees with it (and, when not, what the bound leaves out), judged on the same
     margin and confidence as the headline verdict."""
-    summary = _at_confidence(summary, confidence)
     try:
         check = team_load(scenario)
     except ScenarioError as exc:  # e.g. branches that loop without end: no finite bound
         return [f"The load check could not be worked out: {exc.problems[0]}"]
     if check is None:
         return []
-    growing = backlog_trend(summary, margin)[0] == "growing"
+    growing = backlog_trend(summary, margin, confidence)[0] == "growing"
     return [
         f"Load check: {check.sentence(simulated_growing=growing)}",
         simulation_comparison(check, summary, confidence),
@@ -71,14 +70,19 @@ def load_sentences(
 
 def simulation_comparison(check: LoadCheck, summary: pd.DataFrame, confidence: float) -> str:
     """The load check against the simulated trend, judged at the verdict's confidence."""
-    words = "95% CI" if confidence == 0.95 else f"{confidence:.2%} interval"
+    words = "95% CI" if _plain(confidence) else f"{confidence:.2%} interval"
     return compare_with_simulation(check, _at_confidence(summary, confidence), words)
+
+
+def _plain(confidence: float) -> bool:
+    """The summary's own 95% level (a fixed number of replications): nothing to redo."""
+    return abs(confidence - 0.95) <= 1e-12
 
 
 def _at_confidence(summary: pd.DataFrame, confidence: float) -> pd.DataFrame:
     """The summary with the backlog slope's interval at ``confidence`` (a sequential run's
     look-adjusted level), so every sentence judges the trend as the verdict did."""
-    if abs(confidence - 0.95) <= 1e-12 or "metric" not in summary:
+    if _plain(confidence) or "metric" not in summary:
         return summary
     out = summary.copy()
     at = out["metric"] == "backlog_growth_per_week"
@@ -123,7 +127,7 @@ def backlog_trend(
         return "unknown", "The backlog trend could not be measured."
     r = _row(summary, "backlog_growth_per_week")
     slope, ci = f"{r['mean']:+.2f} cases a week", _ci(r, "{:+.2f}")
-    if abs(confidence - 0.95) > 1e-12:
+    if not _plain(confidence):
         ci += (
             f", decided on its {confidence:.2%} interval as the sequential run planned "
             "(its looks together wrong at most 5% of the time)"
