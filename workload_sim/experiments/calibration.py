@@ -83,14 +83,14 @@ class Calibration:
     seed: int
     status: str  # scipy's reason for stopping, or that the budget was spent
     history: list[dict] = field(default_factory=list)
-    # the calibrated values run again on seeds the fit never saw: one target table per seed,
-    # stacked with a 'seed' column; empty when no validation was asked for
+    # the calibrated values run again on seeds the fit never saw: one target table per seed
+    # and a pooled one, stacked with a 'seed' column; empty when no validation was asked for
     validation: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def unmet(self) -> list[str]:
-        """Targets not met: out of sample (on any validation seed) when validated, else on the
-        fit's own seed."""
+        """Targets not met: out of sample (the pooled held-out replications) when validated,
+        else on the fit's own seed."""
         table = self.validation if len(self.validation) else self.table
         return list(dict.fromkeys(r.metric for r in table.itertuples() if not r.met))
 
