@@ -53,6 +53,7 @@ def pages(tmp_path_factory):
                 "--out",
                 str(base / "compare"),
                 *short,
+                *busy,
             ],
         ).exit_code
         == 0

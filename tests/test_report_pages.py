@@ -119,6 +119,21 @@ def test_the_warmup_check_fails_a_day_0_vacancy_still_being_covered():
     assert charts.warmup_settled(frame, 20)[0]
 
 
+def test_a_list_that_stays_at_zero_is_drawn_above_the_axis_and_said():
+    # CI found it: a team that allocated every referral on the day drew its list on the
+    # x-axis line itself, a chart that looked empty; the axis must start below zero
+    ts = _levels(lambda d: np.zeros(len(d)))
+    ts["unallocated_mean"] = 0.0
+    fig = charts.backlog(ts, [], 20)
+    low, high = fig.layout.yaxis.range
+    assert low < 0 < high
+    assert any("zero on every day" in a.text for a in fig.layout.annotations)
+    ts["unallocated_mean"] = np.where(ts["day"] == 30, 2.0, 0.0)  # one day with a list
+    fig = charts.backlog(ts, [], 20)
+    assert fig.layout.yaxis.range is None
+    assert not any("zero on every day" in (a.text or "") for a in fig.layout.annotations)
+
+
 def test_the_wait_histogram_shows_its_tail_on_a_log_scale():
     waits = np.r_[np.full(500, 1.0), 40.0]  # one person waited 40 days
     cases = pd.DataFrame(

@@ -61,6 +61,23 @@ def _with_band(fig: go.Figure, b: pd.DataFrame, name: str, colour: str) -> None:
     fig.add_trace(mean_line(b, name, line=dict(color=colour, width=2)))
 
 
+def count_axis(fig: go.Figure, title: str, peak: float) -> None:
+    """A y-axis from zero for counts; a series that is zero on every day would lie on the
+    axis line itself, unseen, so the axis then starts just below zero and says so."""
+    fig.update_yaxes(title=title, rangemode="tozero")
+    if not peak > 0:
+        fig.update_yaxes(range=[-0.08, 1])
+        fig.add_annotation(
+            text="zero on every day, in every replication",
+            xref="paper",
+            yref="y",
+            x=0.5,
+            y=0.12,
+            showarrow=False,
+            font=dict(color=GREY),
+        )
+
+
 def _alpha(hex_colour: str, a: float = 0.18) -> str:
     r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgba({r},{g},{b},{a})"
@@ -95,7 +112,7 @@ def backlog(ts: pd.DataFrame, urgencies: list[str], warmup_days: int) -> go.Figu
             )
     _warmup_line(fig, ts, warmup_days)
     fig.update_layout(title="Cases waiting for allocation to a named worker", **LAYOUT)
-    fig.update_yaxes(title="cases waiting (count)", rangemode="tozero")
+    count_axis(fig, "cases waiting (count)", ts["unallocated_mean"].max())
     fig.update_xaxes(title=DATE_AXIS)
     return fig
 

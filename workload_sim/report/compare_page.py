@@ -200,7 +200,8 @@ def comparison(folder: Path, timeseries: dict[str, pd.DataFrame] | None = None) 
         fig.update_layout(
             title="Unallocated list over time (mean across replications)", **charts.LAYOUT
         )
-        fig.update_yaxes(title="cases waiting for allocation (count)", rangemode="tozero")
+        peak = max(ts["unallocated_mean"].max() for ts in timeseries.values())
+        charts.count_axis(fig, "cases waiting for allocation (count)", peak)
         fig.update_xaxes(title=charts.DATE_AXIS)
         figs.insert(0, figure_div(fig, "backlog-overlay"))
     body = f"""<h1>Comparison: {html.escape(" vs ".join(names))}</h1>
