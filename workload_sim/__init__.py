@@ -12,12 +12,39 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from pathlib import Path  # noqa: E402
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .experiments.replications import Results, run_replications  # noqa: E402
-from .scenario import Scenario  # noqa: E402
-from .scenario.loading import ScenarioError, load_scenario  # noqa: E402
-from .theory.team_load import LoadCheck, compare_with_simulation  # noqa: E402
+if TYPE_CHECKING:  # imported when first used (below), so the command line starts fast
+    from .experiments.replications import Results
+    from .scenario import Scenario
+    from .theory.team_load import LoadCheck
+
+# The public names, each imported from its module when first asked for (PEP 562): pandas,
+# scipy and plotly load only when a simulation or a table needs them.
+_LAZY = {
+    "Results": "experiments.replications",
+    "run_replications": "experiments.replications",
+    "Scenario": "scenario",
+    "ScenarioError": "scenario.loading",
+    "load_scenario": "scenario.loading",
+    "LoadCheck": "theory.team_load",
+    "compare_with_simulation": "theory.team_load",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 
 def run(
@@ -36,6 +63,8 @@ def run(
     ``backend`` is "serial", "process" or "dask" (same results on each).
     """
     from .experiments.backends import make_backend
+    from .experiments.replications import run_replications
+    from .scenario.loading import load_scenario
 
     overrides = list(overrides or [])
     if days is not None:
@@ -63,6 +92,9 @@ def evaluate(
     Every call with the same seed uses the same random numbers, so two calls
     differ only by the overrides.
     """
+    from .experiments.replications import run_replications
+    from .scenario.loading import load_scenario
+
     sets = [f"{key.replace('__', '.')}={_text(value)}" for key, value in overrides.items()]
     res = run_replications(load_scenario(scenario, sets), reps=reps, seed=seed)
     return {row.metric: float(row.mean) for row in res.summary.itertuples()}
@@ -80,6 +112,7 @@ def load_check(
     Raises :class:`ScenarioError` for a bad scenario, or one whose branches loop
     without end (infinite expected visits).
     """
+    from .scenario.loading import load_scenario
     from .theory.team_load import load_check as _check
 
     return _check(load_scenario(scenario, list(overrides or [])))

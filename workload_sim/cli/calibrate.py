@@ -9,28 +9,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
-from ..experiments.calibration import (
-    DEFAULT_MAX_EVALUATIONS,
-    CalibrationError,
-    calibrate,
-    calibrated_data,
-    crn_evaluator,
-)
-from ..experiments.calibration import validation_seeds as validation_seeds_for
-from ..experiments.calibration_targets import check_parameters, load_targets
-from ..experiments.outputs import (
-    FolderLock,
-    default_out_dir,
-    scenario_hash,
-    scenario_yaml,
-    write_csv,
-    write_text,
-)
-from ..report.calibration_page import calibration_page
-from ..scenario.loading import ScenarioError, resolved_dict, validate
-from ..scenario.safe_yaml import parse_yaml, read_capped
+# The model, pandas, scipy and plotly are imported inside the command (tests/test_startup.py).
 from .common import (
     _fail,
     _load,
@@ -58,6 +38,10 @@ from .options import (
     horizon_sets,
 )
 from .run import app
+
+# experiments.calibration's default, written here so that --help needs no scipy
+# (tests/test_startup.py checks the two agree)
+DEFAULT_MAX_EVALUATIONS = 40
 
 
 @app.command(name="calibrate")
@@ -101,6 +85,26 @@ def calibrate_command(
     """Fit named base parameters so that the model's emergent outputs match published
     targets (least squares on replication means, common random numbers); write the
     calibrated scenario, calibration.csv/.json and calibration.html."""
+    from ..experiments.calibration import (
+        CalibrationError,
+        calibrate,
+        calibrated_data,
+        crn_evaluator,
+    )
+    from ..experiments.calibration import validation_seeds as validation_seeds_for
+    from ..experiments.calibration_targets import check_parameters, load_targets
+    from ..experiments.outputs import (
+        FolderLock,
+        default_out_dir,
+        scenario_hash,
+        scenario_yaml,
+        write_csv,
+        write_text,
+    )
+    from ..report.calibration_page import calibration_page
+    from ..scenario.loading import ScenarioError, resolved_dict, validate
+    from ..scenario.safe_yaml import parse_yaml, read_capped
+
     extra = horizon_sets(days, warmup_days)
     sc = _load(scenario, sets, extra)
     goal = load_targets(targets)
@@ -229,6 +233,8 @@ def _plain(rows: list[dict]) -> list[dict]:
 
 
 def _print(cal, record: dict) -> None:
+    from rich.table import Table
+
     view = Table(
         title=f"Targets at the calibrated values ({cal.reps} replications, seed "
         f"{cal.seed}, {cal.evaluations} evaluations)"

@@ -9,17 +9,16 @@ import shlex
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich.console import Console
 
-from ..experiments.backends import BACKENDS, BackendError
-from ..experiments.outputs import OutputError, prepare_out_dir
-from ..experiments.store import ExperimentFinished, ExperimentMismatch, PartStore
-from ..records.metrics import METRICS
-from ..scenario.loading import ScenarioError, load_scenario
-from .session import Session
+if TYPE_CHECKING:
+    from ..experiments.store import PartStore
+
+# The model (and with it pandas, scipy, plotly) is imported inside the functions that use it,
+# so the command line starts at once for --version and --help (tests/test_startup.py).
 
 
 def _console(stderr: bool = False) -> Console:
@@ -67,6 +66,9 @@ def one_line_errors(command: Callable) -> Callable:
 
     @functools.wraps(command)
     def guarded(*args, **kwargs):
+        from ..experiments.outputs import OutputError
+        from ..scenario.loading import ScenarioError
+
         try:
             return command(*args, **kwargs)
         except ScenarioError as exc:
@@ -87,6 +89,8 @@ def _out_target(
 ) -> Path:
     """The folder a command writes: --resume's (which must be one), --out's (checked), or
     a new folder under results/ named after the scenario."""
+    from ..experiments.outputs import prepare_out_dir
+
     if resume is not None:
         if not resume.is_dir():
             _fail([f"--resume {resume}: not a folder; give the folder the interrupted run wrote"])
@@ -95,6 +99,8 @@ def _out_target(
 
 
 def _load(scenario: Path, sets: list[str] | None, extra: list[str] | None = None):
+    from ..scenario.loading import ScenarioError, load_scenario
+
     try:
         return load_scenario(scenario, [*(sets or []), *(extra or [])])
     except ScenarioError as exc:
@@ -114,6 +120,9 @@ def run_name(sc, scenario: Path, sets: list[str] | None, name: str | None = None
 
 
 def _session(backend: str, workers: int | None, scheduler: str | None, quiet: bool, log: str):
+    from ..experiments.backends import BACKENDS, BackendError
+    from .session import Session
+
     if log not in ("none", "json"):
         _fail([f"--log {log!r}: use 'none' or 'json'"])
     if backend not in BACKENDS:
@@ -125,6 +134,8 @@ def _session(backend: str, workers: int | None, scheduler: str | None, quiet: bo
 
 
 def _known_metrics(names: list[str]) -> None:
+    from ..records.metrics import METRICS
+
     unknown = [m for m in names if m not in METRICS]
     if unknown:
         _fail([f"unknown metric(s) {', '.join(unknown)}; known: {', '.join(METRICS)}"])
@@ -137,6 +148,8 @@ def _store(
     rebuild: Callable[[], Path] | None = None,
     force: bool = False,
 ) -> PartStore:
+    from ..experiments.store import ExperimentFinished, ExperimentMismatch, PartStore
+
     try:
         return PartStore(target, identity, resume=resume, replace=force)
     except ExperimentMismatch as exc:

@@ -5,24 +5,11 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
-from rich.table import Table
 
-from ..experiments.compare import compare as compare_scenarios
-from ..experiments.outputs import (
-    FolderLock,
-    default_out_dir,
-    scenario_hash,
-    scenario_yaml,
-    write_csv,
-    write_parquet,
-    write_text,
-)
-from ..records.metrics import KEY_METRICS
-from ..report import experiment_pages
-from ..scenario.loading import resolved_dict
+# The model, pandas and plotly are imported inside the commands (tests/test_startup.py).
 from .common import (
     _fail,
     _known_metrics,
@@ -61,6 +48,9 @@ from .run import (
     app,
 )
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 @app.command()
 @one_line_errors
@@ -95,6 +85,19 @@ def compare(
 
     Replications default to the largest 'replications' among the files, the seed to the
     first file's."""
+    from ..experiments.compare import compare as compare_scenarios
+    from ..experiments.outputs import (
+        FolderLock,
+        default_out_dir,
+        scenario_hash,
+        scenario_yaml,
+        write_csv,
+        write_parquet,
+        write_text,
+    )
+    from ..report import experiment_pages
+    from ..scenario.loading import resolved_dict
+
     if len(scenarios) < 2:
         _fail(["compare needs at least two scenario files"])
     extra = horizon_sets(days, warmup_days)
@@ -214,6 +217,11 @@ def _say_how_compare_stopped(extra: dict, quiet: bool) -> None:
 
 
 def _print_comparison(table: pd.DataFrame, names: list[str]) -> None:
+    import pandas as pd
+    from rich.table import Table
+
+    from ..records.metrics import KEY_METRICS
+
     view = Table(title=f"Paired differences against {names[0]} (95% CI, common random numbers)")
     for col in ("metric", "scenario", "mean", "difference", "95% CI of difference", "shown"):
         view.add_column(col)
@@ -233,6 +241,8 @@ def _print_comparison(table: pd.DataFrame, names: list[str]) -> None:
 
 def _shown(row) -> str:
     """The three-way word for one difference: higher, lower, same, or how to decide it."""
+    import pandas as pd
+
     if row.shown == "no material difference":
         return f"same (within +-{row.margin:.3g})"
     if row.shown == "not shown":
@@ -243,6 +253,7 @@ def _shown(row) -> str:
 
 def _manifest(target: Path, identity: dict, command: str, extra: dict | None = None) -> None:
     from .. import __version__
+    from ..experiments.outputs import write_text
 
     write_text(
         target / "manifest.json",

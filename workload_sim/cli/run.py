@@ -8,24 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
-from ..experiments.outputs import (
-    FolderLock,
-    commit_manifest,
-    default_out_dir,
-    scenario_hash,
-    scenario_yaml,
-    write_run,
-)
-from ..experiments.replications import TABLES, run_replications, run_to_precision
-from ..experiments.sequential import LookPlan
-from ..records import OPTIONAL_TABLES
-from ..report import evidence as evidence_pack
-from ..report import run_page
-from ..report.pages import missing_run_files
-from ..scenario.assumptions import assumptions_table, markdown
-from ..scenario.loading import resolved_dict
+# The model, pandas, scipy and plotly are imported inside the commands that use them, so
+# --version and --help answer at once (tests/test_startup.py).
 from .common import (
     _fail,
     _known_metrics,
@@ -109,6 +94,8 @@ def _options(
 
 def _run_folder(folder: Path) -> None:
     """Refuse a folder that is not a complete run folder, naming what is missing."""
+    from ..report.pages import missing_run_files
+
     if not folder.is_dir():
         _fail([f"{folder}: not a folder; give the folder a 'run' wrote"])
     missing = missing_run_files(folder)
@@ -127,6 +114,9 @@ def report(
     folder: Path = typer.Argument(..., help="A run folder (written by 'run')"),
 ) -> None:
     """Rebuild report.html in a run folder from its tables."""
+    from ..experiments.outputs import FolderLock
+    from ..report import run_page
+
     _run_folder(folder)
     with FolderLock(folder):
         say_where(folder, "report written to", f" ({run_page.build(folder).name})")
@@ -141,6 +131,8 @@ def evidence(
     ),
 ) -> None:
     """Bundle report, tables (CSV), scenario, assumptions and a plain-English summary."""
+    from ..report import evidence as evidence_pack
+
     _run_folder(folder)
     pack, archive = evidence_pack.build_pack(folder, out_dir)
     say_where(pack, "evidence pack written to", f" and {archive}")
@@ -154,6 +146,9 @@ def validate(
     resolved: bool = typer.Option(False, "--resolved", help="Print the full resolved scenario"),
 ) -> None:
     """Check a scenario file: prints 'ok', or one line per problem and exits 2."""
+    from ..experiments.outputs import scenario_yaml
+    from ..scenario.loading import resolved_dict
+
     sc = _load(scenario, sets)
     if resolved:  # data, written as it is: no markup, emoji codes or wrapping
         typer.echo(scenario_yaml(resolved_dict(sc)), nl=False)
@@ -169,6 +164,10 @@ def assumptions(
     as_markdown: bool = typer.Option(False, "--markdown", help="Print a Markdown table"),
 ) -> None:
     """List every parameter with its value, unit and source (the evidence trail)."""
+    from rich.table import Table
+
+    from ..scenario.assumptions import assumptions_table, markdown
+
     table = assumptions_table(_load(scenario, sets))
     if as_markdown:
         typer.echo(markdown(table))
@@ -219,6 +218,17 @@ def run(
     ),
 ) -> None:
     """Run a scenario's replications and write tables, summary, report and manifest."""
+    from ..experiments.outputs import (
+        FolderLock,
+        commit_manifest,
+        default_out_dir,
+        scenario_hash,
+        write_run,
+    )
+    from ..experiments.replications import TABLES, run_replications, run_to_precision
+    from ..report import run_page
+    from ..scenario.loading import resolved_dict
+
     sc = run_name(_load(scenario, sets, horizon_sets(days, warmup_days)), scenario, sets, name)
     seed = sc.seed if seed is None else seed
     wanted = _optional_tables(trace, tables)
@@ -337,11 +347,15 @@ def _say_how_it_stopped(info: dict, reps: int, quiet: bool) -> None:
 
 def _looks_words(info: dict) -> str:
     """How the sequential verdict keeps its error rate, from the run's precision record."""
+    from ..experiments.sequential import LookPlan
+
     looks = info.get("looks") or [0]
     return LookPlan(looks[0], looks[-1]).words()
 
 
 def _optional_tables(trace: bool, tables: str | None) -> tuple[str, ...]:
+    from ..records import OPTIONAL_TABLES
+
     asked = set(OPTIONAL_TABLES) if trace else set()
     for name in (tables or "").split(","):
         name = name.strip()
@@ -354,6 +368,8 @@ def _optional_tables(trace: bool, tables: str | None) -> tuple[str, ...]:
 
 
 def _print_summary(results) -> None:
+    from rich.table import Table
+
     table = Table(
         title=f"{results.scenario.name}: {results.reps} replications, seed {results.seed}"
     )

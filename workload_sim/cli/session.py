@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 import sys
 import time
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-from ..experiments.backends import make_backend
-from ..experiments.tasks import TaskResult
+if TYPE_CHECKING:
+    from ..experiments.tasks import TaskResult
 
 
 class Session:
@@ -19,6 +17,17 @@ class Session:
     def __init__(
         self, backend: str, workers: int | None, scheduler: str | None, quiet: bool, log: str
     ) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        from ..experiments.backends import make_backend
+
         self.backend = make_backend(backend, workers, scheduler)
         self.log_json = log == "json"
         self.console = Console(stderr=True)

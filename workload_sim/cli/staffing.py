@@ -4,20 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
 
-from ..experiments.outputs import (
-    default_out_dir,
-    scenario_yaml,
-    write_csv,
-    write_text,
-)
-from ..experiments.replications import run_to_precision
-from ..experiments.staffing import Target, staffing_search, whole_number_field
-from ..report import experiment_pages
-from ..scenario.loading import ScenarioError, load_scenario, resolved_dict
+# The model, pandas and plotly are imported inside the command (tests/test_startup.py).
 from .common import (
     _fail,
     _known_metrics,
@@ -51,6 +42,9 @@ from .options import (
 from .run import (
     app,
 )
+
+if TYPE_CHECKING:
+    from ..experiments.staffing import Target
 
 
 @app.command()
@@ -89,6 +83,11 @@ def staffing(
     Each value tried first runs --reps replications (default: the file's 'replications').
     With --precision, the answer's own estimate of each --precision-metric (default: the
     target's metric) is then run to that precision."""
+    from ..experiments.outputs import default_out_dir, scenario_yaml, write_csv, write_text
+    from ..experiments.staffing import Target, staffing_search, whole_number_field
+    from ..report import experiment_pages
+    from ..scenario.loading import ScenarioError, resolved_dict
+
     extra = horizon_sets(days, warmup_days)
     sc = run_name(_load(scenario, sets, extra), scenario, sets)
     reps = max(2, sc.replications) if reps is None else reps
@@ -161,6 +160,9 @@ def staffing(
 
 def _answer_to_precision(sc, field, value, metrics, precision, reps, max_reps, seed, session):
     """The answer's estimates of ``metrics``, with replications added until precise."""
+    from ..experiments.replications import run_to_precision
+    from ..scenario.loading import load_scenario
+
     at = load_scenario(sc, [f"{field}={value}"])
     on_result = session.tracker(max_reps, f"{field} = {value}: to precision {precision}")
     res = run_to_precision(
@@ -187,6 +189,8 @@ def _answer_to_precision(sc, field, value, metrics, precision, reps, max_reps, s
 
 
 def _print_search(answer, goal: Target, confidence: float) -> None:
+    from rich.table import Table
+
     view = Table(title=f"Every value tried: {goal.counted}, one-sided {confidence:.0%} bounds")
     for col in ("value", "team", "reps", "mean", "bounds", "target", "staff cost GBP"):
         view.add_column(col)

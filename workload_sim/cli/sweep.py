@@ -9,37 +9,11 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 
-from ..experiments.outputs import (
-    FolderLock,
-    default_out_dir,
-    scenario_hash,
-    scenario_yaml,
-    write_csv,
-    write_parquet,
-    write_text,
-)
-from ..experiments.replications import execute, half_width_share
-from ..experiments.sweep import (
-    DEFAULT_METRICS,
-    Sweep,
-    SweepSpec,
-    sobol_indices,
-    summarise_points,
-)
-from ..experiments.tasks import Task
-from ..report import experiment_pages
-from ..scenario.loading import (
-    ScenarioError,
-    explain,
-    load_scenario,
-    parse_yaml,
-    read_capped,
-    resolved_dict,
-)
+# The model, pandas and plotly are imported inside the command (tests/test_startup.py).
 from .common import (
     _fail,
     _known_metrics,
@@ -76,6 +50,16 @@ from .run import (
     app,
 )
 
+if TYPE_CHECKING:
+    from ..experiments.sweep import Sweep, SweepSpec
+
+
+def execute(*args, **kwargs):
+    """The model's ``execute`` (imported when first used; tests replace it here)."""
+    from ..experiments.replications import execute as run_tasks
+
+    return run_tasks(*args, **kwargs)
+
 
 @app.command()
 @one_line_errors
@@ -108,6 +92,10 @@ def sweep(
     --reps and --seed override the sweep file's; with --precision, replications are added
     at every point (the same at all points) until each --precision-metric (default: the
     file's metrics) is within that share of its mean at every point."""
+    from ..experiments.outputs import FolderLock, default_out_dir, scenario_hash
+    from ..report import experiment_pages
+    from ..scenario.loading import resolved_dict
+
     extra = horizon_sets(days, warmup_days)
     given = [("--set", x) for x in sets or []]
     given += [("--days" if x.startswith("horizon") else "--warmup-days", x) for x in extra]
@@ -169,6 +157,9 @@ def _load_sweep(
     """The sweep file with the command line's reps and seed in place of its own, the
     --precision metrics summarised too, and its overrides checked against the fields it
     varies."""
+    from ..experiments.sweep import DEFAULT_METRICS, Sweep, SweepSpec
+    from ..scenario.loading import ScenarioError, explain, load_scenario, parse_yaml, read_capped
+
     try:
         data = parse_yaml(read_capped(path, "sweep"), str(path))
         if isinstance(data, dict):
@@ -197,6 +188,8 @@ def _load_sweep(
 def _no_clash(spec: SweepSpec, given: list[tuple[str, str]]) -> None:
     """A --set (or --days, --warmup-days) of a field the sweep varies is an error: the
     design's values would silently replace it at every point."""
+    from ..scenario.loading import ScenarioError
+
     problems = []
     for flag, item in given:
         path = item.split("=", 1)[0].strip()
@@ -214,6 +207,8 @@ def _no_clash(spec: SweepSpec, given: list[tuple[str, str]]) -> None:
 def _run_points(sw: Sweep, store, session, aim: tuple) -> tuple[list, list, int]:
     """Every point's replications; with a precision aim, more (the same at every point)
     until each metric's relative CI half-width meets it everywhere, or the cap."""
+    from ..experiments.tasks import Task
+
     precision, metrics, max_reps = aim
     n = sw.spec.reps
     total = max_reps if precision else n
@@ -247,6 +242,8 @@ def _run_points(sw: Sweep, store, session, aim: tuple) -> tuple[list, list, int]
 
 def _worst_half_width(done: list, metrics: list[str]) -> float:
     """The largest relative 95% CI half-width of any metric at any point."""
+    from ..experiments.replications import half_width_share
+
     by_point: dict[int, list] = {}
     for r in done:
         by_point.setdefault(r.point, []).append(r.metrics)
@@ -259,6 +256,13 @@ def _worst_half_width(done: list, metrics: list[str]) -> float:
 
 def _write_sweep(target: Path, sw: Sweep, done, failed, command: str, identity: dict) -> None:
     """Tables, page, the sweep and base as run, and last the manifest."""
+    import pandas as pd
+
+    from ..experiments.outputs import scenario_yaml, write_csv, write_parquet, write_text
+    from ..experiments.sweep import sobol_indices, summarise_points
+    from ..report import experiment_pages
+    from ..scenario.loading import resolved_dict
+
     spec = sw.spec
     per_rep = pd.DataFrame(
         [{"point": r.point, "rep": r.rep, "seed": r.seed, **r.metrics} for r in done]
