@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from .. import __version__
+
 # The model, pandas and plotly are imported inside the command (tests/test_startup.py).
 from .common import (
     _fail,
@@ -118,6 +120,7 @@ def staffing(
         session.finish()
     write_csv(where / "staffing_evidence.csv", answer.evidence)
     record = {
+        "version": __version__,
         "field": field,
         "answer": answer.value,
         "cannot_tell_apart_from": answer.cannot_tell,

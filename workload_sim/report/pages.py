@@ -19,6 +19,7 @@ import plotly
 import plotly.graph_objects as go
 import yaml
 
+from .. import __version__
 from ..experiments.outputs import PENDING_MANIFEST, write_text
 
 VENDORED = "4.1.1"  # the plotly.js version of the vendored cartesian bundle
@@ -97,7 +98,8 @@ def page(title: str, body: str) -> str:
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{html.escape(title)}</title><style>{CSS}</style>"
         f"<script>{plotly_js()}</script></head><body><main>{body}"
-        f"<footer>workload_sim, plotly {plotly.__version__}. Every chart works offline.</footer>"
+        f"<footer>workload_sim {__version__}, plotly {plotly.__version__}. Every chart works "
+        "offline.</footer>"
         f"</main>{CUE_JS}</body></html>"
     )
 
