@@ -27,6 +27,7 @@ from .case import OPEN, Case
 from .demand import Arrivals, Triage, daily_rates
 from .pathway import PathwayPlanner
 from .scheduled import demand_changes
+from .start_state import open_recorded_cases
 from .streams import Streams
 from .task import Task, log_waiting
 from .worker import Worker
@@ -71,6 +72,7 @@ class Simulation:
         changes = demand_changes(scenario.events, self.calendar)
         self.rates = daily_rates(scenario.demand, self.calendar, changes)
         self._warm_start(streams)
+        open_recorded_cases(self, streams)
         Arrivals(env, self.rates, streams.get("demand.arrivals"), self._referral)
         self.workforce.start()
 

@@ -27,6 +27,22 @@ WORK_METRICS = [
 BREACH_METRICS = ["allocation_breach_share", "completion_breach_share"]
 
 
+def start_words(sc: dict) -> str:
+    """The run's day 0 in words when it started from the team's records ('' otherwise)."""
+    state = sc.get("start_state") or {}
+    cases = state.get("cases") or []
+    if not cases:
+        return ""
+    waiting = sum(1 for c in cases if c.get("holder") is None)
+    source = f" ({state['source']})" if state.get("source") else ""
+    return (
+        f"Started from the team's own records on {state.get('as_of')}: {len(cases):,} open "
+        f"cases, {waiting:,} of them waiting for allocation{source}. Day 0 is the team as it "
+        "was, so no warm-up is needed; cases open before day 0 are counted in the levels "
+        "(list, caseloads) but not among the period's referrals."
+    )
+
+
 def _card(summary: pd.DataFrame, metric: str, label: str, fmt: str) -> tuple[str, str, str]:
     rows = summary.set_index("metric")
     if metric not in rows.index or not math.isfinite(rows.loc[metric, "mean"]):
@@ -52,6 +68,7 @@ def build(folder: Path) -> Path:
         d["manifest"],
     )
     warmup = int(sc.get("warmup_days", 0))
+    recorded = start_words(sc)
     urgencies = list(sc["triage"]["urgency"])
     targets = [u["allocation_target_days"] for u in sc["triage"]["urgency"].values()]
     perm = sc["workforce"]["permanent"]
@@ -133,7 +150,9 @@ def build(folder: Path) -> Path:
 <h1>{html.escape(sc["name"])}: is this workload safe?</h1>
 <div class='sub'>{html.escape(team_in_words(sc))}<br>
 {man["reps"]} replications, seed {man["seed"]}, {man["horizon_days"]} working days measured
-after {warmup} days of warm-up, from {ts["date"].min():%d %b %Y}.</div>
+after {warmup} days of warm-up, from {ts["date"].min():%d %b %Y}.{
+        "<br>" + html.escape(recorded) if recorded else ""
+    }</div>
 <div class='verdict {trend}'><strong>Verdict</strong>{
         " (not shown yet: more replications needed)" if trend == "not-shown" else ""
     }<ul>{verdict}</ul></div>
@@ -146,7 +165,9 @@ after {warmup} days of warm-up, from {ts["date"].min():%d %b %Y}.</div>
 <h2>How much of the contracted time went on cases</h2>{chart_html["utilisation"]}
 {load_html}
 <h2>Was the warm-up long enough?</h2>
-<p class='warmup {"settled" if settled else "unsettled"}'>{html.escape(settled_words)}</p>
+<p class='warmup {"settled" if settled or recorded else "unsettled"}'>{
+        html.escape(recorded or settled_words)
+    }</p>
 {chart_html["warmup"]}
 <h2>Every assumption</h2>
 <p>Every parameter with its value, unit and source. {flagged} value(s) were set without a

@@ -53,6 +53,7 @@ from .team import (
     WorkforceSpec,
 )
 from .verdict import VerdictSpec
+from .start_state import RecordedCase, StartStateSpec
 
 DEMAND_LIMIT = 100_000  # referrals per week: demand.referrals_per_week's own bound
 MAX_DAYS = DAY_LIMIT  # Input limits: warm-up plus horizon, 20 years of working days
@@ -107,6 +108,9 @@ class Scenario(Strict):
     allocation: AllocationSpec = F(AllocationSpec(), "Allocation of cases to workers", "")
     overtime: OvertimeSpec = F(OvertimeSpec(), "Work beyond contracted hours", "")
     warm_start: WarmStartSpec = F(WarmStartSpec(), "The team does not start empty", "")
+    start_state: StartStateSpec = F(
+        StartStateSpec(), "The team's open cases on the start date, from its own records", ""
+    )
     absence: AbsenceSpec = F(AbsenceSpec(), "Annual leave, sickness, pressure", "")
     cover: CoverSpec = F(CoverSpec(), "Who does an absent worker's work", "")
     recruitment: RecruitmentSpec = F(RecruitmentSpec(), "Leavers, vacancies, agency fill", "")
@@ -153,6 +157,14 @@ class Scenario(Strict):
                             f"pathway {b.pathway!r} (known: {sorted(names)})"
                         )
         check_events(self.events, self.team)
+        filled = self.team.permanent + self.team.newly_qualified + self.team.agency
+        state = self.start_state
+        state.check(self.calendar.start_date, self.pathways, self.triage.urgency, filled)
+        if state.active and (self.warm_start.cases_per_worker > 0 or self.warm_start.unallocated):
+            raise ValueError(
+                "start_state and warm_start both give the cases open on day 0; keep the "
+                "recorded state and set warm_start.cases_per_worker and unallocated to 0"
+            )
         return self
 
     @model_validator(mode="after")
@@ -257,6 +269,8 @@ __all__ = [
     "UrgencySpec",
     "VerdictSpec",
     "WarmStartSpec",
+    "StartStateSpec",
+    "RecordedCase",
     "WorkerTypeSpec",
     "WorkforceSpec",
     "default_pathways",
