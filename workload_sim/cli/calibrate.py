@@ -119,7 +119,9 @@ def calibrate_command(
             out_dir, None, default_out_dir(f"calibrate-{sc.name}"), "calibrate", force
         )
         with FolderLock(target):
-            on_result = session.tracker(reps * (max_evaluations + validation_seeds), "calibrate")
+            on_result = session.tracker(
+                reps * (max_evaluations + validation_seeds), "calibrate", target
+            )
             evaluate = crn_evaluator(reps, seed, session.backend, on_result)
 
             def evaluate_on(other: int):

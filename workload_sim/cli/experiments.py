@@ -140,7 +140,7 @@ def compare(
             page = target / "compare.html"
             rebuild = None if page.exists() else lambda: experiment_pages.comparison(target)
             store = _store(target, identity, resume is not None, rebuild, force)
-            on_result = session.tracker((max_reps or reps) * len(loaded), "compare")
+            on_result = session.tracker((max_reps or reps) * len(loaded), "compare", target)
             result = compare_scenarios(
                 loaded,
                 reps,

@@ -250,7 +250,7 @@ def run(
         with FolderLock(target):  # one command at a time in a folder
             rebuild = None if (target / "report.html").exists() else lambda: run_page.build(target)
             store = _store(target, identity, resume is not None, rebuild, force)
-            on_result = session.tracker(reps or max_reps, f"{sc.name}: replications")
+            on_result = session.tracker(reps or max_reps, f"{sc.name}: replications", target)
             if reps is None:
                 results = run_to_precision(
                     sc,

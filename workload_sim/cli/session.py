@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -52,10 +53,23 @@ class Session:
         self.progress.stop()
         self.backend.close()
 
-    def tracker(self, total: int, label: str):
-        """A callback for each finished task: advances the bar, logs a line."""
-        bar = self.progress.add_task(
-            f"{label} ({self.backend.name} x{self.backend.workers})", total=total
+    def tracker(self, total: int | None, label: str, where: Path | None = None):
+        """A callback for each finished task: advances the bar (tasks done of ``total``, time
+        elapsed and left, and the folder being written), logs a line. ``total`` None: not
+        known ahead (a search), so the bar counts without a time left."""
+        shown = f"{label} ({self.backend.name} x{self.backend.workers})"
+        if where is not None:
+            shown += f" -> {where}/"
+        from rich.markup import escape
+
+        bar = self.progress.add_task(escape(shown), total=total)  # a folder named [x] is text
+        self._log(
+            {
+                "event": "progress",
+                "label": label,
+                "total": total,
+                "out": None if where is None else str(where),
+            }
         )
 
         def on_result(res: TaskResult) -> None:

@@ -109,13 +109,24 @@ def staffing(
         # checked (and made) only once the search is known to be valid: a refusal writes nothing
         default = default_out_dir(f"staffing-{sc.name}")
         where = _out_target(out_dir, None, default, "staffing", force)
+        searching = session.tracker(None, f"staffing: {field}", where)
         answer = staffing_search(
-            sc, goal, field, confidence, reps, seed, lowest, highest, session.backend, max_reps
+            sc,
+            goal,
+            field,
+            confidence,
+            reps,
+            seed,
+            lowest,
+            highest,
+            session.backend,
+            max_reps,
+            on_result=searching,
         )
         at_answer = None
         if precision is not None and answer.value is not None:
             at_answer = _answer_to_precision(
-                sc, field, answer.value, metrics, precision, reps, max_reps, seed, session
+                sc, field, answer.value, metrics, precision, reps, max_reps, seed, session, where
             )
         session.finish()
     write_csv(where / "staffing_evidence.csv", answer.evidence)
@@ -161,13 +172,15 @@ def staffing(
         raise typer.Exit(code=1)
 
 
-def _answer_to_precision(sc, field, value, metrics, precision, reps, max_reps, seed, session):
+def _answer_to_precision(
+    sc, field, value, metrics, precision, reps, max_reps, seed, session, where=None
+):
     """The answer's estimates of ``metrics``, with replications added until precise."""
     from ..experiments.replications import run_to_precision
     from ..scenario.loading import load_scenario
 
     at = load_scenario(sc, [f"{field}={value}"])
-    on_result = session.tracker(max_reps, f"{field} = {value}: to precision {precision}")
+    on_result = session.tracker(max_reps, f"{field} = {value}: to precision {precision}", where)
     res = run_to_precision(
         at,
         metrics,

@@ -212,7 +212,9 @@ def _run_points(sw: Sweep, store, session, aim: tuple) -> tuple[list, list, int]
     precision, metrics, max_reps = aim
     n = sw.spec.reps
     total = max_reps if precision else n
-    on_result = session.tracker(total * len(sw.scenarios), f"{sw.spec.name}: points")
+    on_result = session.tracker(
+        total * len(sw.scenarios), f"{sw.spec.name}: points", getattr(store, "root", None)
+    )
     while True:
         tasks = [
             Task(sc, point, r, sw.seed, tables=())

@@ -38,7 +38,7 @@ from ..records.summary import metric_interval
 from ..scenario import TYPES, WORKER_TYPES, Scenario
 from ..scenario.loading import ScenarioError, field_value, load_scenario, resolved_dict
 from .backends import Backend
-from .replications import execute
+from .replications import OnResult, execute
 from .sequential import LookPlan
 from .tasks import Task
 
@@ -185,6 +185,7 @@ class _Search:
         # a one-sided bound at confidence c spends 1 - c on its side: 2 (1 - c) two-sided
         self.plan = LookPlan(reps, max_reps, alpha=2 * (1 - confidence))
         self.tried: dict[int, _Value] = {}
+        self.on_result: OnResult | None = None
 
     def status(self, value: int, reps: int) -> str:
         """MET, MISSED or UNCLEAR, adding replications to an unclear value up to max_reps,
@@ -209,7 +210,7 @@ class _Search:
         tasks = [
             Task(v.scenario, value, r, self.seed, tables=()) for r in range(n) if r not in v.metrics
         ]
-        done, failed = execute(tasks, self.backend)
+        done, failed = execute(tasks, self.backend, None, self.on_result)
         for res in done:
             v.metrics[res.rep] = res.metrics
         v.failed += len(failed)
@@ -272,11 +273,14 @@ def staffing_search(
     highest: int = 60,
     backend: Backend | None = None,
     max_reps: int = 200,
+    on_result: OnResult | None = None,
 ) -> StaffingAnswer:
-    """The smallest value of ``field`` meeting ``target`` at one-sided ``confidence``."""
+    """The smallest value of ``field`` meeting ``target`` at one-sided ``confidence``;
+    ``on_result`` is called with each finished replication (a progress bar)."""
     seed = scenario.seed if seed is None else seed
     max_reps = max(max_reps, reps)
     search = _Search(scenario, target, field, confidence, seed, backend, reps, max_reps)
+    search.on_result = on_result
 
     def met(value: int) -> bool:
         return search.status(value, reps) == MET
