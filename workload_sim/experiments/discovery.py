@@ -221,30 +221,43 @@ def _box_row(method: str, i: int, f: prim.Found, fields: list[str], codes: dict)
             row[f"{name} values"] = "|".join(allowed) if j in f.restricted else ""
             continue
         lo, hi = f.box.lo[j], f.box.hi[j]
-        row[f"{name} low"] = lo if j in f.restricted and math.isfinite(lo) else np.nan
-        row[f"{name} high"] = hi if j in f.restricted and math.isfinite(hi) else np.nan
+        row[f"{name} low"] = lo if lo > f.start.lo[j] and math.isfinite(lo) else np.nan
+        row[f"{name} high"] = hi if hi < f.start.hi[j] and math.isfinite(hi) else np.nan
     return row
 
 
 def _cart(x: np.ndarray, y: np.ndarray, fields: list[str], seed: int):
     """A shallow classification tree: its rules as text, its top splits, and its leaves
-    where the condition holds in most runs, as boxes (words are split on their codes)."""
-    from sklearn.tree import DecisionTreeClassifier, export_text
+    where the condition holds in most runs, as boxes (words are split on their codes). A
+    split whose two sides give the same answer is folded away."""
+    from sklearn.tree import DecisionTreeClassifier
 
     tree = DecisionTreeClassifier(
         max_depth=3, min_samples_leaf=max(5, len(y) // 50), random_state=seed
     ).fit(x, y)
     t = tree.tree_
-    text = export_text(tree, feature_names=fields, decimals=3)
-    splits, leaves = [], []
+    holds = tree.classes_[t.value[:, 0, :].argmax(axis=1)] > 0.5
+    splits, leaves, lines = [], [], []
     total = y.sum()
     start = prim.full_box(x, [False] * x.shape[1])
 
-    def walk(node: int, depth: int, box: prim.Box) -> None:
+    def answer(node: int) -> bool | None:
+        """The subtree's one answer, or None when its leaves differ."""
         if t.children_left[node] == -1:
+            return bool(holds[node])
+        a, b = answer(int(t.children_left[node])), answer(int(t.children_right[node]))
+        return a if a is not None and a == b else None
+
+    def walk(node: int, depth: int, box: prim.Box, rule: list[str]) -> None:
+        if answer(node) is not None:
             mask = box.inside(x)
             runs, hits = int(mask.sum()), int(y[mask].sum())
-            if runs and hits / runs > 0.5:
+            said = "holds" if answer(node) else "does not hold"
+            share = f"{hits / runs:.0%}" if runs else "n/a"
+            lines.append(
+                f"{' and '.join(rule) or 'everywhere'}: {said} ({share} of {runs:,} runs meet it)"
+            )
+            if answer(node) and runs:
                 leaves.append(
                     prim.Found(
                         box=box,
@@ -257,6 +270,7 @@ def _cart(x: np.ndarray, y: np.ndarray, fields: list[str], seed: int):
                         qp={},
                         trajectory=[],
                         chosen=0,
+                        start=start,
                     )
                 )
             return
@@ -266,11 +280,11 @@ def _cart(x: np.ndarray, y: np.ndarray, fields: list[str], seed: int):
         left, right = box.copy(), box.copy()
         left.hi[j] = min(left.hi[j], cut)
         right.lo[j] = max(right.lo[j], np.nextafter(cut, np.inf))
-        walk(int(t.children_left[node]), depth + 1, left)
-        walk(int(t.children_right[node]), depth + 1, right)
+        walk(int(t.children_left[node]), depth + 1, left, [*rule, f"{fields[j]} <= {cut:.4g}"])
+        walk(int(t.children_right[node]), depth + 1, right, [*rule, f"{fields[j]} > {cut:.4g}"])
 
-    walk(0, 0, start.copy())
-    return text, splits, leaves
+    walk(0, 0, start.copy(), [])
+    return "\n".join(lines), splits, leaves
 
 
 def _num(v: float) -> str:

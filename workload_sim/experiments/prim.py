@@ -58,6 +58,7 @@ class Found:
     qp: dict[tuple[int, str], float]
     trajectory: list[dict]  # coverage, density, mass, restricted count per peel
     chosen: int  # the peel (row of trajectory) the box was chosen at, before pasting
+    start: Box | None = None  # the box of all the data: a bound equal to its is no limit
 
 
 def full_box(x: np.ndarray, categorical: list[bool]) -> Box:
@@ -264,6 +265,7 @@ def find_box(
         qp=quasi_p(x, y, box, start),
         trajectory=trajectory,
         chosen=chosen,
+        start=start,
         **s,
     )
 

@@ -87,6 +87,12 @@ def _tradeoff(peeling: pd.DataFrame):
     return fig
 
 
+def _cell(v) -> str:
+    if isinstance(v, float):
+        return "" if v != v else f"{v:,.3g}" if abs(v) < 1000 else f"{v:,.0f}"
+    return str(v)
+
+
 def _boxes_view(boxes: pd.DataFrame, words: dict) -> pd.DataFrame:
     out = pd.DataFrame(
         {
@@ -103,7 +109,7 @@ def _boxes_view(boxes: pd.DataFrame, words: dict) -> pd.DataFrame:
             if col.endswith(suffix):
                 field = col[: -len(suffix)]
                 name = words.get(field, (field, ""))[0]
-                out[f"{name}: {what}"] = boxes[col].fillna("")
+                out[f"{name}: {what}"] = boxes[col].map(_cell)
     return out
 
 
