@@ -27,7 +27,8 @@ def _info(folder: Path) -> dict | None:
         info = json.loads((Path(folder) / "discovery.json").read_text())
     except (OSError, ValueError):
         return None
-    return info if isinstance(info, dict) and "sentences" in info else None
+    ok = isinstance(info, dict) and isinstance(info.get("sentences"), list)
+    return info if ok else None
 
 
 def sweep_section(folder: Path) -> str:
@@ -35,12 +36,13 @@ def sweep_section(folder: Path) -> str:
     info = _info(folder)
     if info is None:
         return ""
-    items = "".join(f"<li>{html.escape(s)}</li>" for s in info["sentences"])
+    items = "".join(f"<li>{html.escape(str(s))}</li>" for s in info["sentences"])
+    when = html.escape(repr(str(info.get("condition"))))
     return (
-        f"<h2>Where {html.escape(info['condition_words'])}</h2>"
+        f"<h2>Where {html.escape(str(info.get('condition_words', info.get('condition'))))}</h2>"
         f"<div class='verdict'><ul>{items}</ul></div>"
         f"<p>Found by PRIM with a CART tree as a cross-check (<code>workload-sim discover "
-        f"--when {html.escape(repr(info['condition']))}</code>): boxes, the peeling trade-off "
+        f"--when {when}</code>): boxes, the peeling trade-off "
         "and how stable each limit is in <a href='discovery.html'>discovery.html</a>.</p>"
     )
 
@@ -109,7 +111,8 @@ def _boxes_view(boxes: pd.DataFrame, words: dict) -> pd.DataFrame:
             if col.endswith(suffix):
                 field = col[: -len(suffix)]
                 name = words.get(field, (field, ""))[0]
-                out[f"{name}: {what}"] = boxes[col].map(_cell)
+                if boxes[col].notna().any() and (boxes[col].astype(str) != "").any():
+                    out[f"{name}: {what}"] = boxes[col].map(_cell)
     return out
 
 
