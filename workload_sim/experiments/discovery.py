@@ -295,11 +295,19 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
+def _unit_words(unit: str) -> str:
+    """A unit after a number: none for headcounts and shares, "referrals/week" as
+    "referrals a week"."""
+    if unit in ("", "headcount", "fraction", "count"):
+        return ""
+    return " " + re.sub(r"/(week|day|year|month)\b", r" a \1", unit)
+
+
 def clause(row: dict, field: str, words: dict[str, tuple[str, str]]) -> str | None:
     """One field's limits in words ("referrals per week is at least 31.2"), or None."""
     meaning, unit = words.get(field, (field, ""))
     name = _lower_first(meaning)
-    unit = f" {unit}" if unit else ""
+    unit = _unit_words(unit)
     if f"{field} values" in row:
         v = row[f"{field} values"]
         return f"{name} is {' or '.join(v.split('|'))}" if v else None
@@ -317,8 +325,10 @@ def condition_words(cond: Condition) -> str:
     from ..records.metrics import METRICS
 
     unit, meaning = METRICS.get(cond.metric, ("", cond.metric))
-    unit = "" if unit in ("", "fraction") else f" {unit}"
-    return f"{_lower_first(meaning or cond.metric)} {OP_WORDS[cond.op]} {cond.threshold:g}{unit}"
+    meaning = _lower_first(meaning or cond.metric)
+    if unit == "fraction":  # a share: "the share of cases ... is at least 20%"
+        return f"the share of {meaning} {OP_WORDS[cond.op]} {cond.threshold:.0%}"
+    return f"{meaning} {OP_WORDS[cond.op]} {cond.threshold:g}{_unit_words(unit)}"
 
 
 def box_sentence(row: dict, cond: Condition, fields: list[str], words: dict) -> str:
@@ -331,8 +341,10 @@ def box_sentence(row: dict, cond: Condition, fields: list[str], words: dict) -> 
             "clearly better."
         )
     where = " and ".join(parts)
+    before = "" if row["box"] == 1 else "Outside the box" + ("es" if row["box"] > 2 else "")
+    before += " above, i" if before else "I"
     return (
-        f"In {row['density']:.0%} of the runs where {where}, {condition_words(cond)}; "
+        f"{before}n {row['density']:.0%} of the runs where {where}, {condition_words(cond)}; "
         f"{row['coverage']:.0%} of all the runs where it does are inside this box "
         f"({row['runs']:,} runs, {row['mass']:.0%} of the sweep)."
     )

@@ -101,12 +101,11 @@ def _peels(x: np.ndarray, box: Box, alpha: float) -> list[tuple[Box, np.ndarray]
                     new.cats[j] = box.cats[j] - {c}
                     out.append((new, xj != c))
             continue
-        values = np.unique(xj)
-        if len(values) < 2:
+        lo, hi = np.quantile(xj, [alpha, 1 - alpha])  # a partial sort, not a full one
+        if xj.min() == xj.max():
             continue
-        lo, hi = np.quantile(xj, [alpha, 1 - alpha])
-        lo = lo if np.any(xj < lo) else values[1]
-        hi = hi if np.any(xj > hi) else values[-2]
+        lo = lo if np.any(xj < lo) else xj[xj > lo].min()
+        hi = hi if np.any(xj > hi) else xj[xj < hi].max()
         for side, value, keep in (("lo", lo, xj >= lo), ("hi", hi, xj <= hi)):
             new = box.copy()
             getattr(new, side)[j] = value
@@ -281,7 +280,9 @@ def find_boxes(
 ) -> list[Found]:
     """Boxes one after another, each in the runs the earlier ones left (PRIM's covering);
     after the first, a box is kept only if the condition holds in at least
-    ``keep_density`` of its runs and it holds ``keep_coverage`` of all runs meeting it."""
+    ``keep_density`` (or ``min_density``, when given) of its runs and it holds
+    ``keep_coverage`` of all runs meeting it."""
+    keep_density = keep_density if min_density is None else min_density
     found: list[Found] = []
     left = np.ones(len(y), bool)
     total = int(y.sum())
