@@ -175,3 +175,27 @@ def test_not_a_sweep_and_too_few_runs(tmp_path):
         result = runner.invoke(app, ["discover", str(folder), "--when", f"{METRIC} > 0"])
         assert result.exit_code == code, result.output
         assert len(result.stderr.strip().splitlines()) == 1 and says in result.stderr
+
+
+def test_on_a_real_sweep(tmp_path):
+    """A small real sweep (10 points x 2 replications of 10 days), split at its median
+    wait: the command answers with a box, and sweep.html says it."""
+    from .conftest import DEFAULT
+
+    spec = tmp_path / "sweep.yaml"
+    spec.write_text(
+        f"name: tiny\nbase: {DEFAULT}\ndesign: lhs\npoints: 10\nreps: 2\n"
+        "metrics: [wait_to_allocation_days]\n"
+        "fields:\n  team.permanent: {low: 5, high: 11}\n"
+        "  demand.referrals_per_week: {low: 22, high: 40}\n"
+    )
+    out = tmp_path / "out"
+    runner = CliRunner()
+    args = ["sweep", str(spec), "--days", "10", "--warmup-days", "5", "-q", "--out", str(out)]
+    assert runner.invoke(app, args).exit_code == 0
+    wait = pd.read_parquet(out / "sweep.parquet")["wait_to_allocation_days"]
+    when = f"wait_to_allocation_days > {wait.median():.6g}"
+    result = runner.invoke(app, ["discover", str(out), "--when", when, "--resamples", "3"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0].startswith(("In ", "No region"))
+    assert "discovery.html" in (out / "sweep.html").read_text()
