@@ -199,3 +199,12 @@ def test_on_a_real_sweep(tmp_path):
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[0].startswith(("In ", "No region"))
     assert "discovery.html" in (out / "sweep.html").read_text()
+
+
+def test_without_scikit_learn_one_line_says_how_to_install_it(tmp_path, monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "sklearn", None)  # as if not installed
+    result = CliRunner().invoke(app, ["discover", str(tmp_path), "--when", f"{METRIC} > 0"])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "error: discover needs scikit-learn: pip install -e '.[discover]' (or scikit-learn)"
+    )
