@@ -139,6 +139,11 @@ def build(folder: Path, words: dict[str, tuple[str, str]]) -> Path:
             ].map(lambda v: "" if pd.isna(v) else f"{v:.0%}"),
         }
     )
+    stable = (
+        table_html(stab_view, full=True)
+        if stab["restricted_share"].notna().any()
+        else "<p>Not measured: no resample could be used (or <code>--resamples 0</code>).</p>"
+    )
     qp = pd.DataFrame(info.get("quasi_p", []))
     if len(qp):
         qp["field"] = [words.get(f, (f, ""))[0] for f in qp["field"]]
@@ -161,7 +166,7 @@ condition holds in most runs. A field without limits is not restricted.</p>
 <h2>How stable are the limits?</h2>
 <p>The first box found again on bootstrap resamples of the sweep's points (a point's
 replications drawn together): a field restricted in nearly every resample is a real
-driver; one restricted in few is noise.</p>{table_html(stab_view, full=True)}
+driver; one restricted in few is noise.</p>{stable}
 {
         "<h2>Quasi-p values</h2><p>How likely the runs inside would be to meet the condition this "
         "often if that limit were removed (a one-sided binomial test; limits above 0.05 are "
