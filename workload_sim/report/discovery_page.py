@@ -60,7 +60,7 @@ def _tradeoff(peeling: pd.DataFrame):
                 size=8,
                 color=peeling["restricted"],
                 colorscale=charts.SEQUENTIAL,
-                colorbar=dict(title="fields<br>restricted"),
+                colorbar=dict(title="fields<br>restricted", dtick=1),
             ),
             customdata=peeling[["step", "mass"]].to_numpy(),
             hovertemplate="step %{customdata[0]}<br>coverage %{x:.0%}<br>density %{y:.0%}"
