@@ -244,3 +244,15 @@ def _shift(residual: pd.Series, at: dt.date) -> str:
 
 def _week_start(at: dt.date, week: int) -> pd.Timestamp:
     return pd.Timestamp(at) + pd.Timedelta(days=7 * int(week))
+
+
+def weekly_table(actual: pd.DataFrame, band: pd.DataFrame) -> pd.DataFrame:
+    """One row per series and week: what happened beside the model's median and bands
+    (weeks before the date have no bands: the model was fitted on them)."""
+    long = actual.melt(
+        id_vars=["week", "week_end"],
+        value_vars=list(SERIES),
+        var_name="series",
+        value_name="actual",
+    )
+    return long.merge(band, on=["series", "week"], how="left").sort_values(["series", "week"])
