@@ -50,6 +50,7 @@ def _chart(series: str, weekly: pd.DataFrame, at: str) -> go.Figure:
             x=ahead["week_end"],
             y=ahead["median"],
             name="model: median",
+            mode="lines",
             line=dict(color=charts.BLUE, width=2, dash="dash"),
         )
     )
