@@ -1,7 +1,8 @@
 """The command line: ``workload-sim COMMAND`` (or ``python -m workload_sim``, ``python run.py``).
 
 One module per command group: ``run`` (the app, validate, assumptions, run,
-report, evidence), ``experiments`` (compare), ``sweep``, ``staffing``, ``calibrate`` and
+report, evidence), ``experiments`` (compare), ``sweep``, ``staffing``, ``calibrate``,
+``discover`` (scenario discovery on a sweep) and
 ``app`` (the team leader's page in a browser); the options they share are in ``options``, the
 behaviour they share in ``common``.
 """
@@ -9,7 +10,7 @@ behaviour they share in ``common``.
 from __future__ import annotations
 
 from . import app as _app_command  # noqa: F401
-from . import calibrate, experiments, staffing, sweep  # noqa: F401  (register their commands)
+from . import calibrate, discover, experiments, staffing, sweep  # noqa: F401  (register their commands)
 from .run import app, main
 
 __all__ = ["app", "main"]

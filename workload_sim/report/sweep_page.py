@@ -15,6 +15,7 @@ import yaml
 from ..records.metrics import SIGNED, metric_kind
 from . import charts
 from .compare_page import amount
+from .discovery_page import sweep_section
 from .pages import figure_div, table_html, write_page
 
 
@@ -243,6 +244,7 @@ def sweep(folder: Path, fields: list[str], metrics: list[str]) -> Path:
     body = f"""<h1>{html.escape(title)}</h1>
 <div class='sub'>Fields varied: {varied}. Each dot is one point's mean across its
 replications with its 95% CI (all points share the same random numbers).</div>
+{sweep_section(folder)}
 {"<h2>Two fields together</h2>" + heat if heat else ""}
 {"<h2>Sensitivity (Sobol)</h2>" + sobol if sobol else ""}
 <h2>Response to each field</h2>{"".join(figs)}

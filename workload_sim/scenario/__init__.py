@@ -37,6 +37,7 @@ from .scheduled import (
     ScheduledEvent,
     check_events,
 )
+from .start_state import RecordedCase, StartStateSpec
 from .team import (
     AGENCY,
     EXPERIENCED,
@@ -53,7 +54,6 @@ from .team import (
     WorkforceSpec,
 )
 from .verdict import VerdictSpec
-from .start_state import RecordedCase, StartStateSpec
 
 DEMAND_LIMIT = 100_000  # referrals per week: demand.referrals_per_week's own bound
 MAX_DAYS = DAY_LIMIT  # Input limits: warm-up plus horizon, 20 years of working days
