@@ -8,6 +8,7 @@ import json
 
 from typer.testing import CliRunner
 
+import workload_sim
 from workload_sim.cli import app
 
 from .conftest import DEFAULT
@@ -46,6 +47,7 @@ def test_the_staffing_search_counts_its_replications_and_says_where(tmp_path):
     # one event per replication run: every value tried, each with its replications (the
     # evidence table counts them apart from the log)
     assert record["answer"] is not None
+    assert record["version"] == workload_sim.__version__  # as every manifest carries it
     evidence = (out / "staffing_evidence.csv").read_text().splitlines()
     header = evidence[0].split(",")
     reps = sum(int(row.split(",")[header.index("reps")]) for row in evidence[1:])

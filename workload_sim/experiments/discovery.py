@@ -355,10 +355,12 @@ def write(folder: Path, d: Discovery, resamples: int) -> list[Path]:
     discovery.json (the condition, the sentences, quasi-p values and the CART rules)."""
     import json
 
+    from .. import __version__
     from .outputs import write_csv, write_text
 
     folder = Path(folder)
     info = {
+        "version": __version__,
         "condition": str(d.condition),
         "condition_words": condition_words(d.condition),
         "runs": d.runs,
