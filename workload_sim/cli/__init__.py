@@ -5,6 +5,11 @@ report, evidence), ``experiments`` (compare), ``sweep``, ``staffing``, ``calibra
 ``discover`` (scenario discovery on a sweep) and
 ``app`` (the team leader's page in a browser); the options they share are in ``options``, the
 behaviour they share in ``common``.
+
+A command module imports only typer and the light modules here at its top, and the model
+(pandas, scipy, plotly, numpy, pydantic) inside the command that uses it, so that
+``--version`` and ``--help`` answer at once (tests/test_startup.py checks every command's
+``--help``).
 """
 
 from __future__ import annotations
