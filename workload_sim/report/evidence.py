@@ -26,7 +26,7 @@ from ..experiments.outputs import (
     write_text,
 )
 from ..records.metrics import KEY_METRICS, METRICS
-from ..scenario.assumptions import OVERRIDDEN, UNSOURCED
+from ..scenario.assumptions import flagged as unsourced
 from . import run_page
 from .pages import read_folder
 from .team_words import team_in_words
@@ -83,7 +83,7 @@ def summary_text(folder: Path) -> str:
         for s in sentences(d["summary"], perm["caseload_cap"] * perm["fte"], targets[-1], sc, man)
     )
     a = d["assumptions"]
-    flagged = a[a["source"].isin([UNSOURCED, OVERRIDDEN])] if len(a) else a
+    flagged = a[a["source"].map(unsourced)] if len(a) else a
     flagged_text = (
         "Every value has a source or is marked as an assumption."
         if flagged.empty

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..scenario.assumptions import OVERRIDDEN, UNSOURCED
+from ..scenario.assumptions import flagged as unsourced
 from ..scenario.safe_yaml import ScenarioError
 from . import charts
 from .load_check_block import load_check_block
@@ -127,7 +127,7 @@ def build(folder: Path) -> Path:
     ]
     chart_html = {name: figure_div(fig, f"chart-{name}") for name, fig in figs}
     assumptions = d["assumptions"]
-    flagged = assumptions["source"].isin([UNSOURCED, OVERRIDDEN]).sum() if len(assumptions) else 0
+    flagged = assumptions["source"].map(unsourced).sum() if len(assumptions) else 0
     reproduce = man.get("reproduce", "")
     body = f"""
 <h1>{html.escape(sc["name"])}: is this workload safe?</h1>
