@@ -139,10 +139,23 @@ def evidence(
     out_dir: Path | None = typer.Option(
         None, "--out", help="Pack folder: new or empty (default DIR/evidence)"
     ),
+    csv: bool = typer.Option(
+        False,
+        "--csv",
+        help="Also give the per-case, per-day and per-worker tables as CSV (for a "
+        "spreadsheet; much bigger than their Parquet files)",
+    ),
+    all_cases: bool = typer.Option(
+        False,
+        "--all-cases",
+        help=f"Give every replication's cases (default: the first {evidence_pack.CASE_REPS}; "
+        "200 replications of a team of 10 are about 16 MB more)",
+    ),
 ) -> None:
-    """Bundle report, tables (CSV), scenario, assumptions and a plain-English summary."""
+    """Bundle report, summary tables (CSV), per-case tables (Parquet), scenario,
+    assumptions and a plain-English summary."""
     _run_folder(folder)
-    pack, archive = evidence_pack.build_pack(folder, out_dir)
+    pack, archive = evidence_pack.build_pack(folder, out_dir, csv=csv, all_cases=all_cases)
     say_where(pack, "evidence pack written to", f" and {archive}")
 
 
