@@ -201,3 +201,16 @@ def test_a_copied_note_under_a_value_the_page_did_not_set_is_flagged_on_the_page
     # what the page set is the team leader's own figure, said as such
     for field in ("demand.referrals_per_week", "team.vacant", "team.agency"):
         assert table.loc[field, "source"] == tf.PAGE_NOTE
+
+
+def test_the_report_highlights_a_value_changed_under_a_copied_note(tmp_path):
+    from workload_sim.report.pages import table_html
+    from workload_sim.report.run_page import STALE
+
+    copy = _copy_of_default(
+        tmp_path, ("  referrals_per_week: 28\n", "  referrals_per_week: 30.8\n")
+    )
+    table = assumptions_table(load_scenario(copy))
+    html = table_html(table, "source", ("set ", STALE), full=True)
+    rows = [r for r in html.split("<tr") if "class=unsourced" in r]
+    assert len(rows) == 1 and "<td>30.8</td>" in rows[0]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..scenario.assumptions import STALE
 from ..scenario.assumptions import flagged as unsourced
 from ..scenario.safe_yaml import ScenarioError
 from . import charts
@@ -152,7 +153,7 @@ after {warmup} days of warm-up, from {ts["date"].min():%d %b %Y}.</div>
 <p>Every parameter with its value, unit and source. {flagged} value(s) were set without a
 source and are highlighted: give each a note under <code>sources</code> before relying on it.</p>
 {
-        table_html(assumptions, "source", "set ", full=True)
+        table_html(assumptions, "source", ("set ", STALE), full=True)
         if len(assumptions)
         else "<p>(no assumptions.csv)</p>"
     }
