@@ -316,6 +316,11 @@ def test_page_boxes_take_the_schema_limits():
     assert at.number_input(key="referrals").max == hi == 100_000
     assert lo < at.number_input(key="referrals").min <= 0.01
     assert at.number_input(key="reps").max == schema["properties"]["replications"]["maximum"]
+    # the schema allows 10,000 referrals a week; the page says first how long that takes
+    assert not any("This run will take" in w.value for w in at.warning)
+    at.number_input(key="referrals").set_value(10_000.0)
+    at.number_input(key="reps").set_value(20).run()
+    assert any("This run will take about" in w.value for w in at.warning)
 
 
 def test_a_run_over_a_minute_is_warned_of_with_how_long():
