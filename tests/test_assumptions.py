@@ -214,3 +214,25 @@ def test_the_report_highlights_a_value_changed_under_a_copied_note(tmp_path):
     html = table_html(table, "source", ("set ", STALE), full=True)
     rows = [r for r in html.split("<tr") if "class=unsourced" in r]
     assert len(rows) == 1 and "<td>30.8</td>" in rows[0]
+
+
+def test_a_copy_saved_beside_the_shipped_files_is_still_flagged(tmp_path, monkeypatch):
+    """The team leader's guide copies the default to scenarios/my_team.yaml: its notes are
+    still judged against the shipped file's values, not against its own."""
+    from workload_sim.scenario import assumptions
+    from workload_sim.scenario.assumptions import flagged
+
+    shipped = tmp_path / "scenarios"
+    shipped.mkdir()
+    (shipped / "adult_safeguarding_team.yaml").write_text(DEFAULT.read_text())
+    text = DEFAULT.read_text().replace("name: adult_safeguarding_team", "name: my_team")
+    (shipped / "my_team.yaml").write_text(text.replace("  vacant: 1 ", "  vacant: 0 "))
+    monkeypatch.setattr(assumptions, "SHIPPED", shipped)
+    assumptions._shipped_notes.cache_clear()
+    assumptions._shipped_values.cache_clear()
+    try:
+        table = assumptions_table(load_scenario(shipped / "my_team.yaml")).set_index("field")
+        assert flagged(table.loc["team.vacant", "source"])
+    finally:
+        assumptions._shipped_notes.cache_clear()
+        assumptions._shipped_values.cache_clear()

@@ -35,6 +35,18 @@ UNSOURCED = "set in this scenario; no source given (add one under 'sources')"
 OVERRIDDEN = "set on the command line (--set); no source given"
 STALE = "changed without a source:"  # a note copied from a shipped scenario, value edited
 SHIPPED = Path(__file__).resolve().parents[2] / "scenarios"  # whose notes are the reference
+# The shipped library, by name: a user's copy saved beside them (the team leader's guide
+# copies the default to scenarios/my_team.yaml) is never a reference for its own notes.
+LIBRARY = (
+    "adult_safeguarding_team.yaml",
+    "agency_heavy.yaml",
+    "children_in_need_team.yaml",
+    "demand_growth.yaml",
+    "long_term_sickness.yaml",
+    "naas_rollout.yaml",
+    "team_leader_example.yaml",
+    "vacancies_unfilled.yaml",
+)
 
 
 def flagged(source: str) -> bool:
@@ -179,7 +191,7 @@ def _shipped_notes() -> dict[tuple[str, str], list[str]]:
     from .safe_yaml import parse_yaml
 
     index: dict[tuple[str, str], list[str]] = {}
-    for path in sorted(SHIPPED.glob("*.yaml")):
+    for path in (SHIPPED / name for name in LIBRARY):
         try:
             notes = parse_yaml(path.read_text(), str(path)).get("sources") or {}
         except (OSError, ScenarioError):
