@@ -33,6 +33,7 @@ BY_HAND = [
     "replications=2",
     "warm_start.unallocated=12",
     "warm_start.cases_per_worker=15",
+    "team.vacant=0",  # the page runs the posts entered: no vacant post unless one is
 ]
 
 
@@ -224,10 +225,15 @@ def test_staffing_question_and_evidence_pack_from_the_page(two_runs):
     assert answer.startswith("To keep 90% of waits for allocation within 5 working days")
     assert "permanent social workers" in answer
     at.button(key="evidence_button").click().run()
-    names = zipfile.ZipFile(io.BytesIO(at.session_state["evidence"])).namelist()
+    pack = zipfile.ZipFile(io.BytesIO(at.session_state["evidence"]))
+    names = pack.namelist()
     assert {"report.html", "summary.csv", "scenario.yaml", "assumptions.csv"} <= {
         n.split("/")[-1] for n in names
     }
+    # the pack is titled with the page's team, as the page and its scenario file are
+    summary = pack.read(next(n for n in names if n.endswith("SUMMARY.md"))).decode()
+    assert summary.startswith("# Evidence: my_team\n"), summary[:80]
+    assert "adult_safeguarding_team" not in summary
 
 
 def test_several_people_off_now_each_become_an_absence_from_today():
@@ -236,6 +242,7 @@ def test_several_people_off_now_each_become_an_absence_from_today():
     at.selectbox(key="off_worker_0").set_value("permanent 2")
     at.number_input(key="off_weeks_0").set_value(16)
     at.selectbox(key="off_worker_1").set_value("newly_qualified 1")
+    at.date_input(key="off_from_1").set_value(dt.date(2026, 12, 10))  # goes off next week
     at.number_input(key="off_weeks_1").set_value(4)
     at.number_input(key="months").set_value(1)
     at.button(key="run").click().run()
@@ -243,7 +250,114 @@ def test_several_people_off_now_each_become_an_absence_from_today():
     events = at.session_state["runs"][-1]["resolved"]["events"]
     assert [(e["worker"], e["date"], e["weeks"]) for e in events] == [
         ("permanent 2", "2026-12-01", 16),
-        ("newly_qualified 1", "2026-12-01", 4),
+        ("newly_qualified 1", "2026-12-10", 4),
+    ]
+
+
+def _posts(resolved: dict) -> dict:
+    team = resolved["team"]
+    return {k: team[k] for k in ("permanent", "newly_qualified", "agency", "vacant")}
+
+
+def test_the_page_runs_exactly_the_posts_entered_and_says_so_above_run(tmp_path):
+    """Issue 20: 9 permanent, 1 newly qualified, 2 agency is 12 posts, none vacant; the
+    shipped adult team's vacant post must not ride along (it made 13)."""
+    at = _page()
+    at.number_input(key="permanent").set_value(9)
+    at.number_input(key="newly_qualified").set_value(1)
+    at.number_input(key="agency").set_value(2)
+    at.number_input(key="months").set_value(1)
+    at.run()
+    assert at.number_input(key="vacant").value == 0  # shown, and 0 unless the user says
+    line = "12 posts: 9 permanent, 1 newly qualified, 2 agency, none vacant"
+    assert f"**The team that will run:** {line}" in [m.value for m in at.markdown]
+    at.button(key="run").click().run()
+    assert not at.exception and not at.error
+    run = at.session_state["runs"][-1]
+    assert _posts(run["resolved"]) == dict(permanent=9, newly_qualified=1, agency=2, vacant=0)
+    # the file offered for download runs the same posts
+    (tmp_path / "my_team.yaml").write_text(tf.scenario_text(run["resolved"]))
+    saved = workload_sim.load_scenario(tmp_path / "my_team.yaml")
+    assert (saved.team.permanent, saved.team.agency, saved.team.vacant) == (9, 2, 0)
+    # the run is over: no "Cancel this run" is left to click (it claimed a finished run)
+    assert "cancel" not in [b.key for b in at.button]
+    assert not any("cancelled" in w.value for w in at.warning)
+    # a vacant post entered is run, and said
+    at.number_input(key="vacant").set_value(1).run()
+    assert any(
+        "13 posts: 9 permanent, 1 newly qualified, 2 agency, 1 vacant" in m.value
+        for m in at.markdown
+    )
+
+
+def test_page_boxes_take_the_schema_limits():
+    """Each box's limits are read from the scenario's JSON schema here, not from the form."""
+    schema = workload_sim.Scenario.model_json_schema()
+    defs = schema["$defs"]
+
+    def limits(section: str, name: str) -> tuple:
+        f = defs[section]["properties"][name]
+        f = next((a for a in f.get("anyOf", []) if "maximum" in a), f)
+        lo = f.get("minimum", f.get("exclusiveMinimum"))
+        return lo, f["maximum"]
+
+    at = testing.AppTest.from_file(str(PAGE), default_timeout=60)
+    at.run()
+    for key, (section, name) in {
+        "permanent": ("TeamSpec", "permanent"),
+        "vacant": ("TeamSpec", "vacant"),
+        "waiting": ("WarmStartSpec", "unallocated"),
+        "caseload": ("WarmStartSpec", "cases_per_worker"),
+        "cover_days": ("CoverSpec", "urgent_to_colleagues_after_days"),
+    }.items():
+        box = at.number_input(key=key)
+        assert (box.min, box.max) == limits(section, name), key
+    lo, hi = limits("DemandSpec", "referrals_per_week")  # gt=0: the smallest step above 0
+    assert at.number_input(key="referrals").max == hi == 100_000
+    assert lo < at.number_input(key="referrals").min <= 0.01
+    assert at.number_input(key="reps").max == schema["properties"]["replications"]["maximum"]
+    # the schema allows 10,000 referrals a week; the page says first how long that takes
+    assert not any("This run will take" in w.value for w in at.warning)
+    at.number_input(key="referrals").set_value(10_000.0)
+    at.number_input(key="reps").set_value(20).run()
+    assert any("This run will take about" in w.value for w in at.warning)
+
+
+def test_a_run_over_a_minute_is_warned_of_with_how_long():
+    data = tf.base_data()
+    big, _ = tf.build(_form(referrals_per_week=10_000.0, months=12, replications=20), data)
+    small, _ = tf.build(_form(months=12, replications=10), data)
+    # issue 20: 10,000 a week was at 6 of 20 replications after 501 s on 2 cores
+    assert tf.run_seconds(big, workers=2) > 20 * 501 / 6 / 4
+    assert tf.run_seconds(small, workers=1) < 60
+    assert tf.run_seconds(small, compared=True) == 2 * tf.run_seconds(small)
+    assert tf.duration_words(30) == "30 seconds" and tf.duration_words(600) == "10 minutes"
+    assert tf.duration_words(3 * 3600) == "3.0 hours"
+
+
+def test_form_posts_are_the_ones_entered_vacant_included():
+    data = tf.base_data("The adult safeguarding team")
+    assert data["team"]["vacant"] == 1  # the shipped team has one; the form starts at 0
+    assert tf.defaults(data)["vacant"] == 0
+    scenario, resolved = tf.build(_form(), data)  # 9 / 1 / 2
+    assert _posts(resolved) == dict(permanent=9, newly_qualified=1, agency=2, vacant=0)
+    assert tf.team_line(scenario) == (
+        "12 posts: 9 permanent, 1 newly qualified, 2 agency, none vacant"
+    )
+    scenario, resolved = tf.build(_form(vacant=2), data)
+    assert resolved["team"]["vacant"] == 2
+    assert tf.team_line(scenario).startswith("14 posts: 9 permanent, 1 newly qualified, 2 agency")
+    assert "2 vacant (covered by agency while recruiting)" in tf.team_line(scenario)
+    # a file of the user's own keeps its vacant posts
+    own = tf.base_data(upload=(ROOT / "scenarios" / "vacancies_unfilled.yaml").read_bytes())
+    assert tf.defaults(own, own_file=True)["vacant"] == 2
+
+
+def test_a_dated_absence_starts_on_its_date():
+    form = _form(off_now=[tf.Absence("permanent 1", 13, dt.date(2026, 12, 10))])
+    scenario, resolved = tf.build(form, tf.base_data())
+    assert resolved["events"] == [
+        {"kind": "off_sick", "worker": "permanent 1", "date": "2026-12-10", "weeks": 13}
     ]
 
 

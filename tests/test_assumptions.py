@@ -134,3 +134,105 @@ def test_a_note_on_a_field_whose_value_is_empty_is_accepted_and_a_typo_is_not():
     assert sc.sources["events"].startswith("assumption")
     with pytest.raises(ScenarioError, match=r"sources\.evnts: names no field"):
         load_scenario(DEFAULT, ["sources.evnts='x'"])
+
+
+def _copy_of_default(tmp_path, *edits: tuple[str, str]):
+    """The adult file copied as a user would, with lines edited in its text."""
+    text = DEFAULT.read_text()
+    for old, new in edits:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    path = tmp_path / "my_team.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_a_value_edited_under_a_copied_note_is_changed_without_a_source(tmp_path):
+    """Issue 20: 30.8 beside "~28 a week" and 0 beside "1 of 10 posts vacant" are flagged."""
+    from workload_sim.scenario.assumptions import flagged
+
+    copy = _copy_of_default(
+        tmp_path,
+        ("  referrals_per_week: 28\n", "  referrals_per_week: 30.8\n"),
+        ("  vacant: 1 ", "  vacant: 0 "),
+    )
+    table = assumptions_table(load_scenario(copy)).set_index("field")
+    shipped = assumptions_table(load_scenario(DEFAULT)).set_index("field")
+    for field, value, was in [
+        ("demand.referrals_per_week", "30.8", "28"),
+        ("team.vacant", "0", "1"),
+    ]:
+        row = table.loc[field]
+        assert row["value"] == value and flagged(row["source"]), row["source"]
+        assert row["source"].startswith("changed without a source:")
+        assert f"for {was};" in row["source"] and "adult_safeguarding_team.yaml" in row["source"]
+        assert not flagged(shipped.loc[field, "source"])
+    # everything else keeps its source: only the two edits are flagged
+    assert sorted(table.index[table["source"].map(flagged)]) == [
+        "demand.referrals_per_week",
+        "team.vacant",
+    ]
+    # a note of the user's own for the new value clears the flag
+    noted = load_scenario(copy, ["sources.team.vacant=our establishment, December 2026"])
+    assert assumptions_table(noted).set_index("field").loc["team.vacant", "source"] == (
+        "our establishment, December 2026"
+    )
+
+
+def test_no_shipped_scenario_has_a_value_its_note_does_not_support():
+    from workload_sim.scenario.assumptions import flagged
+
+    for path in sorted((ROOT / "scenarios").glob("*.yaml")):
+        table = assumptions_table(load_scenario(path))
+        assert not table["source"].map(flagged).any(), (path.name, table[table.source.map(flagged)])
+
+
+def test_a_copied_note_under_a_value_the_page_did_not_set_is_flagged_on_the_page(tmp_path):
+    import datetime as dt
+
+    from workload_sim.app import team_form as tf
+    from workload_sim.scenario.assumptions import flagged
+
+    copy = _copy_of_default(tmp_path, ("  annual_growth: 0.04 ", "  annual_growth: 0.06 "))
+    form = tf.TeamForm(dt.date(2026, 12, 1), 9, 1, 2, 30.8, 10, 14.0, months=3)
+    scenario, _ = tf.build(form, tf.base_data(upload=copy.read_bytes()))
+    table = assumptions_table(scenario).set_index("field")
+    assert flagged(table.loc["demand.annual_growth", "source"])  # edited in the file
+    # what the page set is the team leader's own figure, said as such
+    for field in ("demand.referrals_per_week", "team.vacant", "team.agency"):
+        assert table.loc[field, "source"] == tf.PAGE_NOTE
+
+
+def test_the_report_highlights_a_value_changed_under_a_copied_note(tmp_path):
+    from workload_sim.report.pages import table_html
+    from workload_sim.report.run_page import STALE
+
+    copy = _copy_of_default(
+        tmp_path, ("  referrals_per_week: 28\n", "  referrals_per_week: 30.8\n")
+    )
+    table = assumptions_table(load_scenario(copy))
+    html = table_html(table, "source", ("set ", STALE), full=True)
+    rows = [r for r in html.split("<tr") if "class=unsourced" in r]
+    assert len(rows) == 1 and "<td>30.8</td>" in rows[0]
+
+
+def test_a_copy_saved_beside_the_shipped_files_is_still_flagged(tmp_path, monkeypatch):
+    """The team leader's guide copies the default to scenarios/my_team.yaml: its notes are
+    still judged against the shipped file's values, not against its own."""
+    from workload_sim.scenario import assumptions
+    from workload_sim.scenario.assumptions import flagged
+
+    shipped = tmp_path / "scenarios"
+    shipped.mkdir()
+    (shipped / "adult_safeguarding_team.yaml").write_text(DEFAULT.read_text())
+    text = DEFAULT.read_text().replace("name: adult_safeguarding_team", "name: my_team")
+    (shipped / "my_team.yaml").write_text(text.replace("  vacant: 1 ", "  vacant: 0 "))
+    monkeypatch.setattr(assumptions, "SHIPPED", shipped)
+    assumptions._shipped_notes.cache_clear()
+    assumptions._shipped_values.cache_clear()
+    try:
+        table = assumptions_table(load_scenario(shipped / "my_team.yaml")).set_index("field")
+        assert flagged(table.loc["team.vacant", "source"])
+    finally:
+        assumptions._shipped_notes.cache_clear()
+        assumptions._shipped_values.cache_clear()

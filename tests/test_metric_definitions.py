@@ -255,3 +255,58 @@ def test_a_warm_start_with_an_all_optional_pathway_runs():
     warm = [r for r in sim.log.referrals if r[10]]
     assert len(warm) == 4 and all(r[8] == [] for r in warm)
     assert all(c.closed_at == 0.0 for c in sim.cases)
+
+
+# --- lateness split: waiting for the team against the pathway -----------------------------
+
+
+def test_a_breach_is_the_teams_when_the_days_waiting_for_it_made_the_difference():
+    from workload_sim.model.pathway import PlannedStep
+
+    plan = [PlannedStep("p", "a", 0.0, 1.0, ()), PlannedStep("p", "b", 0.0, 1.0, ())]
+
+    def referral(case, arrival, completion):
+        return (case, arrival, "open_case", 0, "p", 1.0, TARGET, completion, plan, False, False, 0)
+
+    def work(task, case, queued, started, finished, status=ev.DONE, kind=ev.CASE_TASK):
+        return (0, task, case, kind, 1, 1, False, queued, started, finished, 0.5, 0.5, 0.0, status)
+
+    log = _log(
+        HORIZON,
+        [referral(0, 0.0, 10), referral(1, 0.0, 10), referral(2, 0.0, 10), referral(3, 2.0, 3)],
+        [
+            (0, T, 0, 0.0, 1.0, ev.TRIAGED),
+            (1, T, 0, 0.0, 0.5, ev.TRIAGED),
+            (2, T, 0, 0.0, 1.0, ev.TRIAGED),
+            (3, T, 0, 2.0, 3.0, ev.TRIAGED),
+            (1, L, -1, 0.5, 1.0, ev.ALLOCATED),
+            (2, L, -1, 1.0, 1.0, ev.ALLOCATED),
+            (0, L, -1, 1.0, 4.0, ev.ALLOCATED),
+            (2, W, 0, 1.0, 7.0, ev.RELISTED),
+            (2, L, -1, 7.0, 9.0, ev.ALLOCATED),  # after its enquiry was done: not counted
+            (0, W, 0, 4.0, NAN, ev.OPEN),
+            (1, W, 0, 1.0, NAN, ev.OPEN),
+            (2, W, 0, 9.0, NAN, ev.OPEN),
+            (3, L, -1, 3.0, NAN, ev.OPEN),  # still waiting at the horizon
+        ],
+        joins=[(0, 0.0, "permanent", 0, 1.0, 20.0, 7.4, 7.4, 200.0, True, 0.0, 1.0)],
+    )
+    log.work.extend(
+        [
+            work(7, 0, 4.0, 6.0, 6.5),  # case 0: ready 4, started 6: 2 days in the queue
+            work(8, 0, 8.0, 9.0, 9.2, ev.PUT_BACK),  # ready 8, started 9, put back at 9.2,
+            work(8, 0, 8.0, 11.0, 11.5),  # started again at 11: queued 8-9 and 9.2-11
+            work(10, 0, 8.5, 10.0, 10.5, kind=ev.COVER_TASK),  # queued 8.5-10: overlaps
+            work(9, 1, 1.0, 1.5, 2.0),  # case 1: half a day in the queue
+        ]
+    )
+    log.steps.extend([(0, 1, 15.0), (1, 1, 14.0), (2, 1, 5.0)])  # the enquiries' last steps
+    cases = _tables(log, _scenario()).cases.set_index("id")
+    # by hand: case 0: triage 1 + list 3 + queue 2 + the union of [8, 9], [8.5, 10] and
+    # [9.2, 11] = 3: 9 days; done at 15 against 10: late, but 15 - 9 = 6 would have met it
+    # case 1: 0.5 + 0.5 + 0.5 = 1.5; done at 14: late, and 14 - 1.5 = 12.5 still is
+    # case 2: triage 1 (its later wait on the list comes after the enquiry); on time
+    # case 3: triage 1 + 17 on the list to the horizon 20; 18 against 3: late; 18 - 18 = 0
+    assert cases["team_wait_days"].tolist() == pytest.approx([9.0, 1.5, 1.0, 18.0])
+    assert cases["completion_breach"].tolist() == [True, True, False, True]
+    assert cases["late_waiting_for_team"].tolist() == [True, False, False, True]

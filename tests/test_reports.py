@@ -69,15 +69,16 @@ def test_evidence_pack_holds_everything_and_reproduces_from_itself(run_dir, tmp_
         "SUMMARY.md",
         "report.html",
         "summary.csv",
-        "timeseries.csv",
-        "cases.csv",
-        "workers.csv",
+        "timeseries.parquet",
+        "cases.parquet",
+        "workers.parquet",
         "replications.csv",
         "assumptions.csv",
         "scenario.yaml",
         "manifest.json",
     }
     assert expected <= {p.name for p in pack.iterdir()}
+    assert not (pack / "cases.csv").exists()  # the per-case CSV only with --csv
     with zipfile.ZipFile(tmp_path / "pack.zip") as z:
         assert {n.split("/", 1)[1] for n in z.namelist()} >= expected
     summary = (pack / "SUMMARY.md").read_text()
@@ -103,6 +104,52 @@ def test_evidence_pack_holds_everything_and_reproduces_from_itself(run_dir, tmp_
     pd.testing.assert_frame_equal(
         pd.read_csv(pack / "summary.csv"), pd.read_csv(pack / "rerun" / "summary.csv")
     )
+
+
+def test_evidence_pack_gives_per_case_tables_as_parquet_and_csv_only_on_request(run_dir, tmp_path):
+    """Issue 20: a 200-replication pack was 26 MB with a 96 MB cases.csv."""
+    small = runner.invoke(app, ["evidence", str(run_dir), "--out", str(tmp_path / "p")])
+    assert small.exit_code == 0, small.output
+    for name in ("cases", "timeseries", "workers"):
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(tmp_path / "p" / f"{name}.parquet"),
+            pd.read_parquet(run_dir / f"{name}.parquet"),
+        )
+    with_csv = runner.invoke(app, ["evidence", str(run_dir), "--out", str(tmp_path / "c"), "--csv"])
+    assert with_csv.exit_code == 0, with_csv.output
+    cases = pd.read_csv(tmp_path / "c" / "cases.csv")
+    assert len(cases) == len(pd.read_parquet(run_dir / "cases.parquet"))
+    with zipfile.ZipFile(tmp_path / "c.zip") as z:
+        assert any(n.endswith("/cases.csv") for n in z.namelist())
+    with zipfile.ZipFile(tmp_path / "p.zip") as z:
+        assert not any(n.endswith(".csv") and "cases" in n for n in z.namelist())
+    # a pack folder made again without --csv drops the CSV an earlier --csv left there
+    again = runner.invoke(app, ["evidence", str(run_dir), "--out", str(tmp_path / "c")])
+    assert again.exit_code == 0, again.output
+    assert not (tmp_path / "c" / "cases.csv").exists()
+
+
+def test_evidence_pack_holds_the_first_replications_cases_and_says_so(
+    run_dir, tmp_path, monkeypatch
+):
+    from workload_sim.report import evidence
+
+    monkeypatch.setattr(evidence, "CASE_REPS", 2)  # the run has 3 replications
+    run_cases = pd.read_parquet(run_dir / "cases.parquet")
+    pack, _ = evidence.build_pack(run_dir, tmp_path / "p")
+    cases = pd.read_parquet(pack / "cases.parquet")
+    expected = run_cases[run_cases["rep"].isin([0, 1])].reset_index(drop=True)
+    pd.testing.assert_frame_equal(cases, expected)
+    assert "holds the cases of replications 0-1 of 3" in (pack / "SUMMARY.md").read_text()
+    # the summary, replications and days cover every replication
+    assert len(pd.read_csv(pack / "replications.csv")) == 3
+    assert set(pd.read_parquet(pack / "timeseries.parquet")["rep"]) == {0, 1, 2}
+    everything = runner.invoke(
+        app, ["evidence", str(run_dir), "--out", str(tmp_path / "all"), "--all-cases"]
+    )
+    assert everything.exit_code == 0, everything.output
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "all" / "cases.parquet"), run_cases)
+    assert "holds the cases" not in (tmp_path / "all" / "SUMMARY.md").read_text()
 
 
 def test_verdict_does_not_let_a_runaway_list_hide_in_the_mean_wait():

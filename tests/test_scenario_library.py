@@ -23,7 +23,11 @@ EXPECTED = {
 
 
 def test_the_library_is_complete():
+    from workload_sim.scenario import assumptions
+
     assert EXPECTED <= set(LIBRARY)
+    # the files whose source notes are the reference for the values they support
+    assert set(assumptions.LIBRARY) == EXPECTED
 
 
 @pytest.mark.parametrize("name", LIBRARY)

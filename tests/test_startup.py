@@ -124,3 +124,10 @@ def test_every_commands_help_works_without_pandas_scipy_or_plotly():
     for name, (code, loaded) in seen.items():
         assert code == 0, f"{name} --help exited {code}"
         assert loaded == [], f"{name} --help imported {loaded}"
+
+
+def test_the_help_states_the_packs_real_default():
+    from workload_sim.cli.run import EVIDENCE_CASE_REPS
+    from workload_sim.report.evidence import CASE_REPS
+
+    assert EVIDENCE_CASE_REPS == CASE_REPS

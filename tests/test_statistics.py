@@ -179,6 +179,29 @@ def test_verdict_gives_every_number_its_interval_and_names_a_high_completion_bre
         mean=summary["mean"].where(summary["metric"] != "completion_breach_share", 0.1)
     )
     assert "completion standard" not in " ".join(sentences(low, 20, 5))
+    # with the lateness split, the sentence says which part is capacity
+    split = pd.concat(
+        [
+            summary,
+            pd.DataFrame(
+                [
+                    row("completion_breach_team_share", 0.20, 0.15, 0.26),
+                    row("completion_breach_pathway_share", 0.54, 0.50, 0.58),
+                ]
+            ),
+        ]
+    )
+    text = " ".join(sentences(split, 20, 5))
+    assert "20% (95% CI 15% to 26%) were late because they waited for the team" in text
+    assert "54% (95% CI 50% to 58%) would have been late with no wait for the team" in text
+
+
+def test_the_lateness_split_adds_up_to_the_completion_breaches(default_small):
+    per_rep = default_small.per_rep
+    both = per_rep["completion_breach_team_share"] + per_rep["completion_breach_pathway_share"]
+    assert both.to_numpy() == pytest.approx(per_rep["completion_breach_share"].to_numpy())
+    cases = default_small.cases
+    assert not (cases["late_waiting_for_team"] & ~cases["completion_breach"]).any()
 
 
 def test_compare_says_higher_lower_same_or_not_shown():

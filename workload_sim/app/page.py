@@ -55,40 +55,48 @@ except tf.FormError as exc:
     for line in exc.problems:
         st.error(line)
     st.stop()
-start_values = tf.defaults(data)
+start_values = tf.defaults(data, own_file=upload is not None)
+LIMITS = tf.LIMITS
 
 # ---- 2. My team now ------------------------------------------------------------------
 st.header("2. My team now")
-c1, c2, c3 = st.columns(3)
+st.caption(
+    "Every post the run uses is here: the run has exactly these posts, vacant ones included."
+)
+c1, c2, c3, c4 = st.columns(4)
 permanent = c1.number_input(
     "Permanent social workers (people)",
-    0,
-    500,
+    *LIMITS["permanent"],
     start_values["permanent"],
     key="permanent",
     help="Permanent, qualified social workers in post today, counting anyone off sick",
 )
 newly_qualified = c2.number_input(
     "Newly qualified social workers (people)",
-    0,
-    500,
+    *LIMITS["newly_qualified"],
     start_values["newly_qualified"],
     key="newly_qualified",
     help="Social workers in their first year (ASYE): a protected caseload",
 )
 agency = c3.number_input(
     "Agency social workers (people)",
-    0,
-    500,
+    *LIMITS["agency"],
     start_values["agency"],
     key="agency",
     help="Agency (locum) social workers in post today",
 )
+vacant = c4.number_input(
+    "Vacant posts (funded, nobody in post)",
+    *LIMITS["vacant"],
+    start_values["vacant"],
+    key="vacant",
+    help="Funded posts empty today and being recruited to; the run covers them as the "
+    "scenario's recruitment rules say (agency while recruiting, for the shipped teams)",
+)
 c1, c2, c3 = st.columns(3)
 referrals = c1.number_input(
     "Referrals a week",
-    0.1,
-    10_000.0,
+    *LIMITS["referrals"],
     start_values["referrals_per_week"],
     step=1.0,
     key="referrals",
@@ -96,16 +104,14 @@ referrals = c1.number_input(
 )
 waiting = c2.number_input(
     "Cases waiting for allocation today (cases)",
-    0,
-    100_000,
+    *LIMITS["waiting"],
     start_values["waiting_today"],
     key="waiting",
     help="Your unallocated list today: the run starts with this many waiting",
 )
 caseload = c3.number_input(
     "Average caseload today (cases per worker)",
-    0.0,
-    200.0,
+    *LIMITS["caseload"],
     start_values["caseload_today"],
     step=1.0,
     key="caseload",
@@ -119,8 +125,7 @@ today = st.date_input(
 )
 months = st.number_input(
     "How far ahead to look (months)",
-    1,
-    60,
+    *LIMITS["months"],
     12,
     key="months",
     help="Months after today the run covers (about 21 working days a month)",
@@ -131,18 +136,18 @@ workers = (
     + [f"newly_qualified {i}" for i in range(1, newly_qualified + 1)]
     + [f"agency {i}" for i in range(1, agency + 1)]
 )
-st.subheader("Who is off now")
+st.subheader("Who is off sick, now or from a date")
 n_off = st.number_input(
-    "How many people are off sick now (people)",
+    "How many absences do you know of (people off sick now or from a known date)",
     0,
     max(0, len(workers)),
     0,
     key="n_off",
-    help="Each from today, for the weeks you expect (a fit note's period)",
+    help="Each from today or a date you know, for the weeks you expect (a fit note's period)",
 )
 off_now = []
 for i in range(int(n_off)):
-    a, b = st.columns(2)
+    a, b, c = st.columns(3)
     who = a.selectbox(
         f"Who is off ({i + 1})",
         workers,
@@ -150,15 +155,20 @@ for i in range(int(n_off)):
         key=f"off_worker_{i}",
         help="Which post: 'permanent 1' is the first permanent worker (no names needed)",
     )
-    weeks = b.number_input(
+    since = b.date_input(
+        f"Off from ({i + 1})",
+        today,
+        key=f"off_from_{i}",
+        help="Today's date if they are off now; a later date if you know they go off then",
+    )
+    weeks = c.number_input(
         f"For how long ({i + 1}, weeks)",
-        1,
-        104,
+        *LIMITS["off_weeks"],
         8,
         key=f"off_weeks_{i}",
-        help="Expected length of the absence from today, in weeks",
+        help="Expected length of the absence from its first day, in weeks",
     )
-    off_now.append(tf.Absence(who, int(weeks)))
+    off_now.append(tf.Absence(who, int(weeks), since if since != today else None))
 
 st.subheader("Planned events")
 naas = st.checkbox(
@@ -177,8 +187,7 @@ if naas:
     )
     naas_share = b.number_input(
         "Share of staff put forward (%)",
-        0,
-        100,
+        *LIMITS["naas_share"],
         50,
         key="naas_share",
         help="Per cent of permanent and newly qualified workers",
@@ -216,8 +225,7 @@ if demand:
     )
     demand_percent = b.number_input(
         "Change in referrals (%)",
-        -90.0,
-        500.0,
+        *LIMITS["demand_percent"],
         20.0,
         step=5.0,
         key="demand_percent",
@@ -234,22 +242,24 @@ cover = a.selectbox(
     help="Your team's rule for the cases of a worker who is off",
 )
 cover_days = b.number_input(
-    "N (working days)", 0, 260, 3, key="cover_days", help="The N in the rule you chose"
+    "N (working days)",
+    *LIMITS["cover_days"],
+    3,
+    key="cover_days",
+    help="The N in the rule you chose",
 )
 
 with st.expander("Run settings"):
     reps = st.number_input(
         "Replications (runs of the same year with different chance events)",
-        2,
-        200,
+        *LIMITS["reps"],
         int(os.environ.get("WORKLOAD_SIM_APP_REPS", 10)),
         key="reps",
         help="More gives narrower confidence intervals and takes longer",
     )
     seed = st.number_input(
         "Seed",
-        0,
-        2**31,
+        *LIMITS["seed"],
         int(data.get("seed", 20261123)),
         key="seed",
         help="The same seed gives the same results, here and on the command line",
@@ -267,6 +277,7 @@ form = tf.TeamForm(
     replications=int(reps),
     seed=int(seed),
     off_now=off_now,
+    vacant=int(vacant),
     naas_date=naas_date,
     naas_share=(naas_share or 0) / 100,
     vacancy_worker=vacancy_worker,
@@ -283,19 +294,32 @@ st.caption(
     'The first run is "my team as it is"; each later run is compared with it on the same '
     "chance events. Pressing any button while a run goes stops it."
 )
-if state.get("cancel"):
+planned = None
+try:
+    planned, planned_resolved = tf.build(form, data)
+except tf.FormError as exc:
+    for line in exc.problems:
+        st.error(line)
+else:
+    st.markdown(f"**The team that will run:** {tf.team_line(planned)}")
+    seconds = tf.run_seconds(planned, bool(state.runs), res.worker_count())
+    if seconds > 60:
+        st.warning(
+            f"This run will take about {tf.duration_words(seconds)} on this server "
+            "(more replications, months, referrals or posts take longer)."
+        )
+# A run stopped by a button leaves "running" set: the page says so once, and only then.
+if state.pop("running", False) and state.get("cancel"):
     st.warning("The run was cancelled; nothing from it was kept. Press Run to start again.")
-if st.button("Run", type="primary", key="run"):
-    try:
-        scenario, resolved = tf.build(form, data)
-    except tf.FormError as exc:
-        for line in exc.problems:
-            st.error(line)
-    else:
+if st.button("Run", type="primary", key="run", disabled=planned is None):
+    if planned is not None:
+        scenario, resolved = planned, planned_resolved
         total = scenario.replications * (2 if state.runs else 1)
         bar = st.progress(0.0, text="Running replications...")
         # Pressing any button reruns the page, which stops this run (the pool is shut down).
-        st.button("Cancel this run", key="cancel")
+        stop = st.empty()
+        stop.button("Cancel this run", key="cancel")
+        state.running = True
 
         def progress(done: int, offset: int = 0) -> None:
             bar.progress(min(1.0, (done + offset) / total), text=f"{done + offset} of {total}")
@@ -308,6 +332,8 @@ if st.button("Run", type="primary", key="run"):
                 state.runs[0]["scenario"], scenario, lambda d: progress(d // 2, reps_done)
             )
         bar.empty()
+        stop.empty()  # the run is over: nothing left to cancel
+        state.pop("running", None)
         state.runs.append(
             dict(
                 scenario=scenario,
@@ -369,8 +395,8 @@ if state.runs:
 
     # ---- 6. Take it away -------------------------------------------------------------
     st.header("6. Take it away")
-    text = tf.scenario_text(run["resolved"])
-    command = tf.run_command("my_team.yaml", run["results"].reps, run["results"].seed)
+    text = tf.scenario_text(run["resolved"], tf.PAGE_NAME)
+    command = tf.run_command(f"{tf.PAGE_NAME}.yaml", run["results"].reps, run["results"].seed)
     a, b = st.columns(2)
     a.download_button(
         "Scenario file (my_team.yaml)",
@@ -392,7 +418,9 @@ if state.runs:
         key="evidence_button",
         help="The report, tables, assumptions with sources, and the scenario",
     ):
-        state.evidence = res.evidence_zip(run["results"], run["resolved"], command)
+        state.evidence = res.evidence_zip(
+            run["results"], {**run["resolved"], "name": tf.PAGE_NAME}, command
+        )
     if "evidence" in state:
         st.download_button(
             "Evidence pack (zip)",

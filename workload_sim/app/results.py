@@ -53,6 +53,13 @@ def backend() -> Backend:
     return make_backend(name, int(workers) if workers and name != "serial" else None)
 
 
+def worker_count() -> int:
+    """How many processes a run of the page uses (as ``backend`` starts them)."""
+    if os.environ.get("WORKLOAD_SIM_APP_BACKEND", "process") == "serial":
+        return 1
+    return int(os.environ.get("WORKLOAD_SIM_APP_WORKERS") or os.cpu_count() or 1)
+
+
 def run_team(scenario: Scenario, on_progress: Progress | None = None) -> Results:
     """The scenario's replications, reporting each one finished."""
     done = [0]

@@ -12,16 +12,23 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from ..experiments.outputs import scenario_yaml
-from ..scenario import Scenario
+from ..scenario import MAX_DAYS, Scenario
+from ..scenario.demand import DemandSpec
 from ..scenario.loading import ScenarioError, apply_overrides, resolved_dict, validate
+from ..scenario.people import CoverSpec, NaasRoundSpec
 from ..scenario.safe_yaml import parse_yaml
+from ..scenario.scheduled import DemandChange, OffSick
+from ..scenario.team import TeamSpec, WarmStartSpec
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 STARTS = {
     "The adult safeguarding team": "adult_safeguarding_team.yaml",
     "The children's team": "children_in_need_team.yaml",
 }
+PAGE_NAME = "my_team"  # the page's team: its scenario file, evidence pack and tables
 WORKING_DAYS_A_MONTH = 253 / 12  # 253 working days in an English year
 
 # The sick-leave cover policy in words -> the cover fields (None: never); N is the form's days.
@@ -43,6 +50,7 @@ FIELD_WORDS = {
     "team.permanent": "Permanent social workers",
     "team.newly_qualified": "Newly qualified social workers",
     "team.agency": "Agency social workers",
+    "team.vacant": "Vacant posts",
     "demand.referrals_per_week": "Referrals a week",
     "warm_start.unallocated": "Cases waiting for allocation today",
     "warm_start.cases_per_worker": "Average caseload today",
@@ -63,10 +71,12 @@ PAGE_NOTE = "assumption: the team leader's own figure, given on the team leader'
 
 @dataclass
 class Absence:
-    """Someone off now: 'permanent 1' (the first permanent worker) for so many weeks."""
+    """Someone off: 'permanent 1' (the first permanent worker) for so many weeks, from
+    ``date`` (None: from the form's start date, i.e. off now)."""
 
     worker: str
     weeks: int
+    date: dt.date | None = None
 
 
 @dataclass
@@ -84,6 +94,7 @@ class TeamForm:
     replications: int = 10
     seed: int = 20261123
     off_now: list[Absence] = field(default_factory=list)
+    vacant: int = 0
     naas_date: dt.date | None = None
     naas_share: float = 0.5
     vacancy_worker: str | None = None
@@ -114,13 +125,18 @@ def base_data(start: str | None = None, upload: bytes | None = None) -> dict:
     return resolved_dict(validate(parse_yaml(path.read_text(), str(path))))
 
 
-def defaults(data: dict) -> dict:
-    """The form's starting values from a scenario mapping (what the page shows first)."""
+def defaults(data: dict, own_file: bool = False) -> dict:
+    """The form's starting values from a scenario mapping (what the page shows first).
+
+    Vacant posts start at 0 for a shipped team (the page runs the posts the user enters,
+    not the shipped team's vacancy); a file of the user's own keeps its own.
+    """
     team, warm = data["team"], data.get("warm_start") or {}
     return dict(
         permanent=int(team["permanent"]),
         newly_qualified=int(team["newly_qualified"]),
         agency=int(team["agency"]),
+        vacant=int(team.get("vacant") or 0) if own_file else 0,
         referrals_per_week=float(data["demand"]["referrals_per_week"]),
         waiting_today=int(warm.get("unallocated") or 0),
         caseload_today=float(warm.get("cases_per_worker") or 0.0),
@@ -136,13 +152,103 @@ def _value(x) -> str:
     return str(x)
 
 
+def bounds(model: type[BaseModel], name: str, integer: bool = False) -> tuple:
+    """A schema field's limits as a form box's (min, max), both inclusive: the box accepts
+    what the scenario accepts. An open bound (gt=0) moves in by the box's step."""
+    lo = hi = None
+    step = 1 if integer else 0.01
+    for m in model.model_fields[name].metadata:
+        if hasattr(m, "ge"):
+            lo = m.ge
+        elif hasattr(m, "gt"):
+            lo = m.gt + step
+        elif hasattr(m, "le"):
+            hi = m.le
+        elif hasattr(m, "lt"):
+            hi = m.lt - step
+    cast = int if integer else float
+    return (None if lo is None else cast(lo)), (None if hi is None else cast(hi))
+
+
+BROWSER_INT = 2**53 - 1  # the largest whole number a browser's number box holds exactly
+MAX_MONTHS = int(MAX_DAYS // WORKING_DAYS_A_MONTH)  # the horizon's own limit, in months
+_SEED = bounds(Scenario, "seed", integer=True)
+_SHARE = bounds(NaasRoundSpec, "share_tested")
+
+# Each box's (min, max) by the page's key: the schema's own limits, so the page accepts
+# exactly what the scenario accepts (a run too big to wait for is warned of, not refused).
+LIMITS = {
+    "permanent": bounds(TeamSpec, "permanent", integer=True),
+    "newly_qualified": bounds(TeamSpec, "newly_qualified", integer=True),
+    "agency": bounds(TeamSpec, "agency", integer=True),
+    "vacant": bounds(TeamSpec, "vacant", integer=True),
+    "referrals": bounds(DemandSpec, "referrals_per_week"),
+    "waiting": bounds(WarmStartSpec, "unallocated", integer=True),
+    "caseload": bounds(WarmStartSpec, "cases_per_worker"),
+    "months": (1, MAX_MONTHS),
+    "off_weeks": bounds(OffSick, "weeks", integer=True),
+    "naas_share": (round(100 * _SHARE[0]), round(100 * _SHARE[1])),  # per cent
+    "demand_percent": bounds(DemandChange, "percent"),
+    "cover_days": bounds(CoverSpec, "urgent_to_colleagues_after_days", integer=True),
+    "reps": (2, bounds(Scenario, "replications", integer=True)[1]),  # an interval needs 2
+    "seed": (_SEED[0], min(_SEED[1], BROWSER_INT)),
+}
+
+
+def team_line(scenario: Scenario) -> str:
+    """Exactly which posts the run uses, from the scenario it runs: '12 posts: 9 permanent,
+    1 newly qualified, 2 agency, none vacant'."""
+    t = scenario.team
+    total = t.permanent + t.newly_qualified + t.agency + t.vacant
+    vacant = "none vacant" if not t.vacant else f"{t.vacant} vacant"
+    if t.vacant:
+        r = scenario.recruitment
+        vacant += (
+            " (covered by agency while recruiting)"
+            if r.agency_instead_of_vacancy
+            else " (empty while recruiting)"
+        )
+    posts = "post" if total == 1 else "posts"
+    return (
+        f"{total} {posts}: {t.permanent} permanent, {t.newly_qualified} newly qualified, "
+        f"{t.agency} agency, {vacant}"
+    )
+
+
+# Seconds of one worker's time per simulated working day: a base, each referral a week and
+# each post (measured on a 2-core laptop-class machine, serial, 2026-12: 9 posts at 28 a
+# week, 0.3 s a year; 1,000 a week, 6.4 s a year; 500 posts, 1.7 s a quarter).
+SECONDS_A_DAY = (1e-3, 2.5e-5, 5e-5)
+
+
+def run_seconds(scenario: Scenario, compared: bool = False, workers: int = 1) -> float:
+    """A rough wall-clock estimate of the page's run: every replication (twice when it is
+    compared with the first run, on the same chance events) spread over ``workers``."""
+    base, per_referral, per_post = SECONDS_A_DAY
+    t = scenario.team
+    posts = t.permanent + t.newly_qualified + t.agency + t.vacant
+    day = base + per_referral * scenario.demand.referrals_per_week + per_post * posts
+    reps = scenario.replications * (2 if compared else 1)
+    return reps * scenario.total_days * day / max(1, workers)
+
+
+def duration_words(seconds: float) -> str:
+    """'40 seconds', '3 minutes', '2.5 hours'."""
+    if seconds < 90:
+        return f"{max(1, round(seconds))} seconds"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} minutes"
+    return f"{seconds / 3600:.1f} hours"
+
+
 def events(form: TeamForm) -> list[dict]:
-    """The scheduled events: absences from today, a post falling vacant, demand changing."""
+    """The scheduled events: absences (from today or a date), a post falling vacant, demand
+    changing."""
     out: list[dict] = [
         {
             "kind": "off_sick",
             "worker": a.worker,
-            "date": form.start_date.isoformat(),
+            "date": (a.date or form.start_date).isoformat(),
             "weeks": a.weeks,
         }
         for a in form.off_now
@@ -177,6 +283,7 @@ def overrides(form: TeamForm) -> list[str]:
         "team.permanent": form.permanent,
         "team.newly_qualified": form.newly_qualified,
         "team.agency": form.agency,
+        "team.vacant": form.vacant,
         "demand.referrals_per_week": form.referrals_per_week,
         "warm_start.unallocated": form.waiting_today,
         "warm_start.cases_per_worker": form.caseload_today,
@@ -226,6 +333,6 @@ def run_command(file_name: str, reps: int, seed: int) -> str:
     return f"workload-sim run {file_name} --reps {reps} --seed {seed}"
 
 
-def scenario_text(resolved: dict, name: str = "my_team") -> str:
+def scenario_text(resolved: dict, name: str = PAGE_NAME) -> str:
     """The scenario file to download: every value resolved, so the CLI runs exactly this."""
     return scenario_yaml({**resolved, "name": name})

@@ -56,6 +56,10 @@ app = typer.Typer(
 )
 
 
+# the evidence pack's default number of replications' cases (report.evidence.CASE_REPS),
+# written here so that --help imports no pandas; tests/test_startup.py checks they agree
+EVIDENCE_CASE_REPS = 50
+
 HEADLINE = [
     "wait_to_allocation_days",
     "wait_to_allocation_p90",
@@ -129,12 +133,25 @@ def evidence(
     out_dir: Path | None = typer.Option(
         None, "--out", help="Pack folder: new or empty (default DIR/evidence)"
     ),
+    csv: bool = typer.Option(
+        False,
+        "--csv",
+        help="Also give the per-case, per-day and per-worker tables as CSV (for a "
+        "spreadsheet; much bigger than their Parquet files)",
+    ),
+    all_cases: bool = typer.Option(
+        False,
+        "--all-cases",
+        help=f"Give every replication's cases (default: the first {EVIDENCE_CASE_REPS}; "
+        "200 replications of a team of 10 are about 16 MB more)",
+    ),
 ) -> None:
-    """Bundle report, tables (CSV), scenario, assumptions and a plain-English summary."""
+    """Bundle report, summary tables (CSV), per-case tables (Parquet), scenario,
+    assumptions and a plain-English summary."""
     from ..report import evidence as evidence_pack
 
     _run_folder(folder)
-    pack, archive = evidence_pack.build_pack(folder, out_dir)
+    pack, archive = evidence_pack.build_pack(folder, out_dir, csv=csv, all_cases=all_cases)
     say_where(pack, "evidence pack written to", f" and {archive}")
 
 

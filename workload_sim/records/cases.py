@@ -93,7 +93,13 @@ def cases_table(
     enquiry_done_at = np.full(n, nan)
     last = step_idx == enquiry_end[step_case]
     enquiry_done_at[step_case[last]] = step_time[last]
-    enquiry_so_far = np.where(np.isnan(enquiry_done_at), horizon, enquiry_done_at) - arrival
+    enquiry_end = np.where(np.isnan(enquiry_done_at), horizon, enquiry_done_at)
+    enquiry_so_far = enquiry_end - arrival
+    # lateness split: the days the enquiry waited for the team; a breach is the team's
+    # when, without those days, it would have met its standard
+    team_wait = team_wait_days(sp, work, arrival, enquiry_end, horizon)
+    late = is_case & (enquiry_so_far > comp_target + 1e-9)
+    late_for_team = late & (enquiry_so_far - team_wait <= comp_target + 1e-9)
 
     on_cases = (work["case"] >= 0) & np.isin(work["kind"], CASE_WORK)
     wc = work["case"][on_cases].astype(np.int64)
@@ -130,7 +136,9 @@ def cases_table(
         "allocation_breach": is_case & (longest_wait > alloc_target + 1e-9),
         "completion_target": comp_target,
         "enquiry_done_at": enquiry_done_at,
-        "completion_breach": is_case & (enquiry_so_far > comp_target + 1e-9),
+        "completion_breach": late,
+        "team_wait_days": np.where(is_case, team_wait, nan),
+        "late_waiting_for_team": late_for_team,
         "steps_planned": np.array([len(r[8]) for r in ref], dtype=np.int64),
         "steps_done": steps_done,
         "failures": failures,
@@ -150,6 +158,53 @@ def cases_table(
         frame_[f"n_{name}"] = counts[0, i]
         frame_[f"done_{name}"] = counts[1, i]
     return pd.DataFrame(frame_)
+
+
+def team_wait_days(
+    sp: Columns, work: Columns, arrival: np.ndarray, until: np.ndarray, horizon: float
+) -> np.ndarray:
+    """Working days each case waited for the team between its referral and ``until`` (the
+    enquiry's end): at the duty desk, on the unallocated list, and with a task of its own
+    ready in a worker's queue (not yet started, or put back until started again), times
+    that overlap counted once. The rest of its time is the pathway's: lead times (waiting
+    on others) and the work itself.
+    """
+    n = len(arrival)
+    waiting = (sp["place"] == ev.TRIAGE) | (sp["place"] == ev.LIST)
+    cases = [sp["case"][waiting].astype(np.int64)]
+    starts = [sp["start"][waiting].astype(float)]
+    ends = [np.where(np.isnan(e := sp["end"][waiting].astype(float)), horizon, e)]
+    mine = (work["case"] >= 0) & np.isin(work["kind"], CASE_WORK)
+    if mine.any():
+        started = work["started"][mine].astype(float)
+        task = work["task"][mine].astype(np.int64)
+        order = np.lexsort((np.where(np.isnan(started), np.inf, started), task))
+        task, started = task[order], started[order]
+        finished = work["finished"][mine].astype(float)[order]
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = task[1:] != task[:-1]
+        ready = np.where(first, work["queued_at"][mine].astype(float)[order], np.roll(finished, 1))
+        cases.append(work["case"][mine].astype(np.int64)[order])
+        starts.append(ready)
+        ends.append(np.where(np.isnan(started), horizon, started))
+    case = np.concatenate(cases)
+    lo = np.maximum(np.concatenate(starts), arrival[case])
+    hi = np.minimum(np.concatenate(ends), until[case])
+    keep = hi > lo
+    case, lo, hi = case[keep], lo[keep], hi[keep]
+    if not len(case):
+        return np.zeros(n)
+    # the union's length per case: sorted by start, each interval adds what reaches past
+    # the furthest end before it in the same case
+    order = np.lexsort((lo, case))
+    case, lo, hi = case[order], lo[order], hi[order]
+    new_case = np.ones(len(case), dtype=bool)
+    new_case[1:] = case[1:] != case[:-1]
+    shift = 2.0 * (horizon + 1.0)  # separates the cases in one running maximum
+    reach = np.maximum.accumulate(hi + case * shift) - case * shift
+    before = np.where(new_case, -np.inf, np.roll(reach, 1))
+    added = np.clip(hi - np.maximum(lo, before), 0.0, None)
+    return np.bincount(case, weights=added, minlength=n)[:n]
 
 
 def first_wait_spells(sp: Columns) -> np.ndarray:

@@ -73,6 +73,17 @@ METRICS: dict[str, tuple[str, str]] = {
         "Cases whose enquiry was not completed within its standard (long-term work after it "
         "not counted)",
     ),
+    "completion_breach_team_share": (
+        "fraction",
+        "Cases whose enquiry breached its standard because it waited for the team: without "
+        "the days at the duty desk, on the list or in a worker's queue it would have met it "
+        "(capacity)",
+    ),
+    "completion_breach_pathway_share": (
+        "fraction",
+        "Cases whose enquiry breached its standard even leaving out every day it waited for "
+        "the team: the pathway's lead times and work alone exceed the standard (not capacity)",
+    ),
     "unallocated_mean": ("cases", "Mean unallocated list (time-weighted)"),
     "unallocated_end": ("cases", "Unallocated list at the horizon (need still waiting)"),
     "backlog_growth_per_week": ("cases/week", "Slope of the unallocated list over time"),
@@ -158,6 +169,8 @@ SHARES = frozenset(
     {
         "allocation_breach_share",
         "completion_breach_share",
+        "completion_breach_team_share",
+        "completion_breach_pathway_share",
         "assessment_within_45_days_share",
         "unpaid_over_5h_share",
         "weeks_beyond_contract_share",
@@ -229,6 +242,14 @@ def rep_metrics(
         else nan,
         "completion_breach_share": (
             float(opened["completion_breach"].mean()) if len(opened) else nan
+        ),
+        "completion_breach_team_share": (
+            float(opened["late_waiting_for_team"].mean()) if len(opened) else nan
+        ),
+        "completion_breach_pathway_share": (
+            float((opened["completion_breach"] & ~opened["late_waiting_for_team"]).mean())
+            if len(opened)
+            else nan
         ),
         "unallocated_mean": float(ts["unallocated_mean"].mean()),
         "unallocated_end": float(ts["unallocated"].iloc[-1]),

@@ -1,9 +1,11 @@
 """The evidence pack: everything a union or team leader hands over, in one folder and zip.
 
-The pack holds the report, every table as CSV (for spreadsheets), the resolved
-scenario, the assumptions with their sources, the manifest, and SUMMARY.md: the
-verdict and key numbers in plain English, what they mean and do not mean, and
-the one command that reproduces them from the pack alone.
+The pack holds the report, the summary, the per-replication table and the assumptions
+with their sources as CSV (for spreadsheets), the per-case, per-day and per-worker tables
+as Parquet (small enough to email at 200 replications; ``csv=True``, the command's
+``--csv``, adds them as CSV too), the resolved scenario, the manifest, and SUMMARY.md: the
+verdict and key numbers in plain English, what they mean and do not mean, and the one
+command that reproduces them from the pack alone.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from ..experiments.outputs import (
     write_text,
 )
 from ..records.metrics import KEY_METRICS, METRICS
-from ..scenario.assumptions import OVERRIDDEN, UNSOURCED
+from ..scenario.assumptions import flagged as unsourced
 from . import run_page
 from .pages import read_folder
 from .team_words import team_in_words
@@ -73,7 +75,7 @@ def _num(x: float) -> str:
     return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
 
 
-def summary_text(folder: Path) -> str:
+def summary_text(folder: Path, all_cases: bool = False) -> str:
     d = read_folder(folder)
     sc, man = d["scenario"], d["manifest"]
     perm = sc["workforce"]["permanent"]
@@ -83,7 +85,7 @@ def summary_text(folder: Path) -> str:
         for s in sentences(d["summary"], perm["caseload_cap"] * perm["fte"], targets[-1], sc, man)
     )
     a = d["assumptions"]
-    flagged = a[a["source"].isin([UNSOURCED, OVERRIDDEN])] if len(a) else a
+    flagged = a[a["source"].map(unsourced)] if len(a) else a
     flagged_text = (
         "Every value has a source or is marked as an assumption."
         if flagged.empty
@@ -116,21 +118,38 @@ the `workload-sim` command in `.venv/bin`; activate it with `source .venv/bin/ac
     {reproduce_line(sc["name"], man["reps"], man["seed"])}
 
 run in this folder gives identical tables (same seed, same numbers). The files:
-`report.html` (open in any browser, works offline), `summary.csv`, `timeseries.csv`,
-`cases.csv`, `workers.csv`, `replications.csv`, `assumptions.csv`, `scenario.yaml`,
-`manifest.json`.
+`report.html` (open in any browser, works offline), `summary.csv`, `replications.csv`,
+`assumptions.csv`, `scenario.yaml`, `manifest.json`, and one row per case, per day and per
+worker in `cases.parquet`, `timeseries.parquet` and `workers.parquet` (Parquet: pandas'
+`read_parquet`, R's `arrow::read_parquet`; `workload-sim evidence RUN_FOLDER --csv` adds
+them as CSV for a spreadsheet).{cases_note(man["reps"], all_cases)}
 """
 
 
+def cases_note(reps: int, all_cases: bool = False) -> str:
+    """What the pack's per-case table holds, when it is not every replication."""
+    if all_cases or reps <= CASE_REPS:
+        return ""
+    return (
+        f" `cases.parquet` holds the cases of replications 0-{CASE_REPS - 1} of {reps}, to "
+        "keep the pack small; the command above writes every one, as does "
+        "`workload-sim evidence RUN_FOLDER --all-cases`."
+    )
+
+
+BIG_TABLES = ("cases", "timeseries", "workers")  # one row per case, day or worker: Parquet
+# Replications whose cases a pack holds unless asked for all: 50 of the default team's are
+# about 4 MB of Parquet (200 are 16 MB: random times do not compress); the summary, the
+# per-replication table and the per-day table always cover every replication.
+CASE_REPS = 50
 PACK_FILES = (
     "report.html",
     "summary.csv",
     "assumptions.csv",
     "scenario.yaml",
-    "timeseries.csv",
-    "cases.csv",
-    "workers.csv",
     "replications.csv",
+    *(f"{name}.parquet" for name in BIG_TABLES),
+    *(f"{name}.csv" for name in BIG_TABLES),  # only with csv=True (--csv)
     "manifest.json",
     "SUMMARY.md",
 )
@@ -159,8 +178,30 @@ def _pack_folder(folder: Path, out: Path | None) -> Path:
     return prepare_out_dir(pack, "evidence", force=True, flag=flag)
 
 
-def build_pack(folder: Path, out: Path | None = None) -> tuple[Path, Path]:
-    """Write the pack folder and its zip; returns (folder, zip)."""
+def _compact_parquet(table: pd.DataFrame, path: Path) -> None:
+    """Parquet as small as it losslessly goes: zstd, and floats split byte by byte (times
+    and hours are random in their last digits; their exponents repeat)."""
+    floats = [c for c in table.columns if table[c].dtype.kind == "f"]
+    others = [c for c in table.columns if c not in floats]
+    table.to_parquet(
+        path,
+        index=False,
+        compression="zstd",
+        compression_level=9,
+        use_byte_stream_split=floats or False,
+        use_dictionary=others or False,
+    )
+
+
+def build_pack(
+    folder: Path, out: Path | None = None, csv: bool = False, all_cases: bool = False
+) -> tuple[Path, Path]:
+    """Write the pack folder and its zip; returns (folder, zip).
+
+    The per-day and per-worker tables go whole, as Parquet; the per-case table holds the
+    first ``CASE_REPS`` replications (every one with ``all_cases``), so a 200-replication
+    pack stays small enough to email; ``csv`` adds the three as CSV too.
+    """
     folder = Path(folder)
     pack = _pack_folder(folder, out)
     if not (folder / "report.html").exists():
@@ -169,8 +210,16 @@ def build_pack(folder: Path, out: Path | None = None) -> tuple[Path, Path]:
         src = folder / name
         if src.is_file() and not src.is_symlink():
             atomic_write(pack / name, lambda tmp, src=src: shutil.copyfile(src, tmp))
-    for name in ("timeseries", "cases", "workers", "replications"):
-        write_csv(pack / f"{name}.csv", pd.read_parquet(folder / f"{name}.parquet"))
+    write_csv(pack / "replications.csv", pd.read_parquet(folder / "replications.parquet"))
+    for name in BIG_TABLES:
+        table, table_csv = pd.read_parquet(folder / f"{name}.parquet"), pack / f"{name}.csv"
+        if name == "cases" and not all_cases:
+            table = table[table["rep"] < CASE_REPS].reset_index(drop=True)
+        atomic_write(pack / f"{name}.parquet", lambda tmp, t=table: _compact_parquet(t, tmp))
+        if csv:
+            write_csv(table_csv, table)
+        else:  # a CSV left by an earlier --csv pack in this folder is not this pack's
+            table_csv.unlink(missing_ok=True)
     run = read_folder(folder)
     manifest = run["manifest"]
     # the same line SUMMARY.md gives, with the installed command
@@ -178,7 +227,7 @@ def build_pack(folder: Path, out: Path | None = None) -> tuple[Path, Path]:
         run["scenario"]["name"], manifest["reps"], manifest["seed"]
     )
     write_text(pack / "manifest.json", json.dumps(manifest, indent=2) + "\n")
-    write_text(pack / "SUMMARY.md", summary_text(folder))
+    write_text(pack / "SUMMARY.md", summary_text(folder, all_cases))
     here = pack.resolve()
     archive = here.parent / f"{here.name}.zip"
     top = slug(here.name)

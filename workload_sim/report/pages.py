@@ -118,9 +118,13 @@ def cards(items: list[tuple[str, str, str]]) -> str:
 
 
 def table_html(
-    frame: pd.DataFrame, unsourced_col: str | None = None, marker: str = "", full: bool = False
+    frame: pd.DataFrame,
+    unsourced_col: str | None = None,
+    marker: str | tuple[str, ...] = "",
+    full: bool = False,
 ) -> str:
     """A table in a box that scrolls (with a visible cue) if it is ever wider than the page;
+    rows whose ``unsourced_col`` starts with ``marker`` (or any of several) are highlighted;
     ``full``: every row shown, no inner vertical scroll (for tables read end to end)."""
     head = "".join(f"<th>{_breakable(str(c))}</th>" for c in frame.columns)
     rows = []

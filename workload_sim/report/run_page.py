@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..scenario.assumptions import OVERRIDDEN, UNSOURCED
+from ..scenario.assumptions import STALE
+from ..scenario.assumptions import flagged as unsourced
 from ..scenario.safe_yaml import ScenarioError
 from . import charts
 from .load_check_block import load_check_block
@@ -144,7 +145,7 @@ def build(folder: Path) -> Path:
     ]
     chart_html = {name: figure_div(fig, f"chart-{name}") for name, fig in figs}
     assumptions = d["assumptions"]
-    flagged = assumptions["source"].isin([UNSOURCED, OVERRIDDEN]).sum() if len(assumptions) else 0
+    flagged = assumptions["source"].map(unsourced).sum() if len(assumptions) else 0
     reproduce = man.get("reproduce", "")
     body = f"""
 <h1>{html.escape(sc["name"])}: is this workload safe?</h1>
@@ -173,7 +174,7 @@ after {warmup} days of warm-up, from {ts["date"].min():%d %b %Y}.{
 <p>Every parameter with its value, unit and source. {flagged} value(s) were set without a
 source and are highlighted: give each a note under <code>sources</code> before relying on it.</p>
 {
-        table_html(assumptions, "source", "set ", full=True)
+        table_html(assumptions, "source", ("set ", STALE), full=True)
         if len(assumptions)
         else "<p>(no assumptions.csv)</p>"
     }

@@ -229,10 +229,22 @@ def _breaches(summary: pd.DataFrame, alert: float) -> list[str]:
         )
     done = _row(summary, "completion_breach_share")
     if done is not None and done["mean"] > alert:
-        out.append(
+        text = (
             f"{done['mean']:.0%} of cases breached their completion standard"
-            f"{_ci(done, '{:.0%}')}, above the {alert:.0%} this scenario flags: many "
-            "finished late or not at all."
+            f"{_ci(done, '{:.0%}')}, above the {alert:.0%} this scenario flags"
+        )
+        team = _row(summary, "completion_breach_team_share")
+        path = _row(summary, "completion_breach_pathway_share")
+        if team is None or path is None:
+            out.append(text + ": many finished late or not at all.")
+            return out
+        pct = "{:.0%}"
+        out.append(
+            f"{text}. {team['mean']:.0%}{_ci(team, pct)} were late because they waited for "
+            "the team (at the duty desk, on the list or in a worker's queue): capacity; "
+            f"{path['mean']:.0%}{_ci(path, pct)} would have been late with no wait for the "
+            "team at all: the pathway's lead times and work take longer than the standard, "
+            "which more staff would not change."
         )
     return out
 

@@ -10,11 +10,18 @@ A value changed from its default with no note of its own is marked as such,
 never credited to the default's source, wherever it sits: list items (a NAAS
 round, a step's branches) and new entries are compared with their own class's
 defaults, and a field with no default at all (a round's date) always needs a note.
+
+A note knows the value it supports: a scenario note copied from a shipped scenario (same
+field, same words) supports that scenario's value there, so a copy whose value was edited
+under the old note is flagged "changed without a source" (``STALE``), as a value changed
+with ``--set`` or with no note at all is.
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -26,6 +33,27 @@ from .distributions import _Spec
 
 UNSOURCED = "set in this scenario; no source given (add one under 'sources')"
 OVERRIDDEN = "set on the command line (--set); no source given"
+STALE = "changed without a source:"  # a note copied from a shipped scenario, value edited
+SHIPPED = Path(__file__).resolve().parents[2] / "scenarios"  # whose notes are the reference
+# The shipped library, by name: a user's copy saved beside them (the team leader's guide
+# copies the default to scenarios/my_team.yaml) is never a reference for its own notes.
+LIBRARY = (
+    "adult_safeguarding_team.yaml",
+    "agency_heavy.yaml",
+    "children_in_need_team.yaml",
+    "demand_growth.yaml",
+    "long_term_sickness.yaml",
+    "naas_rollout.yaml",
+    "team_leader_example.yaml",
+    "vacancies_unfilled.yaml",
+)
+
+
+def flagged(source: str) -> bool:
+    """Whether an assumptions-table source says the value was set without a source."""
+    return source in (UNSOURCED, OVERRIDDEN) or str(source).startswith(STALE)
+
+
 _SKIP = {"sources", "description", "name"}
 
 
@@ -125,7 +153,10 @@ def assumptions_table(scenario: Scenario) -> pd.DataFrame:
     rows = []
     defaults = Scenario()
     for path, value, unit, text, source in _walk(scenario, defaults, "", None, {}):
-        own = _own_source(scenario.sources, path)
+        key = _own_key(scenario.sources, path)
+        own = None if key is None else scenario.sources[key]
+        if own is not None:
+            own = _stale(key, own, path, value) or own
         rows.append(
             {
                 "field": path,
@@ -138,13 +169,62 @@ def assumptions_table(scenario: Scenario) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _own_source(sources: dict[str, str], path: str) -> str | None:
-    """The scenario's note for ``path``: its own, or that of the nearest section above it."""
+def _own_key(sources: dict[str, str], path: str) -> str | None:
+    """The key of the scenario's note for ``path``: its own, or the nearest section's."""
     best = None
     for key in sources:
         if _under(path, key) and (best is None or len(_canonical(key)) > len(_canonical(best))):
             best = key
-    return None if best is None else sources[best]
+    return best
+
+
+def _own_source(sources: dict[str, str], path: str) -> str | None:
+    """The scenario's note for ``path``: its own, or that of the nearest section above it."""
+    key = _own_key(sources, path)
+    return None if key is None else sources[key]
+
+
+@lru_cache(maxsize=1)
+def _shipped_notes() -> dict[tuple[str, str], list[str]]:
+    """(note's key, note's words) -> the shipped scenario files that give that note."""
+    from .loading import ScenarioError  # loading imports this module
+    from .safe_yaml import parse_yaml
+
+    index: dict[tuple[str, str], list[str]] = {}
+    for path in (SHIPPED / name for name in LIBRARY):
+        try:
+            notes = parse_yaml(path.read_text(), str(path)).get("sources") or {}
+        except (OSError, ScenarioError):
+            continue
+        for key, note in notes.items() if isinstance(notes, dict) else ():
+            index.setdefault((str(key), str(note)), []).append(path.name)
+    return index
+
+
+@lru_cache(maxsize=16)
+def _shipped_values(name: str) -> dict[str, Any]:
+    """Every field's value in a shipped scenario, by its path in the assumptions table."""
+    from .loading import load_scenario
+
+    return {
+        row[0]: row[1] for row in _walk(load_scenario(SHIPPED / name), Scenario(), "", None, {})
+    }
+
+
+def _stale(key: str, note: str, path: str, value: Any) -> str | None:
+    """'changed without a source: ...' when the note is a shipped scenario's, for another
+    value at ``path``; None when the note is the user's own or its value is this one."""
+    files = _shipped_notes().get((key, note))
+    if not files:
+        return None
+    supported = [_shipped_values(f).get(path, _MISSING) for f in files]
+    if any(v is not _MISSING and v == value for v in supported):
+        return None
+    was = "no value" if supported[0] is _MISSING else describe_value(supported[0])
+    return (
+        f"{STALE} {describe_value(value)}, but the note under sources.{key} is the one "
+        f"scenarios/{files[0]} gives for {was}; give this value its own note under 'sources'"
+    )
 
 
 def _canonical(key: str) -> str:
