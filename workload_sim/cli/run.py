@@ -119,6 +119,9 @@ def _run_folder(folder: Path) -> None:
                 "the folder a 'run' wrote, or finish it with run --resume"
             ]
         )
+    from ..experiments.integrity import check_run_folder
+
+    check_run_folder(folder)  # its files are the ones its run wrote, and agree
 
 
 @app.command()

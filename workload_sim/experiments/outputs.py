@@ -52,8 +52,24 @@ def write_text(path: Path, text: str) -> Path:
     return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
-def write_parquet(path: Path, frame: pd.DataFrame) -> Path:
-    return atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
+def write_parquet(path: Path, frame: pd.DataFrame, fingerprint: dict | None = None) -> Path:
+    """A table as Parquet; ``fingerprint`` (what produced it, and its rows) goes into the
+    file's metadata, where ``integrity.check_run_folder`` reads it back."""
+    if fingerprint is None:
+        return atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
+
+    def write(tmp: Path) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        note = json.dumps({**fingerprint, "rows": len(frame)}, default=str).encode()
+        pq.write_table(
+            table.replace_schema_metadata({**(table.schema.metadata or {}), b"workload_sim": note}),
+            tmp,
+        )
+
+    return atomic_write(path, write)
 
 
 def write_csv(path: Path, frame: pd.DataFrame) -> Path:
@@ -207,16 +223,18 @@ def reproduce_line(
 def write_run(out_dir: Path, results, resolved: dict, command: str) -> list[Path]:
     """Write the tables, resolved scenario, assumptions and manifest of a run into ``out_dir``."""
     from ..scenario.assumptions import assumptions_table
+    from .integrity import file_sha256, table_fingerprint
 
     out_dir = Path(out_dir)
+    made = table_fingerprint(scenario_hash(resolved), results.seed, results.reps)
     written = [
         write_csv(out_dir / "assumptions.csv", assumptions_table(results.scenario)),
-        write_parquet(out_dir / "timeseries.parquet", results.timeseries),
-        write_parquet(out_dir / "cases.parquet", results.cases),
-        write_parquet(out_dir / "workers.parquet", results.workers),
-        write_parquet(out_dir / "replications.parquet", results.per_rep),
+        write_parquet(out_dir / "timeseries.parquet", results.timeseries, made),
+        write_parquet(out_dir / "cases.parquet", results.cases, made),
+        write_parquet(out_dir / "workers.parquet", results.workers, made),
+        write_parquet(out_dir / "replications.parquet", results.per_rep, made),
         *(
-            write_parquet(out_dir / f"{name}.parquet", getattr(results, name))
+            write_parquet(out_dir / f"{name}.parquet", getattr(results, name), made)
             for name in OPTIONAL_TABLES
             if getattr(results, name, None) is not None
         ),
@@ -244,6 +262,8 @@ def write_run(out_dir: Path, results, resolved: dict, command: str) -> list[Path
             Path(f"{out_dir}-rerun"),
         ),
         "files": [p.name for p in written] + ["report.html"],
+        # every file's checksum: report and evidence check the folder against them
+        "checksums": {p.name: file_sha256(p) for p in written},
         **({"precision": results.extra["precision"]} if "precision" in results.extra else {}),
         "failed_tasks": [
             {"point": f.point, "rep": f.rep, "seed": f.seed, "error": f.error}

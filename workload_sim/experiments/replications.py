@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -37,22 +37,32 @@ OnResult = Callable[[TaskResult], None]
 
 
 def execute(
-    tasks: Sequence[Task],
+    tasks: Iterable[Task],
     backend: Backend | None = None,
     store: PartStore | None = None,
     on_result: OnResult | None = None,
 ) -> tuple[list[TaskResult], list[TaskResult]]:
-    """Run the tasks a store does not already hold; returns (finished, failed) in key order."""
+    """Run the tasks a store does not already hold; returns (finished, failed) in key order.
+
+    ``tasks`` is read lazily, one at a time as the backend has room: a billion
+    replications ask for no memory before the first one runs. A task the store holds is
+    read back (and checked against the task) in its turn instead of being run."""
     backend = backend or Backend()
-    wanted = {t.key for t in tasks}
-    done = (store.done() & wanted) if store is not None else set()
-    with_tables = any(t.tables for t in tasks)
-    finished = store.load(done, with_tables) if done else []
-    for res in finished:
-        if on_result:
-            on_result(res)
-    failed = []
-    for res in backend.run([t for t in tasks if t.key not in done]):
+    done = store.done() if store is not None else set()
+    finished: list[TaskResult] = []
+    failed: list[TaskResult] = []
+
+    def to_run() -> Iterator[Task]:
+        for task in tasks:
+            if task.key in done:
+                res = store.load(task)
+                finished.append(res)
+                if on_result:
+                    on_result(res)
+            else:
+                yield task
+
+    for res in backend.run(to_run()):
         if store is not None:
             store.save(res)
         (finished if res.ok else failed).append(res)
@@ -92,8 +102,9 @@ TABLES = ("timeseries", "cases", "workers")
 
 def _tasks(
     scenario: Scenario, reps: range, seed: int, point: int = 0, tables: tuple[str, ...] = TABLES
-):
-    return [Task(scenario, point, r, seed, tables) for r in reps]
+) -> Iterator[Task]:
+    """The tasks of replications ``reps``, made one at a time as they are wanted."""
+    return (Task(scenario, point, r, seed, tables) for r in reps)
 
 
 def run_replications(
