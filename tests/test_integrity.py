@@ -28,9 +28,7 @@ def bases(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.mark.parametrize("case", tamper.all_cases(), ids=lambda c: c.name)
-def test_a_tampered_or_damaged_folder_is_refused_in_one_line_naming_the_file(
-    case, bases, tmp_path
-):
+def test_a_tampered_or_damaged_folder_is_refused_in_one_line_naming_the_file(case, bases, tmp_path):
     row = tamper.try_case(case, bases, tmp_path)
     assert row["one_line"], row["output"]
     assert row["names_file"], row["output"]
