@@ -219,11 +219,11 @@ def _run_points(sw: Sweep, store, session, aim: tuple) -> tuple[list, list, int]
     total = max_reps if precision else n
     on_result = session.tracker(total * len(sw.scenarios), f"{sw.spec.name}: points")
     while True:
-        tasks = [
+        tasks = (  # made as the backend has room, never all at once
             Task(sc, point, r, sw.seed, tables=())
             for point, sc in enumerate(sw.scenarios)
             for r in range(n)
-        ]
+        )
         done, failed = execute(tasks, session.backend, store, on_result)
         if precision is None or failed:
             break
