@@ -40,3 +40,36 @@ def test_tasks_reach_the_backend_one_at_a_time(reps):
     assert not hasattr(backend.given, "__len__"), type(backend.given)
     assert iter(backend.given) is backend.given
     assert backend.first == [(0, 0), (0, 1), (0, 2)]
+
+
+@pytest.mark.parametrize(
+    "extra, started, warned",
+    [
+        (["--workers", "30"], 2, True),
+        (["--workers", "30", "--oversubscribe"], 30, False),
+        (["--workers", "2"], 2, False),
+    ],
+)
+def test_workers_are_capped_at_the_cores_available(extra, started, warned, monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from workload_sim.cli import app
+    from workload_sim.cli import common, session
+
+    asked = []
+
+    def make(name, workers, scheduler):
+        asked.append(workers)
+        return Backend()  # nothing is started; the count asked for is what matters
+
+    monkeypatch.setattr(common, "available_cores", lambda: 2)
+    monkeypatch.setattr(session, "make_backend", make)
+    args = ["run", str(DEFAULT), "--days", "20", "--reps", "1", "-q", "--backend", "process"]
+    result = CliRunner().invoke(app, [*args, *extra, "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    assert asked == [started]
+    warning = [x for x in result.output.splitlines() if x.startswith("warning:")]
+    assert len(warning) == int(warned), result.output
+    if warned:
+        assert "--workers 30" in warning[0] and "2 core" in warning[0]
+        assert "--oversubscribe" in warning[0]

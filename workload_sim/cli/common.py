@@ -14,7 +14,7 @@ from typing import NoReturn
 import typer
 from rich.console import Console
 
-from ..experiments.backends import BACKENDS, BackendError
+from ..experiments.backends import BACKENDS, BackendError, available_cores
 from ..experiments.outputs import OutputError, prepare_out_dir
 from ..experiments.store import ExperimentFinished, ExperimentMismatch, PartStore
 from ..records.metrics import METRICS
@@ -113,11 +113,28 @@ def run_name(sc, scenario: Path, sets: list[str] | None, name: str | None = None
     return sc if wanted == sc.name else sc.model_copy(update={"name": wanted})
 
 
-def _session(backend: str, workers: int | None, scheduler: str | None, quiet: bool, log: str):
+def _session(
+    backend: str,
+    workers: int | None,
+    scheduler: str | None,
+    quiet: bool,
+    log: str,
+    oversubscribe: bool = False,
+):
     if log not in ("none", "json"):
         _fail([f"--log {log!r}: use 'none' or 'json'"])
     if backend not in BACKENDS:
         _fail([f"--backend {backend!r}: use one of {', '.join(BACKENDS)}"])
+    cores = available_cores()
+    if workers is not None and workers > cores and not oversubscribe and not scheduler:
+        err.print(
+            f"warning: --workers {workers} is more than the {cores} core(s) available here; "
+            f"using {cores} (add --oversubscribe to start {workers})",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        workers = cores
     try:
         return Session(backend, workers, scheduler, quiet, log)
     except BackendError as exc:

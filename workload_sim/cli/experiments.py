@@ -46,6 +46,7 @@ from .options import (
     ForceOption,
     LogOption,
     OutOption,
+    OversubscribeOption,
     PrecisionMetricOption,
     PrecisionOption,
     QuietOption,
@@ -87,6 +88,7 @@ def compare(
     sets: list[str] | None = SetOption,
     backend: str = BackendOption,
     workers: int | None = WorkersOption,
+    oversubscribe: bool = OversubscribeOption,
     scheduler: str | None = SchedulerOption,
     quiet: bool = QuietOption,
     log: str = LogOption,
@@ -129,7 +131,7 @@ def compare(
         max_reps = DEFAULT_MAX_REPS
     if max_reps is not None and max_reps < reps:
         _fail([f"--max-reps {max_reps} is below --reps {reps}: raise --max-reps"])
-    with _session(backend, workers, scheduler, quiet, log) as session:
+    with _session(backend, workers, scheduler, quiet, log, oversubscribe) as session:
         target = _out_target(
             out_dir, resume, default_out_dir("compare-" + loaded[0].name), "compare", force
         )

@@ -51,6 +51,7 @@ from .options import (
     MaxRepsOption,
     NameOption,
     OutOption,
+    OversubscribeOption,
     PrecisionMetricOption,
     PrecisionOption,
     QuietOption,
@@ -208,6 +209,7 @@ def run(
     sets: list[str] | None = SetOption,
     backend: str = BackendOption,
     workers: int | None = WorkersOption,
+    oversubscribe: bool = OversubscribeOption,
     scheduler: str | None = SchedulerOption,
     quiet: bool = QuietOption,
     log: str = LogOption,
@@ -238,7 +240,7 @@ def run(
         "sha256": scenario_hash({"scenario": resolved, "seed": seed}),
     }
     # the backend first: an unreachable cluster is refused before any folder is made
-    with _session(backend, workers, scheduler, quiet, log) as session:
+    with _session(backend, workers, scheduler, quiet, log, oversubscribe) as session:
         target = _out_target(out_dir, resume, default_out_dir(sc.name), "run", force)
         with FolderLock(target):  # one command at a time in a folder
             rebuild = None if (target / "report.html").exists() else lambda: run_page.build(target)

@@ -61,6 +61,7 @@ from .options import (
     ForceOption,
     LogOption,
     OutOption,
+    OversubscribeOption,
     PrecisionMetricOption,
     PrecisionOption,
     QuietOption,
@@ -99,6 +100,7 @@ def sweep(
     sets: list[str] | None = SetOption,
     backend: str = BackendOption,
     workers: int | None = WorkersOption,
+    oversubscribe: bool = OversubscribeOption,
     scheduler: str | None = SchedulerOption,
     quiet: bool = QuietOption,
     log: str = LogOption,
@@ -131,7 +133,7 @@ def sweep(
             }
         ),
     }
-    with _session(backend, workers, scheduler, quiet, log) as session:
+    with _session(backend, workers, scheduler, quiet, log, oversubscribe) as session:
         target = _out_target(out_dir, resume, default_out_dir(spec.name), "sweep", force)
         with FolderLock(target):
             page_missing = not (target / "sweep.html").exists()

@@ -31,6 +31,15 @@ BACKENDS = ("serial", "process", "dask")
 CONNECT_SECONDS = 5  # an unreachable scheduler is reported after this long, not dask's 30 s
 
 
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity, which containers and
+    ``taskset`` narrow), not the machine's count."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - platforms without affinity
+        return os.cpu_count() or 1
+
+
 class BackendError(RuntimeError):
     """A backend that cannot start (no dask installed, an unreachable scheduler); one line."""
 
@@ -72,7 +81,7 @@ class ProcessBackend(Backend):
     name = "process"
 
     def __init__(self, workers: int | None = None) -> None:
-        self.workers = workers or os.cpu_count() or 1
+        self.workers = workers or available_cores()
         self._pool = ProcessPoolExecutor(
             max_workers=self.workers, initializer=_exit_with_parent, initargs=(os.getpid(),)
         )
@@ -112,7 +121,7 @@ class DaskBackend(Backend):
         if scheduler:
             self._client = _connect(Client, scheduler)
         else:
-            n = workers or os.cpu_count() or 1
+            n = workers or available_cores()
             self._cluster = LocalCluster(
                 n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
             )
