@@ -88,6 +88,11 @@ def resume_cases() -> list[Case]:
         Case("experiment_json_seed_edited", "interrupted",
              lambda f, d: _edit_json(f / "experiment.json", seed=424242), "resume",
              "experiment.json"),
+        Case("finished_folder_with_a_table_cut_short", "complete",
+             lambda f, d: _cut(f / "cases.parquet"), "resume", "cases.parquet"),
+        Case("finished_folder_with_its_manifest_edited", "complete",
+             lambda f, d: _edit_json(f / "manifest.json", reps=60, seed=424242), "resume",
+             "manifest.json"),
     ]  # fmt: skip
 
 
