@@ -53,8 +53,7 @@ def test_tasks_reach_the_backend_one_at_a_time(reps):
 def test_workers_are_capped_at_the_cores_available(extra, started, warned, monkeypatch, tmp_path):
     from typer.testing import CliRunner
 
-    from workload_sim.cli import app
-    from workload_sim.cli import common, session
+    from workload_sim.cli import app, common, session
 
     asked = []
 
