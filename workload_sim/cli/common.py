@@ -110,6 +110,8 @@ def run_name(sc, scenario: Path, sets: list[str] | None, name: str | None = None
     wanted = name if name is not None else scenario.stem
     if not wanted.strip():
         _fail(["--name: give a non-empty name"])
+    if not wanted.isprintable():
+        _fail([f"--name {wanted!r}: has a control character (such as NUL or a line break)"])
     return sc if wanted == sc.name else sc.model_copy(update={"name": wanted})
 
 
