@@ -80,3 +80,32 @@ def test_every_part_names_its_experiment_and_tables(bases):
         for info in fp["tables"].values():
             table = pd.read_parquet(path.parent / info["file"])
             assert len(table) == info["rows"]
+
+
+def test_a_finished_sweep_or_comparison_is_checked_before_resume_trusts_it(tmp_path):
+    import yaml
+
+    spec = {
+        "name": "tiny",
+        "base": str(tamper.ADULT),
+        "design": "grid",
+        "reps": 1,
+        "set": ["horizon_days=20"],
+        "fields": {"team.permanent": {"values": [7, 8]}},
+    }
+    path = tmp_path / "sweep.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    sweep = ["sweep", path, "-q", "--out", tmp_path / "sw"]
+    compare = ["compare", tamper.ADULT, tamper.ADULT, "--reps", "2", "--days", "20", "-q"]
+    compare += ["--out", tmp_path / "cmp"]
+    for args, table in ((sweep, "sweep.parquet"), (compare, "comparison_reps.parquet")):
+        folder = args[-1]
+        assert tamper.invoke(args).exit_code == 0
+        fp = parquet_fingerprint(folder / table)
+        assert fp["experiment"] == json.loads((folder / "manifest.json").read_text())["sha256"]
+        again = [*args[:-2], "--resume", folder]
+        assert tamper.invoke(again).exit_code == 0  # untouched: already complete
+        tamper._cut(folder / table)
+        result = tamper.invoke(again)
+        assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+        assert table in result.output and "--force" in result.output, result.output

@@ -156,6 +156,10 @@ def _store(
     rebuild: Callable[[], Path] | None = None,
     force: bool = False,
 ) -> PartStore:
+    if resume and (target / "manifest.json").exists():
+        from ..experiments.integrity import check_run_folder
+
+        check_run_folder(target)  # a finished folder is checked before it is trusted
     try:
         return PartStore(target, identity, resume=resume, replace=force)
     except ExperimentMismatch as exc:

@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from ..experiments.compare import compare as compare_scenarios
+from ..experiments.integrity import experiment_fingerprint
 from ..experiments.outputs import (
     FolderLock,
     default_out_dir,
@@ -154,7 +155,9 @@ def compare(
             table, per_rep, failed = result.table, result.per_rep, result.failed
             session.finish()
             write_csv(target / "comparison.csv", table)
-            write_parquet(target / "comparison_reps.parquet", per_rep)
+            write_parquet(
+                target / "comparison_reps.parquet", per_rep, experiment_fingerprint(identity)
+            )
             for i, r in enumerate(resolved):
                 write_text(target / f"scenario-{i}.yaml", scenario_yaml(r))
             args = [
@@ -245,6 +248,7 @@ def _shown(row) -> str:
 
 def _manifest(target: Path, identity: dict, command: str, extra: dict | None = None) -> None:
     from .. import __version__
+    from ..experiments.integrity import folder_checksums
 
     write_text(
         target / "manifest.json",
@@ -255,6 +259,8 @@ def _manifest(target: Path, identity: dict, command: str, extra: dict | None = N
                 "version": __version__,
                 "command": command,
                 **(extra or {}),
+                # every file's checksum: --resume checks the folder against them
+                "checksums": folder_checksums(target),
             },
             indent=2,
             default=str,

@@ -243,10 +243,6 @@ def run(
     with _session(backend, workers, scheduler, quiet, log, oversubscribe) as session:
         target = _out_target(out_dir, resume, default_out_dir(sc.name), "run", force)
         with FolderLock(target):  # one command at a time in a folder
-            if resume is not None and (target / "manifest.json").exists():
-                from ..experiments.integrity import check_run_folder
-
-                check_run_folder(target)  # a finished folder is checked before it is trusted
             rebuild = None if (target / "report.html").exists() else lambda: run_page.build(target)
             store = _store(target, identity, resume is not None, rebuild, force)
             on_result = session.tracker(reps or max_reps, f"{sc.name}: replications")

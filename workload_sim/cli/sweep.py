@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import typer
 
+from ..experiments.integrity import experiment_fingerprint
 from ..experiments.outputs import (
     FolderLock,
     default_out_dir,
@@ -266,10 +267,11 @@ def _write_sweep(target: Path, sw: Sweep, done, failed, command: str, identity: 
         [{"point": r.point, "rep": r.rep, "seed": r.seed, **r.metrics} for r in done]
     )
     per_rep = sw.design.merge(per_rep, on="point", how="right")
-    write_parquet(target / "sweep.parquet", per_rep)
+    made = experiment_fingerprint(identity)  # each table says which sweep made it
+    write_parquet(target / "sweep.parquet", per_rep, made)
     summary = summarise_points(sw, per_rep)
-    write_parquet(target / "sweep_summary.parquet", summary)
-    write_parquet(target / "design.parquet", sw.design)
+    write_parquet(target / "sweep_summary.parquet", summary, made)
+    write_parquet(target / "design.parquet", sw.design, made)
     if spec.design == "sobol" and not failed:
         write_csv(target / "sobol.csv", sobol_indices(sw, summary))
     write_text(target / "base_scenario.yaml", scenario_yaml(resolved_dict(sw.base)))

@@ -149,11 +149,34 @@ def table_fingerprint(scenario_sha256: str, seed: int, reps: int) -> dict:
     return {"scenario_sha256": scenario_sha256, "seed": seed, "reps": reps, "version": __version__}
 
 
+def experiment_fingerprint(identity: dict) -> dict:
+    """What a sweep's or comparison's tables carry: the experiment's hash and seed."""
+    return {
+        "experiment": identity.get("sha256"),
+        "seed": identity.get("seed"),
+        "version": __version__,
+    }
+
+
+def folder_checksums(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file an experiment wrote at the top of its folder (pages, which
+    are rebuilt from the tables, and the manifest itself aside)."""
+    return {
+        p.name: file_sha256(p)
+        for p in sorted(Path(folder).iterdir())
+        if p.is_file()
+        and not p.is_symlink()
+        and not p.name.startswith(".")
+        and p.suffix != ".html"
+        and p.name != "manifest.json"
+    }
+
+
 def check_run_folder(folder: Path) -> dict:
-    """The manifest of a run folder whose files are the ones its run wrote and agree with
-    each other; else one line naming the file and what differs."""
+    """The manifest of a finished folder (a run, a sweep, a comparison) whose files are the
+    ones it wrote and agree with each other; else one line naming the file and what differs."""
     folder = Path(folder)
-    again = f"run the scenario again into it with --out {folder} --force"
+    again = f"run it again into it with --out {folder} --force"
     path = folder / "manifest.json"
     if not path.exists() and (folder / PENDING_MANIFEST).exists():
         path = folder / PENDING_MANIFEST
@@ -164,30 +187,26 @@ def check_run_folder(folder: Path) -> dict:
             f"{path}: lists no checksums of its files (written by an older workload_sim or "
             f"edited), so its tables cannot be checked; {again}"
         )
+    run = "scenario_sha256" in manifest
     for name, digest in sums.items():
         file = folder / Path(str(name)).name
         if not file.is_file():
             raise FolderDamaged(f"{file}: missing (the manifest lists it); {again}")
         if file_sha256(file) != digest:
             fp = parquet_fingerprint(file) if file.suffix == ".parquet" else None
+            mine = manifest.get("scenario_sha256" if run else "sha256")
+            theirs = fp and fp.get("scenario_sha256" if run else "experiment")
             other = (
-                f" (a table of another run: seed {fp.get('seed')}, {fp.get('reps')} "
-                f"replications, scenario hash {str(fp.get('scenario_sha256'))[:12]})"
-                if fp
-                and fp.get("scenario_sha256") != manifest.get("scenario_sha256")
-                or fp
-                and fp.get("seed") != manifest.get("seed")
+                f" (a table of another {'run' if run else 'experiment'}: seed {fp.get('seed')}"
+                f", hash {str(theirs)[:12]})"
+                if fp and (theirs != mine or fp.get("seed") != manifest.get("seed"))
                 else ""
             )
-            raise FolderDamaged(
-                f"{file}: changed or damaged since the run wrote it{other}; {again}"
-            )
-    said = {
-        "scenario_sha256": manifest.get("scenario_sha256"),
-        "seed": manifest.get("seed"),
-        "reps": manifest.get("reps"),
-        "version": manifest.get("version"),
-    }
+            raise FolderDamaged(f"{file}: changed or damaged since it was written{other}; {again}")
+    if run:
+        said = {k: manifest.get(k) for k in ("scenario_sha256", "seed", "reps", "version")}
+    else:
+        said = {"experiment": manifest.get("sha256"), "seed": manifest.get("seed")}
     for name in sums:
         if not str(name).endswith(".parquet"):
             continue
