@@ -165,7 +165,7 @@ def run_to_precision(
     history = []
     while True:
         have = {r.rep for r in done} | {r.rep for r in failed}
-        more = [t for t in _tasks(scenario, range(n), seed, tables=tables) if t.rep not in have]
+        more = (t for t in _tasks(scenario, range(n), seed, tables=tables) if t.rep not in have)
         new_done, new_failed = execute(more, backend, store, on_result)
         done, failed = done + new_done, failed + new_failed
         widths = {m: half_width_share([r.metrics[m] for r in done], m) for m in metrics}
