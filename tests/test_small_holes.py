@@ -9,6 +9,7 @@ mapping given as a source note.
 
 from __future__ import annotations
 
+import os
 import zipfile
 from pathlib import Path
 
@@ -133,3 +134,37 @@ def test_a_name_with_a_nul_is_refused_in_the_file_and_on_the_command_line(tmp_pa
     _one_line_refusal(runner.invoke(app, ["validate", str(path)]), "name", "control")
     result = runner.invoke(app, ["run", str(DEFAULT), *QUICK, "--name", "a\x00b"])
     _one_line_refusal(result, "--name", "control")
+
+
+def test_an_empty_lock_being_taken_is_not_stale(tmp_path):
+    """Another command between creating .lock and writing its id: the folder is in use."""
+    import time
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".lock").write_text("")
+    result = runner.invoke(app, ["run", str(DEFAULT), *QUICK, "--out", str(out)])
+    _one_line_refusal(result, "lock")
+    assert (out / ".lock").read_text() == ""  # still the other command's
+    old = time.time() - 3600  # an empty lock an hour old was left by a crash: taken over
+    os.utime(out / ".lock", (old, old))
+    result = runner.invoke(app, ["run", str(DEFAULT), *QUICK, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert not (out / ".lock").exists()
+
+
+def test_a_lock_is_never_seen_without_its_process_id(tmp_path, monkeypatch):
+    from workload_sim.experiments import outputs
+
+    seen = []
+    real_link = os.link
+
+    def watching_link(src, dst):
+        seen.append(Path(src).read_text())  # what .lock will hold the moment it appears
+        return real_link(src, dst)
+
+    monkeypatch.setattr(outputs.os, "link", watching_link)
+    with outputs.FolderLock(tmp_path):
+        assert (tmp_path / ".lock").read_text() == f"{os.getpid()}\n"
+    assert seen == [f"{os.getpid()}\n"]
+    assert [p.name for p in tmp_path.iterdir()] == []  # no temporary file left behind

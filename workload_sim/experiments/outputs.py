@@ -16,6 +16,7 @@ import platform
 import re
 import shlex
 import tempfile
+import time
 import unicodedata
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -155,6 +156,9 @@ def prepare_out_dir(folder: Path, command: str, force: bool = False, flag: str =
     return folder
 
 
+FRESH_LOCK_SECONDS = 10  # an empty .lock younger than this is being taken, not stale
+
+
 class FolderLock:
     """One command at a time per output folder: ``.lock`` holds the owner's process id.
 
@@ -168,21 +172,51 @@ class FolderLock:
 
     def __enter__(self) -> FolderLock:
         for _ in range(3):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                owner = self._owner()
-                if owner is not None and _alive(owner):
-                    raise OutputError(
-                        f"{self.folder}: another run (process {owner}) is using this folder; "
-                        "wait for it to finish, or choose another folder"
-                    ) from None
-                self.path.unlink(missing_ok=True)  # stale: its process has gone
-                continue
+            if self._create():
+                return self
+            owner = self._owner()
+            if owner is not None and _alive(owner):
+                raise OutputError(
+                    f"{self.folder}: another run (process {owner}) is using this folder; "
+                    "wait for it to finish, or choose another folder"
+                )
+            if owner is None and self._age() < FRESH_LOCK_SECONDS:
+                # no process id yet: another command is taking the lock right now (an
+                # older version wrote it in two steps), not a dead one
+                raise OutputError(
+                    f"{self.folder}: another run is taking this folder's lock now; wait for "
+                    "it to finish, or choose another folder"
+                )
+            self.path.unlink(missing_ok=True)  # stale: its process has gone
+        raise OutputError(f"{self.folder}: could not take the folder's lock; try again")
+
+    def _create(self) -> bool:
+        """Make .lock with our process id in it, in one step: the id is written to a
+        temporary file first and linked into place, so a .lock is never seen empty."""
+        fd, tmp = tempfile.mkstemp(prefix=".lock.", suffix=".tmp", dir=self.folder)
+        try:
             with os.fdopen(fd, "w") as fh:
                 fh.write(f"{os.getpid()}\n")
-            return self
-        raise OutputError(f"{self.folder}: could not take the folder's lock; try again")
+            try:
+                os.link(tmp, self.path)
+            except FileExistsError:
+                return False
+            except OSError:  # a file system without hard links: create, then write
+                try:
+                    lock = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+                except FileExistsError:
+                    return False
+                with os.fdopen(lock, "w") as fh:
+                    fh.write(f"{os.getpid()}\n")
+            return True
+        finally:
+            os.unlink(tmp)
+
+    def _age(self) -> float:
+        try:
+            return time.time() - self.path.stat().st_mtime
+        except OSError:
+            return float("inf")
 
     def _owner(self) -> int | None:
         try:
