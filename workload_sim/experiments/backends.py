@@ -29,6 +29,7 @@ from .tasks import (
 
 BACKENDS = ("serial", "process", "dask")
 CONNECT_SECONDS = 5  # an unreachable scheduler is reported after this long, not dask's 30 s
+HANDSHAKE_SECONDS = 5  # a service that does not greet as a Dask scheduler within this long
 
 
 def available_cores() -> int:
@@ -135,7 +136,16 @@ class DaskBackend(Backend):
             self._client.submit(fn, *args, pure=False) for fn, args in self.payloads(list(tasks))
         ]
         for future in as_completed(futures):
-            yield future.result()
+            try:
+                result = future.result()
+            except Exception as exc:  # noqa: BLE001 - a task's own errors come back as results
+                # so this is the cluster: its last worker lost, the scheduler gone
+                reason = (str(exc).splitlines() or [""])[0][:160]
+                raise BackendError(
+                    f"the Dask cluster stopped running tasks ({type(exc).__name__}: {reason}; "
+                    "its workers may all be gone)"
+                ) from None
+            yield result
             future.release()  # the driver keeps what it needs; the cluster need not
 
     def payloads(self, tasks: list[Task]) -> list[tuple]:
@@ -161,6 +171,13 @@ def _connect(client_class, scheduler: str):
 
     Nothing is left behind on failure: the half-made client is closed, so the same command
     can simply be run again once the scheduler is up."""
+    problem = _not_dask(scheduler)
+    if problem:
+        raise BackendError(
+            f"--scheduler {scheduler}: {problem}; give the address of a Dask scheduler "
+            "(tcp://host:8786 by default; 8787 is its dashboard), or leave out --scheduler "
+            "to run on this machine"
+        )
     try:
         return client_class(scheduler, timeout=f"{CONNECT_SECONDS}s")
     except (OSError, TimeoutError, ValueError, TypeError) as exc:
@@ -172,6 +189,56 @@ def _connect(client_class, scheduler: str):
             f"({reason}); start one ('dask scheduler'), check the address (tcp://host:port), "
             "or leave out --scheduler to run on this machine"
         ) from None
+
+
+def _not_dask(scheduler: str) -> str | None:
+    """Why the service at a tcp:// address is not a Dask scheduler (None if it greets as
+    one, or the address is not plain TCP, or nothing listens: the client says that).
+
+    A Dask scheduler speaks first: on accepting a connection it sends its handshake, one
+    length-prefixed message naming its compression, Python and pickle protocol. A web
+    server waits for a request and a silent port says nothing, so both are found within
+    HANDSHAKE_SECONDS instead of hanging or reading HTTP as a message length."""
+    import socket
+    from urllib.parse import urlsplit
+
+    address = scheduler if "://" in scheduler else f"tcp://{scheduler}"
+    try:
+        parts = urlsplit(address)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return None  # the client's own parsing reports a bad address
+    if parts.scheme != "tcp" or not host or not port:
+        return None
+    try:
+        conn = socket.create_connection((host, port), timeout=HANDSHAKE_SECONDS)
+    except OSError:
+        return None  # nothing listening: the client's message says so
+    data = b""
+    deadline = time.monotonic() + HANDSHAKE_SECONDS
+    with conn:
+        while len(data) < 4096 and b"pickle-protocol" not in data:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            conn.settimeout(left)
+            try:
+                chunk = conn.recv(4096)
+            except OSError:  # a timeout, or a reset
+                break
+            if not chunk:
+                break
+            data += chunk
+    if b"pickle-protocol" in data and int.from_bytes(data[:8], "little") < 1 << 20:
+        return None
+    if not data:
+        return (
+            f"something listens there but sent nothing in {HANDSHAKE_SECONDS} s; a Dask "
+            "scheduler greets every connection at once"
+        )
+    if data[:5] == b"HTTP/" or b"<html" in data[:4096].lower():
+        return "a web (HTTP) service answered, not a Dask scheduler"
+    return "the service there does not speak Dask's protocol"
 
 
 def as_point_tasks(base: Scenario, tasks: list[Task]) -> list[PointTask | Task]:

@@ -28,7 +28,7 @@ from ..records.summary import (
     summarise,
 )
 from ..scenario import Scenario
-from .backends import Backend
+from .backends import Backend, BackendError
 from .sequential import LookPlan
 from .store import PartStore
 from .tasks import Task, TaskResult
@@ -62,12 +62,20 @@ def execute(
             else:
                 yield task
 
-    for res in backend.run(to_run()):
-        if store is not None:
-            store.save(res)
-        (finished if res.ok else failed).append(res)
-        if on_result:
-            on_result(res)
+    try:
+        for res in backend.run(to_run()):
+            if store is not None:
+                store.save(res)
+            (finished if res.ok else failed).append(res)
+            if on_result:
+                on_result(res)
+    except BackendError as exc:
+        if store is None:
+            raise
+        raise BackendError(
+            f"{exc}; the replications finished are saved in {store.root}: once the cluster "
+            f"is back, run the same command with --resume {store.root}"
+        ) from None
     finished.sort(key=lambda r: r.key)
     failed.sort(key=lambda r: r.key)
     return finished, failed
