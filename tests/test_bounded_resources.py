@@ -72,3 +72,59 @@ def test_workers_are_capped_at_the_cores_available(extra, started, warned, monke
     if warned:
         assert "--workers 30" in warning[0] and "2 core" in warning[0]
         assert "--oversubscribe" in warning[0]
+
+
+BIG = ["--set", "demand.referrals_per_week=700", "--set", "team.permanent=200"]
+
+
+class _WouldRun(Exception):
+    """Raised instead of running replications that passed every check."""
+
+
+def test_a_trace_over_the_memory_budget_is_refused_before_any_work(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from workload_sim.cli import app
+    from workload_sim.cli import run as cli_run
+
+    def no_work(*_a, **_k):
+        raise _WouldRun
+
+    monkeypatch.setattr(cli_run, "run_replications", no_work)
+    args = [
+        "run",
+        str(DEFAULT),
+        "--trace",
+        "--reps",
+        "10",
+        *BIG,
+        "-q",
+        "--out",
+        str(tmp_path / "o"),
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    line = result.output.strip()
+    assert "\n" not in line and line.startswith("error: --trace: ")
+    assert "over the budget of 2.0 GB" in line and "--allow-large" in line
+    assert not (tmp_path / "o").exists()
+    # the issue measured 5.08 GB for this run; the estimate is within a fifth of it
+    gb = float(line.split("need about ")[1].split(" GB")[0])
+    assert 0.8 * 5.08 <= gb <= 1.2 * 5.08
+    result = CliRunner().invoke(app, [*args, "--allow-large"])
+    assert isinstance(result.exception, _WouldRun), result.output  # past the check
+
+
+@pytest.mark.parametrize(
+    "sets",
+    [[], ["demand.referrals_per_week=100", "team.permanent=30"], ["warm_start.cases_per_worker=0"]],
+)
+def test_the_estimate_matches_the_memory_of_a_measured_replication(sets):
+    from workload_sim.experiments.budget import PEAK_FACTOR, optional_tables_bytes
+    from workload_sim.experiments.replication import simulate_replication
+
+    sc = load_scenario(DEFAULT, ["horizon_days=60", "warmup_days=0", *sets])
+    rep = simulate_replication(sc, 0, 7, ("tasks", "events"))
+    held = sum(getattr(rep, t).memory_usage(deep=True).sum() for t in ("tasks", "events"))
+    estimate = optional_tables_bytes(sc, 1, ("tasks", "events")) / PEAK_FACTOR
+    assert 0.7 <= held / estimate <= 1.3
