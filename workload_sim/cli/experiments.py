@@ -174,7 +174,9 @@ def compare(
             ]
             experiment_pages.comparison(target, result.timeseries)
             # last: a manifest means complete
-            _manifest(target, identity, command_line(args), _finite(result.extra))
+            mine = ["experiment.json", "comparison.csv", "comparison_reps.parquet"]
+            mine += [f"scenario-{i}.yaml" for i in range(len(resolved))]
+            _manifest(target, identity, command_line(args), _finite(result.extra), mine)
             if not quiet:
                 _print_comparison(table, names)
             if result.extra:
@@ -246,7 +248,14 @@ def _shown(row) -> str:
     return row.shown
 
 
-def _manifest(target: Path, identity: dict, command: str, extra: dict | None = None) -> None:
+def _manifest(
+    target: Path,
+    identity: dict,
+    command: str,
+    extra: dict | None = None,
+    files: list[str] | None = None,
+) -> None:
+    """The manifest, written last; with ``files``, their checksums (--resume checks them)."""
     from .. import __version__
     from ..experiments.integrity import folder_checksums
 
@@ -259,8 +268,7 @@ def _manifest(target: Path, identity: dict, command: str, extra: dict | None = N
                 "version": __version__,
                 "command": command,
                 **(extra or {}),
-                # every file's checksum: --resume checks the folder against them
-                "checksums": folder_checksums(target),
+                **({"checksums": folder_checksums(target, files)} if files else {}),
             },
             indent=2,
             default=str,

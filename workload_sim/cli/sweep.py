@@ -278,4 +278,6 @@ def _write_sweep(target: Path, sw: Sweep, done, failed, command: str, identity: 
     write_text(target / "sweep.yaml", scenario_yaml(spec.model_dump(mode="json")))
     # the page reads both: its title names the base scenario, its axes the base's words
     experiment_pages.sweep(target, sw.fields, spec.metrics)
-    _manifest(target, identity, command)
+    mine = ["experiment.json", "sweep.parquet", "sweep_summary.parquet", "design.parquet"]
+    mine += ["sobol.csv", "base_scenario.yaml", "sweep.yaml"]
+    _manifest(target, identity, command, files=mine)

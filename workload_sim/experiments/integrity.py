@@ -158,18 +158,10 @@ def experiment_fingerprint(identity: dict) -> dict:
     }
 
 
-def folder_checksums(folder: Path) -> dict[str, str]:
-    """SHA-256 of every file an experiment wrote at the top of its folder (pages, which
-    are rebuilt from the tables, and the manifest itself aside)."""
-    return {
-        p.name: file_sha256(p)
-        for p in sorted(Path(folder).iterdir())
-        if p.is_file()
-        and not p.is_symlink()
-        and not p.name.startswith(".")
-        and p.suffix != ".html"
-        and p.name != "manifest.json"
-    }
+def folder_checksums(folder: Path, names: list[str]) -> dict[str, str]:
+    """SHA-256 of the files an experiment wrote (by name) at the top of its folder; a
+    user's own files there (``--force``) are not its to check."""
+    return {n: file_sha256(Path(folder) / n) for n in names if (Path(folder) / n).is_file()}
 
 
 def check_run_folder(folder: Path) -> dict:
