@@ -128,3 +128,29 @@ def test_the_estimate_matches_the_memory_of_a_measured_replication(sets):
     held = sum(getattr(rep, t).memory_usage(deep=True).sum() for t in ("tasks", "events"))
     estimate = optional_tables_bytes(sc, 1, ("tasks", "events")) / PEAK_FACTOR
     assert 0.7 <= held / estimate <= 1.3
+
+
+def test_dask_takes_tasks_a_window_at_a_time(monkeypatch):
+    distributed = pytest.importorskip("distributed")
+    from workload_sim.experiments import backends
+    from workload_sim.experiments.tasks import Task
+
+    monkeypatch.setattr(backends, "DASK_WINDOW", 4)
+    sc = load_scenario(DEFAULT, ["horizon_days=5", "warmup_days=0"])
+    made = []
+
+    def billion():
+        for r in range(10**9):
+            made.append(r)
+            yield Task(sc, 0, r, 1, ())
+
+    with distributed.LocalCluster(
+        n_workers=1, processes=False, protocol="tcp://", host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        backend = backends.DaskBackend(scheduler=cluster.scheduler_address)
+        try:
+            results = list(itertools.islice(backend.run(billion()), 3))
+        finally:
+            backend.close()
+    assert all(r.ok for r in results) and len(results) == 3
+    assert len(made) <= 4 + 3  # the window, and one more per result

@@ -29,6 +29,7 @@ from .tasks import (
 
 BACKENDS = ("serial", "process", "dask")
 CONNECT_SECONDS = 5  # an unreachable scheduler is reported after this long, not dask's 30 s
+DASK_WINDOW = 256  # tasks submitted ahead of the results (at least 4 per worker)
 HANDSHAKE_SECONDS = 5  # a service that does not greet as a Dask scheduler within this long
 
 
@@ -130,12 +131,20 @@ class DaskBackend(Backend):
         self.workers = len(self._client.scheduler_info().get("workers", {})) or (workers or 1)
 
     def run(self, tasks: Iterable[Task]) -> Iterator[TaskResult]:
+        """Submit tasks as they are wanted, at most a window ahead of the results (a
+        billion replications are never all made, or all sent to the scheduler, at once)."""
+        import itertools
+
         from distributed import as_completed
 
-        futures = [
-            self._client.submit(fn, *args, pure=False) for fn, args in self.payloads(list(tasks))
-        ]
-        for future in as_completed(futures):
+        todo = iter(tasks)
+        first = next(todo, None)
+        if first is None:
+            return
+        submit = self._submitter(first.scenario)
+        ahead = itertools.islice(todo, max(DASK_WINDOW, 4 * self.workers) - 1)
+        queue = as_completed([submit(t) for t in itertools.chain([first], ahead)])
+        for future in queue:
             try:
                 result = future.result()
             except Exception as exc:  # noqa: BLE001 - a task's own errors come back as results
@@ -147,6 +156,23 @@ class DaskBackend(Backend):
                 ) from None
             yield result
             future.release()  # the driver keeps what it needs; the cluster need not
+            nxt = next(todo, None)
+            if nxt is not None:
+                queue.add(submit(nxt))
+
+    def _submitter(self, base: Scenario):
+        """A function submitting one task: the base scenario goes to every worker once
+        (scattered); each task carries only its changes from it."""
+        sent = self._client.scatter(base, broadcast=True, hash=False)
+        convert = point_converter(base)
+
+        def submit(task: Task):
+            t = convert(task)
+            if isinstance(t, Task):
+                return self._client.submit(run_task, t, pure=False)
+            return self._client.submit(run_point_task, sent, t, pure=False)
+
+        return submit
 
     def payloads(self, tasks: list[Task]) -> list[tuple]:
         """(function, arguments) to submit per task: the first task's scenario goes to
@@ -241,27 +267,35 @@ def _not_dask(scheduler: str) -> str | None:
     return "the service there does not speak Dask's protocol"
 
 
-def as_point_tasks(base: Scenario, tasks: list[Task]) -> list[PointTask | Task]:
-    """Each task as its changes from ``base``, worked out and checked once per scenario.
+def point_converter(base: Scenario):
+    """A function giving each task as its changes from ``base``, worked out and checked
+    once per scenario.
 
     A scenario that its changes would not rebuild exactly (equal field by field, in
     the same order) travels whole instead, so a task never runs on a scenario other than its own."""
     base_data = resolved_dict(base)
-    changes: dict[int, Changes | None] = {}
-    out: list[PointTask | Task] = []
-    for t in tasks:
+    known: dict[int, tuple[Scenario, Changes | None]] = {}  # the scenario kept: ids stay unique
+
+    def convert(t: Task) -> PointTask | Task:
         key = id(t.scenario)
-        if key not in changes:
+        if key not in known:
             diff = scenario_changes(base, t.scenario, base_data)
             rebuilt = with_changes(base, diff, base_data)
             # equal field by field, and every mapping in the same order (draws follow it)
             same = rebuilt == t.scenario and json.dumps(resolved_dict(rebuilt)) == json.dumps(
                 resolved_dict(t.scenario)
             )
-            changes[key] = diff if same else None
-        diff = changes[key]
-        out.append(t if diff is None else PointTask(diff, t.point, t.rep, t.seed, t.tables))
-    return out
+            known[key] = (t.scenario, diff if same else None)
+        diff = known[key][1]
+        return t if diff is None else PointTask(diff, t.point, t.rep, t.seed, t.tables)
+
+    return convert
+
+
+def as_point_tasks(base: Scenario, tasks: list[Task]) -> list[PointTask | Task]:
+    """Each task as its changes from ``base`` (see :func:`point_converter`)."""
+    convert = point_converter(base)
+    return [convert(t) for t in tasks]
 
 
 def make_backend(
