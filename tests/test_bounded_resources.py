@@ -154,3 +154,21 @@ def test_dask_takes_tasks_a_window_at_a_time(monkeypatch):
             backend.close()
     assert all(r.ok for r in results) and len(results) == 3
     assert len(made) <= 4 + 3  # the window, and one more per result
+
+
+def test_a_sweep_tells_its_progress_while_its_points_are_checked():
+    from pathlib import Path
+
+    from workload_sim.experiments.sweep import Sweep, SweepSpec
+
+    spec = SweepSpec.model_validate(
+        {
+            "base": str(DEFAULT),
+            "design": "grid",
+            "reps": 1,
+            "fields": {"team.permanent": {"values": [6, 7, 8, 9, 10]}},
+        }
+    )
+    told = []
+    sweep = Sweep(spec, load_scenario(DEFAULT), Path("."), lambda i, n: told.append((i, n)))
+    assert told == [(i, 5) for i in range(5)] and len(sweep.scenarios) == 5

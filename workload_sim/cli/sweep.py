@@ -192,9 +192,33 @@ def _load_sweep(
             raise ScenarioError([f"{path}: {p}" for p in explain(exc, SweepSpec)]) from None
         _no_clash(spec, given)
         base = load_scenario(path.parent / spec.base, [*spec.set, *(x for _, x in given)])
-        return Sweep(spec, base, path)
+        with _checking_bar() as progress:
+            return Sweep(spec, base, path, progress)
     except ScenarioError as exc:
         _fail(exc.problems)
+
+
+class _checking_bar:  # noqa: N801 - used as a context manager, named for what it shows
+    """A bar on a terminal while a large design's points are checked (minutes for 10,000);
+    nothing when output is piped, so scripts and refusals see only their lines."""
+
+    def __enter__(self):
+        from rich.progress import Progress
+
+        self.bar = Progress(console=err, transient=True, disable=not err.is_terminal)
+        self.task = None
+        self.bar.start()
+        return self.advance
+
+    def advance(self, done: int, total: int) -> None:
+        if total < 200:
+            return
+        if self.task is None:
+            self.task = self.bar.add_task("checking the design's points", total=total)
+        self.bar.update(self.task, completed=done)
+
+    def __exit__(self, *exc) -> None:
+        self.bar.stop()
 
 
 def _no_clash(spec: SweepSpec, given: list[tuple[str, str]]) -> None:
