@@ -168,3 +168,18 @@ def test_a_lock_is_never_seen_without_its_process_id(tmp_path, monkeypatch):
         assert (tmp_path / ".lock").read_text() == f"{os.getpid()}\n"
     assert seen == [f"{os.getpid()}\n"]
     assert [p.name for p in tmp_path.iterdir()] == []  # no temporary file left behind
+
+
+@pytest.mark.parametrize(
+    "command, words",
+    [
+        (["calibrate", str(DEFAULT), "--targets"], ["targets file needs", "parameters"]),
+        (["sweep"], ["sweep file needs", "fields"]),
+    ],
+)
+def test_an_empty_targets_or_sweep_file_is_named_for_what_it_is(command, words, tmp_path):
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("")
+    result = runner.invoke(app, [*command, str(empty), "--out", str(tmp_path / "o")])
+    _one_line_refusal(result, *words)
+    assert "a scenario needs" not in result.output

@@ -173,7 +173,7 @@ def _load_sweep(
     --precision metrics summarised too, and its overrides checked against the fields it
     varies."""
     try:
-        data = parse_yaml(read_capped(path, "sweep"), str(path))
+        data = parse_yaml(read_capped(path, "sweep"), str(path), "sweep")
         if isinstance(data, dict):
             data = {
                 **data,

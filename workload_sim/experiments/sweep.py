@@ -260,7 +260,7 @@ def _scale(f: FieldSpec, u: float, integer: bool = False):
 def load_sweep(path: str | Path, overrides: list[str] | None = None) -> Sweep:
     """A sweep file -> Sweep (base scenario loaded, every design point validated)."""
     path = Path(path)
-    data = parse_yaml(read_capped(path, "sweep"), str(path))
+    data = parse_yaml(read_capped(path, "sweep"), str(path), "sweep")
     from pydantic import ValidationError
 
     from ..scenario.loading import explain
