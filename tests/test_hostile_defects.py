@@ -78,6 +78,11 @@ def test_2_a_scenario_name_never_leaves_results(name, tmp_path, monkeypatch):
     sc["name"] = name
     path = _write(tmp_path / "s.yaml", sc)
     result = runner.invoke(app, ["run", str(path), "--days", "10", "--reps", "1", "-q"])
+    if "\0" in name:  # issue 18: a control character in a name is refused, no folder made
+        _one_line_refusal(result)
+        assert "control character" in result.output
+        assert not list(tmp_path.rglob("manifest.json"))
+        return
     assert result.exit_code == 0, result.output
     made = [p for p in tmp_path.rglob("manifest.json")]
     assert len(made) == 1

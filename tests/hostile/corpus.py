@@ -136,6 +136,12 @@ def _value_cases() -> list[Case]:
         "pathway_fan_out": _fan_out(),
         "step_name_empty_list": "pathways: {p: {steps: []}}\ntriage: {case_mix: {p: 1}}\n",
         "description_megabyte": "description: '" + "x" * 1_500_000 + "'\n",
+        # issue 18: these passed validate, then failed every replication or ran silently
+        "date_year_9999": "calendar: {start_date: 9999-06-01}\n",
+        "allocation_target_2_to_63": "triage: {urgency: {standard: {share: 1, "
+        f"allocation_target_days: {2**63}}}}}}}\n",
+        "name_with_nul": 'name: "team\\0x"\n',
+        "name_with_line_break": 'name: "team\\nx"\n',
     }
     cases = [
         Case(k, ["validate", f"{k}.yaml"], {f"{k}.yaml": _scenario(v)}) for k, v in raw.items()
@@ -214,6 +220,11 @@ BAD_SETS = [
     "nosuchfield=1",
     "triage.urgency.high.foo=1",
     "sources.nosuch.field=x",
+    "sources.team.permanent={a: 1}",  # issue 18: was stored as the text "{'a': 1}"
+    "sources.team.permanent=[1, 2]",
+    "calendar.start_date=9999-06-01",
+    f"triage.urgency.standard.allocation_target_days={2**63}",
+    'name="a\\0b"',
 ]
 
 

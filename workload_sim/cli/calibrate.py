@@ -29,6 +29,7 @@ from .options import (
     ForceOption,
     LogOption,
     OutOption,
+    OversubscribeOption,
     QuietOption,
     SchedulerOption,
     SeedOption,
@@ -78,6 +79,7 @@ def calibrate_command(
     sets: list[str] | None = SetOption,
     backend: str = BackendOption,
     workers: int | None = WorkersOption,
+    oversubscribe: bool = OversubscribeOption,
     scheduler: str | None = SchedulerOption,
     quiet: bool = QuietOption,
     log: str = LogOption,
@@ -114,7 +116,7 @@ def calibrate_command(
         _fail([f"--reps {reps}: a 95% CI of each target needs at least 2 replications"])
     seed = sc.seed if seed is None else seed
     raw = parse_yaml(read_capped(scenario), str(scenario))
-    with _session(backend, workers, scheduler, quiet, log) as session:
+    with _session(backend, workers, scheduler, quiet, log, oversubscribe) as session:
         target = _out_target(
             out_dir, None, default_out_dir(f"calibrate-{sc.name}"), "calibrate", force
         )

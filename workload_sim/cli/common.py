@@ -66,6 +66,7 @@ def one_line_errors(command: Callable) -> Callable:
 
     @functools.wraps(command)
     def guarded(*args, **kwargs):
+        from ..experiments.backends import BackendError
         from ..experiments.outputs import OutputError
         from ..scenario.loading import ScenarioError
 
@@ -73,7 +74,7 @@ def one_line_errors(command: Callable) -> Callable:
             return command(*args, **kwargs)
         except ScenarioError as exc:
             _fail(exc.problems)
-        except OutputError as exc:
+        except (OutputError, BackendError) as exc:
             _fail([str(exc)])
         except OSError as exc:
             where = exc.filename or "output"
@@ -116,17 +117,36 @@ def run_name(sc, scenario: Path, sets: list[str] | None, name: str | None = None
     wanted = name if name is not None else scenario.stem
     if not wanted.strip():
         _fail(["--name: give a non-empty name"])
+    if not wanted.isprintable():
+        _fail([f"--name {wanted!r}: has a control character (such as NUL or a line break)"])
     return sc if wanted == sc.name else sc.model_copy(update={"name": wanted})
 
 
-def _session(backend: str, workers: int | None, scheduler: str | None, quiet: bool, log: str):
-    from ..experiments.backends import BACKENDS, BackendError
+def _session(
+    backend: str,
+    workers: int | None,
+    scheduler: str | None,
+    quiet: bool,
+    log: str,
+    oversubscribe: bool = False,
+):
+    from ..experiments.backends import BACKENDS, BackendError, available_cores
     from .session import Session
 
     if log not in ("none", "json"):
         _fail([f"--log {log!r}: use 'none' or 'json'"])
     if backend not in BACKENDS:
         _fail([f"--backend {backend!r}: use one of {', '.join(BACKENDS)}"])
+    cores = available_cores()
+    if workers is not None and workers > cores and not oversubscribe and not scheduler:
+        err.print(
+            f"warning: --workers {workers} is more than the {cores} core(s) available here; "
+            f"using {cores} (add --oversubscribe to start {workers})",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        workers = cores
     try:
         return Session(backend, workers, scheduler, quiet, log)
     except BackendError as exc:
@@ -150,6 +170,10 @@ def _store(
 ) -> PartStore:
     from ..experiments.store import ExperimentFinished, ExperimentMismatch, PartStore
 
+    if resume and (target / "manifest.json").exists():
+        from ..experiments.integrity import check_run_folder
+
+        check_run_folder(target)  # a finished folder is checked before it is trusted
     try:
         return PartStore(target, identity, resume=resume, replace=force)
     except ExperimentMismatch as exc:

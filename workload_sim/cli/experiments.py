@@ -33,6 +33,7 @@ from .options import (
     ForceOption,
     LogOption,
     OutOption,
+    OversubscribeOption,
     PrecisionMetricOption,
     PrecisionOption,
     QuietOption,
@@ -77,6 +78,7 @@ def compare(
     sets: list[str] | None = SetOption,
     backend: str = BackendOption,
     workers: int | None = WorkersOption,
+    oversubscribe: bool = OversubscribeOption,
     scheduler: str | None = SchedulerOption,
     quiet: bool = QuietOption,
     log: str = LogOption,
@@ -86,6 +88,7 @@ def compare(
     Replications default to the largest 'replications' among the files, the seed to the
     first file's."""
     from ..experiments.compare import compare as compare_scenarios
+    from ..experiments.integrity import experiment_fingerprint
     from ..experiments.outputs import (
         FolderLock,
         default_out_dir,
@@ -132,7 +135,7 @@ def compare(
         max_reps = DEFAULT_MAX_REPS
     if max_reps is not None and max_reps < reps:
         _fail([f"--max-reps {max_reps} is below --reps {reps}: raise --max-reps"])
-    with _session(backend, workers, scheduler, quiet, log) as session:
+    with _session(backend, workers, scheduler, quiet, log, oversubscribe) as session:
         target = _out_target(
             out_dir, resume, default_out_dir("compare-" + loaded[0].name), "compare", force
         )
@@ -155,7 +158,9 @@ def compare(
             table, per_rep, failed = result.table, result.per_rep, result.failed
             session.finish()
             write_csv(target / "comparison.csv", table)
-            write_parquet(target / "comparison_reps.parquet", per_rep)
+            write_parquet(
+                target / "comparison_reps.parquet", per_rep, experiment_fingerprint(identity)
+            )
             for i, r in enumerate(resolved):
                 write_text(target / f"scenario-{i}.yaml", scenario_yaml(r))
             args = [
@@ -172,7 +177,9 @@ def compare(
             ]
             experiment_pages.comparison(target, result.timeseries)
             # last: a manifest means complete
-            _manifest(target, identity, command_line(args), _finite(result.extra))
+            mine = ["experiment.json", "comparison.csv", "comparison_reps.parquet"]
+            mine += [f"scenario-{i}.yaml" for i in range(len(resolved))]
+            _manifest(target, identity, command_line(args), _finite(result.extra), mine)
             if not quiet:
                 _print_comparison(table, names)
             if result.extra:
@@ -251,8 +258,16 @@ def _shown(row) -> str:
     return row.shown
 
 
-def _manifest(target: Path, identity: dict, command: str, extra: dict | None = None) -> None:
+def _manifest(
+    target: Path,
+    identity: dict,
+    command: str,
+    extra: dict | None = None,
+    files: list[str] | None = None,
+) -> None:
+    """The manifest, written last; with ``files``, their checksums (--resume checks them)."""
     from .. import __version__
+    from ..experiments.integrity import folder_checksums
     from ..experiments.outputs import write_text
 
     write_text(
@@ -264,6 +279,7 @@ def _manifest(target: Path, identity: dict, command: str, extra: dict | None = N
                 "version": __version__,
                 "command": command,
                 **(extra or {}),
+                **({"checksums": folder_checksums(target, files)} if files else {}),
             },
             indent=2,
             default=str,

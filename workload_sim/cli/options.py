@@ -67,7 +67,12 @@ ForceOption = typer.Option(
 
 PRECISION_METRICS = ("wait_to_allocation_days", "open_cases_mean")
 BackendOption = typer.Option("serial", "--backend", help="serial, process (all cores) or dask")
-WorkersOption = typer.Option(None, "--workers", min=1, help="Processes (default: all cores)")
+WorkersOption = typer.Option(
+    None, "--workers", min=1, help="Processes (default and most: the cores available)"
+)
+OversubscribeOption = typer.Option(
+    False, "--oversubscribe", help="Start more --workers than there are cores available"
+)
 SchedulerOption = typer.Option(
     None, "--scheduler", help="Address of a running Dask scheduler (tcp://host:port)"
 )

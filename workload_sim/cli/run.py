@@ -36,6 +36,7 @@ from .options import (
     MaxRepsOption,
     NameOption,
     OutOption,
+    OversubscribeOption,
     PrecisionMetricOption,
     PrecisionOption,
     QuietOption,
@@ -110,6 +111,9 @@ def _run_folder(folder: Path) -> None:
                 "the folder a 'run' wrote, or finish it with run --resume"
             ]
         )
+    from ..experiments.integrity import check_run_folder
+
+    check_run_folder(folder)  # its files are the ones its run wrote, and agree
 
 
 @app.command()
@@ -221,6 +225,7 @@ def run(
     sets: list[str] | None = SetOption,
     backend: str = BackendOption,
     workers: int | None = WorkersOption,
+    oversubscribe: bool = OversubscribeOption,
     scheduler: str | None = SchedulerOption,
     quiet: bool = QuietOption,
     log: str = LogOption,
@@ -232,6 +237,9 @@ def run(
     ),
     tables: str | None = typer.Option(
         None, "--tables", help="Optional tables to write as well, comma-separated: tasks, events"
+    ),
+    allow_large: bool = typer.Option(
+        False, "--allow-large", help="Run even when --trace/--tables need over 2 GB of memory"
     ),
 ) -> None:
     """Run a scenario's replications and write tables, summary, report and manifest."""
@@ -254,6 +262,7 @@ def run(
     if reps is not None and precision is not None:
         _fail(["--reps and --precision: give one (--reps N runs exactly N replications)"])
     max_reps = DEFAULT_MAX_REPS if max_reps is None else max_reps
+    _memory_check(sc, reps, max_reps, wanted, "--trace" if trace else "--tables", allow_large)
     resolved = resolved_dict(sc)
     identity = {
         "kind": "run",
@@ -262,7 +271,7 @@ def run(
         "sha256": scenario_hash({"scenario": resolved, "seed": seed}),
     }
     # the backend first: an unreachable cluster is refused before any folder is made
-    with _session(backend, workers, scheduler, quiet, log) as session:
+    with _session(backend, workers, scheduler, quiet, log, oversubscribe) as session:
         target = _out_target(out_dir, resume, default_out_dir(sc.name), "run", force)
         with FolderLock(target):  # one command at a time in a folder
             rebuild = None if (target / "report.html").exists() else lambda: run_page.build(target)
@@ -368,6 +377,24 @@ def _looks_words(info: dict) -> str:
 
     looks = info.get("looks") or [0]
     return LookPlan(looks[0], looks[-1]).words()
+
+
+def _memory_check(sc, reps, max_reps: int, wanted: tuple, flag: str, allow: bool) -> None:
+    """The memory the optional tables will take, said before the run and refused above the
+    budget unless --allow-large (experiments/budget.py). Without --reps the run starts at
+    the file's replications (refused if those alone are over) and may add up to --max-reps
+    (said, not refused)."""
+    from ..experiments.budget import check_optional_tables
+
+    if not wanted:
+        return
+    refusal, note = check_optional_tables(sc, reps or sc.replications, wanted, flag)
+    if refusal and not allow:
+        _fail([refusal])
+    if reps is None and not refusal:
+        refusal, note = check_optional_tables(sc, max_reps, wanted, flag)
+    if refusal or note:
+        err.print(note or f"note: {refusal}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _optional_tables(trace: bool, tables: str | None) -> tuple[str, ...]:

@@ -30,6 +30,7 @@ from .options import (
     ForceOption,
     LogOption,
     OutOption,
+    OversubscribeOption,
     PrecisionMetricOption,
     PrecisionOption,
     QuietOption,
@@ -76,6 +77,7 @@ def staffing(
     sets: list[str] | None = SetOption,
     backend: str = BackendOption,
     workers: int | None = WorkersOption,
+    oversubscribe: bool = OversubscribeOption,
     scheduler: str | None = SchedulerOption,
     quiet: bool = QuietOption,
     log: str = LogOption,
@@ -105,7 +107,7 @@ def staffing(
     metrics = precision_metric or [goal.counted]
     _known_metrics(metrics)
     seed = sc.seed if seed is None else seed
-    with _session(backend, workers, scheduler, quiet, log) as session:
+    with _session(backend, workers, scheduler, quiet, log, oversubscribe) as session:
         # checked (and made) only once the search is known to be valid: a refusal writes nothing
         default = default_out_dir(f"staffing-{sc.name}")
         where = _out_target(out_dir, None, default, "staffing", force)

@@ -35,6 +35,7 @@ from .options import (
     ForceOption,
     LogOption,
     OutOption,
+    OversubscribeOption,
     PrecisionMetricOption,
     PrecisionOption,
     QuietOption,
@@ -83,6 +84,7 @@ def sweep(
     sets: list[str] | None = SetOption,
     backend: str = BackendOption,
     workers: int | None = WorkersOption,
+    oversubscribe: bool = OversubscribeOption,
     scheduler: str | None = SchedulerOption,
     quiet: bool = QuietOption,
     log: str = LogOption,
@@ -119,7 +121,7 @@ def sweep(
             }
         ),
     }
-    with _session(backend, workers, scheduler, quiet, log) as session:
+    with _session(backend, workers, scheduler, quiet, log, oversubscribe) as session:
         target = _out_target(out_dir, resume, default_out_dir(spec.name), "sweep", force)
         with FolderLock(target):
             page_missing = not (target / "sweep.html").exists()
@@ -161,7 +163,7 @@ def _load_sweep(
     from ..scenario.loading import ScenarioError, explain, load_scenario, parse_yaml, read_capped
 
     try:
-        data = parse_yaml(read_capped(path, "sweep"), str(path))
+        data = parse_yaml(read_capped(path, "sweep"), str(path), "sweep")
         if isinstance(data, dict):
             data = {
                 **data,
@@ -180,9 +182,33 @@ def _load_sweep(
             raise ScenarioError([f"{path}: {p}" for p in explain(exc, SweepSpec)]) from None
         _no_clash(spec, given)
         base = load_scenario(path.parent / spec.base, [*spec.set, *(x for _, x in given)])
-        return Sweep(spec, base, path)
+        with _checking_bar() as progress:
+            return Sweep(spec, base, path, progress)
     except ScenarioError as exc:
         _fail(exc.problems)
+
+
+class _checking_bar:  # noqa: N801 - used as a context manager, named for what it shows
+    """A bar on a terminal while a large design's points are checked (minutes for 10,000);
+    nothing when output is piped, so scripts and refusals see only their lines."""
+
+    def __enter__(self):
+        from rich.progress import Progress
+
+        self.bar = Progress(console=err, transient=True, disable=not err.is_terminal)
+        self.task = None
+        self.bar.start()
+        return self.advance
+
+    def advance(self, done: int, total: int) -> None:
+        if total < 200:
+            return
+        if self.task is None:
+            self.task = self.bar.add_task("checking the design's points", total=total)
+        self.bar.update(self.task, completed=done)
+
+    def __exit__(self, *exc) -> None:
+        self.bar.stop()
 
 
 def _no_clash(spec: SweepSpec, given: list[tuple[str, str]]) -> None:
@@ -216,11 +242,11 @@ def _run_points(sw: Sweep, store, session, aim: tuple) -> tuple[list, list, int]
         total * len(sw.scenarios), f"{sw.spec.name}: points", getattr(store, "root", None)
     )
     while True:
-        tasks = [
+        tasks = (  # made as the backend has room, never all at once
             Task(sc, point, r, sw.seed, tables=())
             for point, sc in enumerate(sw.scenarios)
             for r in range(n)
-        ]
+        )
         done, failed = execute(tasks, session.backend, store, on_result)
         if precision is None or failed:
             break
@@ -260,6 +286,7 @@ def _write_sweep(target: Path, sw: Sweep, done, failed, command: str, identity: 
     """Tables, page, the sweep and base as run, and last the manifest."""
     import pandas as pd
 
+    from ..experiments.integrity import experiment_fingerprint
     from ..experiments.outputs import scenario_yaml, write_csv, write_parquet, write_text
     from ..experiments.sweep import sobol_indices, summarise_points
     from ..report import experiment_pages
@@ -270,14 +297,17 @@ def _write_sweep(target: Path, sw: Sweep, done, failed, command: str, identity: 
         [{"point": r.point, "rep": r.rep, "seed": r.seed, **r.metrics} for r in done]
     )
     per_rep = sw.design.merge(per_rep, on="point", how="right")
-    write_parquet(target / "sweep.parquet", per_rep)
+    made = experiment_fingerprint(identity)  # each table says which sweep made it
+    write_parquet(target / "sweep.parquet", per_rep, made)
     summary = summarise_points(sw, per_rep)
-    write_parquet(target / "sweep_summary.parquet", summary)
-    write_parquet(target / "design.parquet", sw.design)
+    write_parquet(target / "sweep_summary.parquet", summary, made)
+    write_parquet(target / "design.parquet", sw.design, made)
     if spec.design == "sobol" and not failed:
         write_csv(target / "sobol.csv", sobol_indices(sw, summary))
     write_text(target / "base_scenario.yaml", scenario_yaml(resolved_dict(sw.base)))
     write_text(target / "sweep.yaml", scenario_yaml(spec.model_dump(mode="json")))
     # the page reads both: its title names the base scenario, its axes the base's words
     experiment_pages.sweep(target, sw.fields, spec.metrics)
-    _manifest(target, identity, command)
+    mine = ["experiment.json", "sweep.parquet", "sweep_summary.parquet", "design.parquet"]
+    mine += ["sobol.csv", "base_scenario.yaml", "sweep.yaml"]
+    _manifest(target, identity, command, files=mine)

@@ -29,6 +29,17 @@ from .tasks import (
 
 BACKENDS = ("serial", "process", "dask")
 CONNECT_SECONDS = 5  # an unreachable scheduler is reported after this long, not dask's 30 s
+DASK_WINDOW = 256  # tasks submitted ahead of the results (at least 4 per worker)
+HANDSHAKE_SECONDS = 5  # a service that does not greet as a Dask scheduler within this long
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity, which containers and
+    ``taskset`` narrow), not the machine's count."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - platforms without affinity
+        return os.cpu_count() or 1
 
 
 class BackendError(RuntimeError):
@@ -72,7 +83,7 @@ class ProcessBackend(Backend):
     name = "process"
 
     def __init__(self, workers: int | None = None) -> None:
-        self.workers = workers or os.cpu_count() or 1
+        self.workers = workers or available_cores()
         self._pool = ProcessPoolExecutor(
             max_workers=self.workers, initializer=_exit_with_parent, initargs=(os.getpid(),)
         )
@@ -112,7 +123,7 @@ class DaskBackend(Backend):
         if scheduler:
             self._client = _connect(Client, scheduler)
         else:
-            n = workers or os.cpu_count() or 1
+            n = workers or available_cores()
             self._cluster = LocalCluster(
                 n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
             )
@@ -120,14 +131,48 @@ class DaskBackend(Backend):
         self.workers = len(self._client.scheduler_info().get("workers", {})) or (workers or 1)
 
     def run(self, tasks: Iterable[Task]) -> Iterator[TaskResult]:
+        """Submit tasks as they are wanted, at most a window ahead of the results (a
+        billion replications are never all made, or all sent to the scheduler, at once)."""
+        import itertools
+
         from distributed import as_completed
 
-        futures = [
-            self._client.submit(fn, *args, pure=False) for fn, args in self.payloads(list(tasks))
-        ]
-        for future in as_completed(futures):
-            yield future.result()
+        todo = iter(tasks)
+        first = next(todo, None)
+        if first is None:
+            return
+        submit = self._submitter(first.scenario)
+        ahead = itertools.islice(todo, max(DASK_WINDOW, 4 * self.workers) - 1)
+        queue = as_completed([submit(t) for t in itertools.chain([first], ahead)])
+        for future in queue:
+            try:
+                result = future.result()
+            except Exception as exc:  # noqa: BLE001 - a task's own errors come back as results
+                # so this is the cluster: its last worker lost, the scheduler gone
+                reason = (str(exc).splitlines() or [""])[0][:160]
+                raise BackendError(
+                    f"the Dask cluster stopped running tasks ({type(exc).__name__}: {reason}; "
+                    "its workers may all be gone)"
+                ) from None
+            yield result
             future.release()  # the driver keeps what it needs; the cluster need not
+            nxt = next(todo, None)
+            if nxt is not None:
+                queue.add(submit(nxt))
+
+    def _submitter(self, base: Scenario):
+        """A function submitting one task: the base scenario goes to every worker once
+        (scattered); each task carries only its changes from it."""
+        sent = self._client.scatter(base, broadcast=True, hash=False)
+        convert = point_converter(base)
+
+        def submit(task: Task):
+            t = convert(task)
+            if isinstance(t, Task):
+                return self._client.submit(run_task, t, pure=False)
+            return self._client.submit(run_point_task, sent, t, pure=False)
+
+        return submit
 
     def payloads(self, tasks: list[Task]) -> list[tuple]:
         """(function, arguments) to submit per task: the first task's scenario goes to
@@ -152,6 +197,13 @@ def _connect(client_class, scheduler: str):
 
     Nothing is left behind on failure: the half-made client is closed, so the same command
     can simply be run again once the scheduler is up."""
+    problem = _not_dask(scheduler)
+    if problem:
+        raise BackendError(
+            f"--scheduler {scheduler}: {problem}; give the address of a Dask scheduler "
+            "(tcp://host:8786 by default; 8787 is its dashboard), or leave out --scheduler "
+            "to run on this machine"
+        )
     try:
         return client_class(scheduler, timeout=f"{CONNECT_SECONDS}s")
     except (OSError, TimeoutError, ValueError, TypeError) as exc:
@@ -165,27 +217,85 @@ def _connect(client_class, scheduler: str):
         ) from None
 
 
-def as_point_tasks(base: Scenario, tasks: list[Task]) -> list[PointTask | Task]:
-    """Each task as its changes from ``base``, worked out and checked once per scenario.
+def _not_dask(scheduler: str) -> str | None:
+    """Why the service at a tcp:// address is not a Dask scheduler (None if it greets as
+    one, or the address is not plain TCP, or nothing listens: the client says that).
+
+    A Dask scheduler speaks first: on accepting a connection it sends its handshake, one
+    length-prefixed message naming its compression, Python and pickle protocol. A web
+    server waits for a request and a silent port says nothing, so both are found within
+    HANDSHAKE_SECONDS instead of hanging or reading HTTP as a message length."""
+    import socket
+    from urllib.parse import urlsplit
+
+    address = scheduler if "://" in scheduler else f"tcp://{scheduler}"
+    try:
+        parts = urlsplit(address)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return None  # the client's own parsing reports a bad address
+    if parts.scheme != "tcp" or not host or not port:
+        return None
+    try:
+        conn = socket.create_connection((host, port), timeout=HANDSHAKE_SECONDS)
+    except OSError:
+        return None  # nothing listening: the client's message says so
+    data = b""
+    deadline = time.monotonic() + HANDSHAKE_SECONDS
+    with conn:
+        while len(data) < 4096 and b"pickle-protocol" not in data:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            conn.settimeout(left)
+            try:
+                chunk = conn.recv(4096)
+            except OSError:  # a timeout, or a reset
+                break
+            if not chunk:
+                break
+            data += chunk
+    if b"pickle-protocol" in data and int.from_bytes(data[:8], "little") < 1 << 20:
+        return None
+    if not data:
+        return (
+            f"something listens there but sent nothing in {HANDSHAKE_SECONDS} s; a Dask "
+            "scheduler greets every connection at once"
+        )
+    if data[:5] == b"HTTP/" or b"<html" in data[:4096].lower():
+        return "a web (HTTP) service answered, not a Dask scheduler"
+    return "the service there does not speak Dask's protocol"
+
+
+def point_converter(base: Scenario):
+    """A function giving each task as its changes from ``base``, worked out and checked
+    once per scenario.
 
     A scenario that its changes would not rebuild exactly (equal field by field, in
     the same order) travels whole instead, so a task never runs on a scenario other than its own."""
     base_data = resolved_dict(base)
-    changes: dict[int, Changes | None] = {}
-    out: list[PointTask | Task] = []
-    for t in tasks:
+    known: dict[int, tuple[Scenario, Changes | None]] = {}  # the scenario kept: ids stay unique
+
+    def convert(t: Task) -> PointTask | Task:
         key = id(t.scenario)
-        if key not in changes:
+        if key not in known:
             diff = scenario_changes(base, t.scenario, base_data)
             rebuilt = with_changes(base, diff, base_data)
             # equal field by field, and every mapping in the same order (draws follow it)
             same = rebuilt == t.scenario and json.dumps(resolved_dict(rebuilt)) == json.dumps(
                 resolved_dict(t.scenario)
             )
-            changes[key] = diff if same else None
-        diff = changes[key]
-        out.append(t if diff is None else PointTask(diff, t.point, t.rep, t.seed, t.tables))
-    return out
+            known[key] = (t.scenario, diff if same else None)
+        diff = known[key][1]
+        return t if diff is None else PointTask(diff, t.point, t.rep, t.seed, t.tables)
+
+    return convert
+
+
+def as_point_tasks(base: Scenario, tasks: list[Task]) -> list[PointTask | Task]:
+    """Each task as its changes from ``base`` (see :func:`point_converter`)."""
+    convert = point_converter(base)
+    return [convert(t) for t in tasks]
 
 
 def make_backend(

@@ -117,7 +117,7 @@ class TargetsFile(Strict):
 def load_targets(path: str | Path) -> TargetsFile:
     """A targets file, checked; ScenarioError with one line per problem."""
     path = Path(path)
-    data = parse_yaml(read_capped(path, "targets"), str(path))
+    data = parse_yaml(read_capped(path, "targets"), str(path), "targets")
     try:
         return TargetsFile.model_validate(data)
     except ValidationError as exc:

@@ -73,12 +73,12 @@ def compare(
     done, failed, n, history = [], [], plan.looks[0], []
     while True:
         have = {(r.point, r.rep) for r in done + failed}
-        tasks = [
+        tasks = (  # made as the backend has room, never all at once
             Task(sc, i, r, seed, tables=("timeseries",))
             for i, sc in enumerate(scenarios)
             for r in range(n)
             if (i, r) not in have
-        ]
+        )
         new_done, new_failed = execute(tasks, backend, store, on_result)
         done, failed = sorted(done + new_done, key=lambda r: r.key), failed + new_failed
         per_rep = pd.DataFrame(

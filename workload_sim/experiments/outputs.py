@@ -16,6 +16,7 @@ import platform
 import re
 import shlex
 import tempfile
+import time
 import unicodedata
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -52,8 +53,24 @@ def write_text(path: Path, text: str) -> Path:
     return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
-def write_parquet(path: Path, frame: pd.DataFrame) -> Path:
-    return atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
+def write_parquet(path: Path, frame: pd.DataFrame, fingerprint: dict | None = None) -> Path:
+    """A table as Parquet; ``fingerprint`` (what produced it, and its rows) goes into the
+    file's metadata, where ``integrity.check_run_folder`` reads it back."""
+    if fingerprint is None:
+        return atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
+
+    def write(tmp: Path) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        note = json.dumps({**fingerprint, "rows": len(frame)}, default=str).encode()
+        pq.write_table(
+            table.replace_schema_metadata({**(table.schema.metadata or {}), b"workload_sim": note}),
+            tmp,
+        )
+
+    return atomic_write(path, write)
 
 
 def write_csv(path: Path, frame: pd.DataFrame) -> Path:
@@ -139,6 +156,9 @@ def prepare_out_dir(folder: Path, command: str, force: bool = False, flag: str =
     return folder
 
 
+FRESH_LOCK_SECONDS = 10  # an empty .lock younger than this is being taken, not stale
+
+
 class FolderLock:
     """One command at a time per output folder: ``.lock`` holds the owner's process id.
 
@@ -152,21 +172,51 @@ class FolderLock:
 
     def __enter__(self) -> FolderLock:
         for _ in range(3):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                owner = self._owner()
-                if owner is not None and _alive(owner):
-                    raise OutputError(
-                        f"{self.folder}: another run (process {owner}) is using this folder; "
-                        "wait for it to finish, or choose another folder"
-                    ) from None
-                self.path.unlink(missing_ok=True)  # stale: its process has gone
-                continue
+            if self._create():
+                return self
+            owner = self._owner()
+            if owner is not None and _alive(owner):
+                raise OutputError(
+                    f"{self.folder}: another run (process {owner}) is using this folder; "
+                    "wait for it to finish, or choose another folder"
+                )
+            if owner is None and self._age() < FRESH_LOCK_SECONDS:
+                # no process id yet: another command is taking the lock right now (an
+                # older version wrote it in two steps), not a dead one
+                raise OutputError(
+                    f"{self.folder}: another run is taking this folder's lock now; wait for "
+                    "it to finish, or choose another folder"
+                )
+            self.path.unlink(missing_ok=True)  # stale: its process has gone
+        raise OutputError(f"{self.folder}: could not take the folder's lock; try again")
+
+    def _create(self) -> bool:
+        """Make .lock with our process id in it, in one step: the id is written to a
+        temporary file first and linked into place, so a .lock is never seen empty."""
+        fd, tmp = tempfile.mkstemp(prefix=".lock.", suffix=".tmp", dir=self.folder)
+        try:
             with os.fdopen(fd, "w") as fh:
                 fh.write(f"{os.getpid()}\n")
-            return self
-        raise OutputError(f"{self.folder}: could not take the folder's lock; try again")
+            try:
+                os.link(tmp, self.path)
+            except FileExistsError:
+                return False
+            except OSError:  # a file system without hard links: create, then write
+                try:
+                    lock = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+                except FileExistsError:
+                    return False
+                with os.fdopen(lock, "w") as fh:
+                    fh.write(f"{os.getpid()}\n")
+            return True
+        finally:
+            os.unlink(tmp)
+
+    def _age(self) -> float:
+        try:
+            return time.time() - self.path.stat().st_mtime
+        except OSError:
+            return float("inf")
 
     def _owner(self) -> int | None:
         try:
@@ -207,16 +257,18 @@ def reproduce_line(
 def write_run(out_dir: Path, results, resolved: dict, command: str) -> list[Path]:
     """Write the tables, resolved scenario, assumptions and manifest of a run into ``out_dir``."""
     from ..scenario.assumptions import assumptions_table
+    from .integrity import file_sha256, table_fingerprint
 
     out_dir = Path(out_dir)
+    made = table_fingerprint(scenario_hash(resolved), results.seed, results.reps)
     written = [
         write_csv(out_dir / "assumptions.csv", assumptions_table(results.scenario)),
-        write_parquet(out_dir / "timeseries.parquet", results.timeseries),
-        write_parquet(out_dir / "cases.parquet", results.cases),
-        write_parquet(out_dir / "workers.parquet", results.workers),
-        write_parquet(out_dir / "replications.parquet", results.per_rep),
+        write_parquet(out_dir / "timeseries.parquet", results.timeseries, made),
+        write_parquet(out_dir / "cases.parquet", results.cases, made),
+        write_parquet(out_dir / "workers.parquet", results.workers, made),
+        write_parquet(out_dir / "replications.parquet", results.per_rep, made),
         *(
-            write_parquet(out_dir / f"{name}.parquet", getattr(results, name))
+            write_parquet(out_dir / f"{name}.parquet", getattr(results, name), made)
             for name in OPTIONAL_TABLES
             if getattr(results, name, None) is not None
         ),
@@ -244,6 +296,8 @@ def write_run(out_dir: Path, results, resolved: dict, command: str) -> list[Path
             Path(f"{out_dir}-rerun"),
         ),
         "files": [p.name for p in written] + ["report.html"],
+        # every file's checksum: report and evidence check the folder against them
+        "checksums": {p.name: file_sha256(p) for p in written},
         **({"precision": results.extra["precision"]} if "precision" in results.extra else {}),
         "failed_tasks": [
             {"point": f.point, "rep": f.rep, "seed": f.seed, "error": f.error}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -28,7 +28,7 @@ from ..records.summary import (
     summarise,
 )
 from ..scenario import Scenario
-from .backends import Backend
+from .backends import Backend, BackendError
 from .sequential import LookPlan
 from .store import PartStore
 from .tasks import Task, TaskResult
@@ -37,27 +37,45 @@ OnResult = Callable[[TaskResult], None]
 
 
 def execute(
-    tasks: Sequence[Task],
+    tasks: Iterable[Task],
     backend: Backend | None = None,
     store: PartStore | None = None,
     on_result: OnResult | None = None,
 ) -> tuple[list[TaskResult], list[TaskResult]]:
-    """Run the tasks a store does not already hold; returns (finished, failed) in key order."""
+    """Run the tasks a store does not already hold; returns (finished, failed) in key order.
+
+    ``tasks`` is read lazily, one at a time as the backend has room: a billion
+    replications ask for no memory before the first one runs. A task the store holds is
+    read back (and checked against the task) in its turn instead of being run."""
     backend = backend or Backend()
-    wanted = {t.key for t in tasks}
-    done = (store.done() & wanted) if store is not None else set()
-    with_tables = any(t.tables for t in tasks)
-    finished = store.load(done, with_tables) if done else []
-    for res in finished:
-        if on_result:
-            on_result(res)
-    failed = []
-    for res in backend.run([t for t in tasks if t.key not in done]):
-        if store is not None:
-            store.save(res)
-        (finished if res.ok else failed).append(res)
-        if on_result:
-            on_result(res)
+    done = store.done() if store is not None else set()
+    finished: list[TaskResult] = []
+    failed: list[TaskResult] = []
+
+    def to_run() -> Iterator[Task]:
+        for task in tasks:
+            if task.key in done:
+                res = store.load(task)
+                finished.append(res)
+                if on_result:
+                    on_result(res)
+            else:
+                yield task
+
+    try:
+        for res in backend.run(to_run()):
+            if store is not None:
+                store.save(res)
+            (finished if res.ok else failed).append(res)
+            if on_result:
+                on_result(res)
+    except BackendError as exc:
+        if store is None:
+            raise
+        raise BackendError(
+            f"{exc}; the replications finished are saved in {store.root}: once the cluster "
+            f"is back, run the same command with --resume {store.root}"
+        ) from None
     finished.sort(key=lambda r: r.key)
     failed.sort(key=lambda r: r.key)
     return finished, failed
@@ -92,8 +110,9 @@ TABLES = ("timeseries", "cases", "workers")
 
 def _tasks(
     scenario: Scenario, reps: range, seed: int, point: int = 0, tables: tuple[str, ...] = TABLES
-):
-    return [Task(scenario, point, r, seed, tables) for r in reps]
+) -> Iterator[Task]:
+    """The tasks of replications ``reps``, made one at a time as they are wanted."""
+    return (Task(scenario, point, r, seed, tables) for r in reps)
 
 
 def run_replications(
@@ -154,7 +173,7 @@ def run_to_precision(
     history = []
     while True:
         have = {r.rep for r in done} | {r.rep for r in failed}
-        more = [t for t in _tasks(scenario, range(n), seed, tables=tables) if t.rep not in have]
+        more = (t for t in _tasks(scenario, range(n), seed, tables=tables) if t.rep not in have)
         new_done, new_failed = execute(more, backend, store, on_result)
         done, failed = done + new_done, failed + new_failed
         widths = {m: half_width_share([r.metrics[m] for r in done], m) for m in metrics}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -139,10 +140,15 @@ class SweepSpec(Strict):
         return f"{self.points}", self.points
 
 
+Progress = Callable[[int, int], None]  # (points checked, points in all)
+
+
 class Sweep:
     """A loaded sweep: its spec, its base scenario and its design points."""
 
-    def __init__(self, spec: SweepSpec, base: Scenario, where: Path) -> None:
+    def __init__(
+        self, spec: SweepSpec, base: Scenario, where: Path, progress: Progress | None = None
+    ) -> None:
         self.spec = spec
         self.base = base
         self.where = where
@@ -151,7 +157,7 @@ class Sweep:
         resolved = resolved_dict(base)
         self.integer = {p: isinstance(field_value(resolved, p), int) for p in self.fields}
         self.design = self._design()
-        self.scenarios = self._scenarios()
+        self.scenarios = self._scenarios(progress)
 
     def _design(self) -> pd.DataFrame:
         spec, names = self.spec, self.fields
@@ -192,11 +198,15 @@ class Sweep:
             "bounds": [[self.spec.fields[n].low, self.spec.fields[n].high] for n in self.fields],
         }
 
-    def _scenarios(self) -> list[Scenario]:
+    def _scenarios(self, progress: Progress | None = None) -> list[Scenario]:
         """Every point's scenario, validated before any work; a problem shared by many
-        points is reported once, with the points it affects."""
+        points is reported once, with the points it affects. ``progress(done, total)`` is
+        told after each point (a large design takes minutes to check)."""
         out, problems = [], {}
-        for record in self.design.to_dict("records"):
+        records = self.design.to_dict("records")
+        for i, record in enumerate(records):
+            if progress is not None:
+                progress(i, len(records))
             sets = [f"{n}={_as_text(record[n])}" for n in self.fields]
             try:
                 out.append(load_scenario(self.base, sets))
@@ -250,7 +260,7 @@ def _scale(f: FieldSpec, u: float, integer: bool = False):
 def load_sweep(path: str | Path, overrides: list[str] | None = None) -> Sweep:
     """A sweep file -> Sweep (base scenario loaded, every design point validated)."""
     path = Path(path)
-    data = parse_yaml(read_capped(path, "sweep"), str(path))
+    data = parse_yaml(read_capped(path, "sweep"), str(path), "sweep")
     from pydantic import ValidationError
 
     from ..scenario.loading import explain

@@ -70,6 +70,36 @@ def _table(summary: pd.DataFrame) -> str:
     return "\n".join(rows)
 
 
+_MD = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        "\\": "\\\\",
+        "[": "\\[",
+        "]": "\\]",
+        "`": "\\`",
+        "*": "\\*",
+        "|": "\\|",
+        "\n": " ",
+        "\r": " ",
+    }
+)
+
+
+def md_text(text: object) -> str:
+    """A user's string as Markdown text: raw HTML, links, images, code and emphasis are
+    shown as the characters they are, and it stays on its line (names, pathways and values
+    are the user's; a Markdown viewer that allows HTML would otherwise run them)."""
+    return "".join(c if c.isprintable() else " " for c in str(text).translate(_MD))
+
+
+def md_code(text: object) -> str:
+    """A user's string as a code span (shown literally): backticks and line breaks out."""
+    clean = "".join(c if c.isprintable() else " " for c in str(text))
+    return "`" + clean.replace("`", "'") + "`"
+
+
 def _num(x: float) -> str:
     """Numbers as people write them: 633,989 not 6.34e+05; 3 significant figures below 1,000."""
     return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
@@ -81,7 +111,7 @@ def summary_text(folder: Path, all_cases: bool = False) -> str:
     perm = sc["workforce"]["permanent"]
     targets = [u["allocation_target_days"] for u in sc["triage"]["urgency"].values()]
     verdict = "\n".join(
-        f"- {s}"
+        f"- {md_text(s)}"
         for s in sentences(d["summary"], perm["caseload_cap"] * perm["fte"], targets[-1], sc, man)
     )
     a = d["assumptions"]
@@ -90,12 +120,12 @@ def summary_text(folder: Path, all_cases: bool = False) -> str:
         "Every value has a source or is marked as an assumption."
         if flagged.empty
         else "These values were set without a source; give each one before relying on them:\n"
-        + "\n".join(f"- `{r.field}` = {r.value}" for r in flagged.itertuples())
+        + "\n".join(f"- {md_code(r.field)} = {md_text(r.value)}" for r in flagged.itertuples())
     )
     n_assumed = int(a["source"].str.startswith("assumption").sum()) if len(a) else 0
-    return f"""# Evidence: {sc["name"]}
+    return f"""# Evidence: {md_text(sc["name"])}
 
-{team_in_words(sc)}
+{md_text(team_in_words(sc))}
 
 {man["reps"]} replications (seed {man["seed"]}), {man["horizon_days"]} working days measured
 after {man.get("warmup_days", 0)} days of warm-up. Package workload_sim {man.get("version")}.
@@ -178,6 +208,30 @@ def _pack_folder(folder: Path, out: Path | None) -> Path:
     return prepare_out_dir(pack, "evidence", force=True, flag=flag)
 
 
+def _zip_of(pack: Path, flag: str) -> Path:
+    """The pack's zip, next to it: new, or an earlier zip of this very pack (holding only
+    pack files under the pack's name); anything else there is never replaced."""
+    here = pack.resolve()
+    archive = here.parent / f"{here.name}.zip"
+    if not archive.exists() and not archive.is_symlink():
+        return archive
+    top = slug(here.name)
+    refuse = OutputError(
+        f"{flag} {pack}: {archive} already exists and is not this pack's zip; move it, or "
+        "give another --out"
+    )
+    if archive.is_symlink() or not archive.is_file():
+        raise refuse
+    try:
+        with zipfile.ZipFile(archive) as z:
+            names = z.namelist()
+    except (OSError, zipfile.BadZipFile):
+        raise refuse from None
+    if not names or any(n not in {f"{top}/{f}" for f in PACK_FILES} for n in names):
+        raise refuse
+    return archive
+
+
 def _compact_parquet(table: pd.DataFrame, path: Path) -> None:
     """Parquet as small as it losslessly goes: zstd, and floats split byte by byte (times
     and hours are random in their last digits; their exponents repeat)."""
@@ -203,6 +257,7 @@ def build_pack(
     pack stays small enough to email; ``csv`` adds the three as CSV too.
     """
     folder = Path(folder)
+    _zip_of(Path(out) if out else folder / "evidence", "--out" if out else "evidence folder")
     pack = _pack_folder(folder, out)
     if not (folder / "report.html").exists():
         run_page.build(folder)
@@ -228,9 +283,8 @@ def build_pack(
     )
     write_text(pack / "manifest.json", json.dumps(manifest, indent=2) + "\n")
     write_text(pack / "SUMMARY.md", summary_text(folder, all_cases))
-    here = pack.resolve()
-    archive = here.parent / f"{here.name}.zip"
-    top = slug(here.name)
+    archive = _zip_of(pack, "--out")
+    top = slug(pack.resolve().name)
 
     def zip_to(tmp: Path) -> None:
         # exactly the pack's own files, by relative name; a symlink is never followed

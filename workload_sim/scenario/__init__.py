@@ -167,6 +167,17 @@ class Scenario(Strict):
             )
         return self
 
+    @field_validator("name")
+    @classmethod
+    def _printable_name(cls, v: str) -> str:
+        """A name goes into folders, pages, SUMMARY.md and commands: no NUL, no line break."""
+        if not v.isprintable():
+            raise ValueError(
+                "has a control character (such as NUL, a tab or a line break); use letters, "
+                "digits, spaces and punctuation"
+            )
+        return v
+
     @model_validator(mode="after")
     def _runnable(self) -> Scenario:
         """Limits a run needs that no single field can state (docs/model.md, Input limits)."""
@@ -174,6 +185,16 @@ class Scenario(Strict):
             raise ValueError(
                 f"warmup_days + horizon_days = {self.total_days} is over the limit of "
                 f"{MAX_DAYS} working days (20 years); shorten one of them"
+            )
+        # working days to calendar days: 7/5, plus holidays (twice is a safe bound); and the
+        # calendar counts the working days of the year from the start
+        room = 2 * self.total_days + 400
+        if (dt.date.max - self.calendar.start_date).days < room:
+            latest = dt.date.max - dt.timedelta(days=room)
+            raise ValueError(
+                f"calendar.start_date: {self.calendar.start_date} leaves no room for "
+                f"warmup_days + horizon_days = {self.total_days} working days before the "
+                f"calendar ends (9999-12-31); use a date before {latest}"
             )
         years = self.total_days / WORKING_DAYS_PER_YEAR
         peak = self.demand.referrals_per_week * (1 + self.demand.annual_growth) ** years

@@ -8,7 +8,7 @@ import difflib
 from pydantic import field_validator, model_validator
 
 from .distributions import Distribution, Fixed
-from .fields import RUN_SETTING, Date, F, Probability, Strict, sums_to_one
+from .fields import DAY_LIMIT, RUN_SETTING, Date, F, Probability, Strict, sums_to_one
 
 
 class CalendarSpec(Strict):
@@ -131,6 +131,7 @@ class UrgencySpec(Strict):
         "working days",
         "assumption: a local standard of a working week; councils set their own",
         ge=0,
+        le=DAY_LIMIT,
     )
 
 

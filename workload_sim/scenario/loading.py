@@ -166,6 +166,13 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
             if not isinstance(data.get("sources"), dict):
                 problems.append(f"--set {item!r}: sources is a mapping of notes; set one note")
                 continue
+            if value is None or isinstance(value, (dict, list)):
+                problems.append(
+                    f"--set {_short_repr.repr(item)}: a source note is text, not "
+                    f"{type(value).__name__ if value is not None else 'empty'}; quote it, e.g. "
+                    f"--set {path}='our 2026 establishment'"
+                )
+                continue
             data["sources"][path.removeprefix("sources.")] = str(value)
             continue
         problem = _set_path(data, path, value)

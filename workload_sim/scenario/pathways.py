@@ -11,7 +11,7 @@ import yaml
 from pydantic import field_validator
 
 from .distributions import Distribution, Fixed
-from .fields import ASSUMPTION, TOL, F, Probability, Strict
+from .fields import ASSUMPTION, DAY_LIMIT, TOL, F, Probability, Strict
 
 
 class FailureSpec(Strict):
@@ -110,6 +110,7 @@ class PathwaySpec(Strict):
         "working days",
         "assumption: no completion standard unless the pathway sets one",
         ge=0,
+        le=DAY_LIMIT,
     )
     steps: list[StepSpec] = F(..., "The ordered chain of steps", "", min_length=1)
 

@@ -238,7 +238,19 @@ def _load_yaml(text: str) -> Any:
         loader.dispose()
 
 
-def parse_yaml(text: str, origin: str = "scenario") -> dict:
+# what each kind of file needs at least, said when one is empty or not a mapping
+NEEDS = {
+    "scenario": ("a scenario needs at least 'name: ...' (copy "
+                 "scenarios/adult_safeguarding_team.yaml to start)", "name: ..., team: ..."),
+    "sweep": ("a sweep file needs 'base:' and 'fields:' (copy docs/examples/"
+              "sweep_staffing_demand.yaml to start)", "base: ..., fields: ..."),
+    "targets": ("a targets file needs 'targets:' and 'parameters:' (copy "
+                "scenarios/targets/adult_safeguarding_team.yaml to start)",
+                "targets: ..., parameters: ..."),
+}  # fmt: skip
+
+
+def parse_yaml(text: str, origin: str = "scenario", kind: str = "scenario") -> dict:
     """YAML text -> a mapping, or a one-line ScenarioError."""
     if len(text) > MAX_FILE_BYTES:
         raise ScenarioError([f"{origin}: over the {MAX_FILE_BYTES:,}-character limit"])
@@ -263,16 +275,11 @@ def parse_yaml(text: str, origin: str = "scenario") -> dict:
     except ScenarioError as exc:
         raise ScenarioError([f"{origin}: {p}" for p in exc.problems]) from None
     if data is None:
-        raise ScenarioError(
-            [
-                f"{origin}: the file is empty; a scenario needs at least 'name: ...' "
-                "(copy scenarios/adult_safeguarding_team.yaml to start)"
-            ]
-        )
+        raise ScenarioError([f"{origin}: the file is empty; {NEEDS[kind][0]}"])
     if not isinstance(data, dict):
         raise ScenarioError(
             [
-                f"{origin}: the top level must be a mapping of fields (name: ..., team: ...), "
+                f"{origin}: the top level must be a mapping of fields ({NEEDS[kind][1]}), "
                 f"not a {type(data).__name__}"
             ]
         )
