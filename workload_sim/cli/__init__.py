@@ -15,7 +15,7 @@ A command module imports only typer and the light modules here at its top, and t
 from __future__ import annotations
 
 from . import app as _app_command  # noqa: F401
-from . import calibrate, discover, experiments, staffing, sweep  # noqa: F401  (register their commands)
+from . import calibrate, discover, experiments, records, staffing, sweep  # noqa: F401  (register their commands)
 from .run import app, main
 
 __all__ = ["app", "main"]
