@@ -286,14 +286,15 @@ def read_extract(folder: Path, column_map_path: Path | None = None) -> Extract:
         raise ExtractError(f"{folder}: not a folder; give the folder holding referrals.csv")
     column_map = read_column_map(column_map_path)
     extract = Extract()
+    for name in REQUIRED_FILES:
+        if _find(folder, name) is None:
+            raise ExtractError(
+                f"{folder}: no {name}.csv; the extract needs referrals.csv, "
+                "open_cases.csv and staff.csv (docs/data.md)"
+            )
     for name in TABLES:
         path = _find(folder, name)
         if path is None:
-            if name in REQUIRED_FILES:
-                raise ExtractError(
-                    f"{folder}: no {name}.csv; the extract needs referrals.csv, "
-                    "open_cases.csv and staff.csv (docs/data.md)"
-                )
             continue
         table = read_table(path, name, column_map)
         type_columns(table, extract.problems)
