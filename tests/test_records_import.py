@@ -35,8 +35,22 @@ def trip(tmp_path_factory):
     benchmarks/bench_import_coverage.py measures the coverage over many histories."""
     here = tmp_path_factory.mktemp("trip")
     run = here / "run"
-    done = _cli("run", str(DEFAULT), "--reps", "1", "--trace", "--out", str(run), "-q", "--seed", "7",
-                "--set", "warmup_days=0", "--set", "horizon_days=330")
+    done = _cli(
+        "run",
+        str(DEFAULT),
+        "--reps",
+        "1",
+        "--trace",
+        "--out",
+        str(run),
+        "-q",
+        "--seed",
+        "7",
+        "--set",
+        "warmup_days=0",
+        "--set",
+        "horizon_days=330",
+    )
     assert done.exit_code == 0, done.output
     extract = here / "extract"
     done = _cli("export", str(run), "--format", "csv", "--out", str(extract), "--as-of", str(AS_OF))
@@ -53,7 +67,9 @@ def test_round_trip_recovers_the_arrival_rate_and_triage_share(trip):
     truth = sc["demand"]["referrals_per_week"] * (1 + sc["demand"]["annual_growth"]) ** years
     lo, hi = imp.arrivals.per_week_ci
     assert lo <= truth <= hi, (lo, truth, hi)
-    assert imp.scenario["demand"]["referrals_per_week"] == pytest.approx(imp.arrivals.per_week, abs=0.01)
+    assert imp.scenario["demand"]["referrals_per_week"] == pytest.approx(
+        imp.arrivals.per_week, abs=0.01
+    )
     share = imp.shares["triage.open_case"]
     assert share.ci[0] <= sc["triage"]["open_case"] <= share.ci[1], share
     assert "fitted from referrals.csv" in imp.scenario["sources"]["triage.open_case"]
@@ -70,8 +86,12 @@ def test_round_trip_stage_duration_with_censoring_covers_the_full_history(trip):
     cases = pd.read_parquet(run / "cases.parquet")
     dates = pd.read_parquet(run / "timeseries.parquet")["date"].to_numpy(dtype="datetime64[D]")
     cut = np.searchsorted(dates, np.datetime64(AS_OF, "D"), side="right")
-    cohort = cases[~cases["warm_start"] & (cases["allocated_at"] < cut)
-                   & cases["triage_outcome"].eq("open_case") & cases["enquiry_done_at"].notna()]
+    cohort = cases[
+        ~cases["warm_start"]
+        & (cases["allocated_at"] < cut)
+        & cases["triage_outcome"].eq("open_case")
+        & cases["enquiry_done_at"].notna()
+    ]
     a = dates[np.floor(cohort["allocated_at"]).astype(int)]
     b = dates[np.floor(cohort["enquiry_done_at"]).astype(int)]
     hols = holidays_between(START, AS_OF + dt.timedelta(days=200))
@@ -87,8 +107,10 @@ def test_round_trip_state_matches_the_run_on_the_date(trip):
     cases = pd.read_parquet(run / "cases.parquet")
     dates = pd.read_parquet(run / "timeseries.parquet")["date"].to_numpy(dtype="datetime64[D]")
     cut = np.searchsorted(dates, np.datetime64(AS_OF, "D"), side="right")
-    open_now = cases["triage_outcome"].eq("open_case") & (cases["triaged_at"] < cut) & ~(
-        cases["closed_at"] < cut
+    open_now = (
+        cases["triage_outcome"].eq("open_case")
+        & (cases["triaged_at"] < cut)
+        & ~(cases["closed_at"] < cut)
     )
     state = imp.scenario["start_state"]
     assert state["as_of"] == AS_OF == imp.scenario["calendar"]["start_date"]
@@ -109,8 +131,13 @@ def test_the_written_scenario_validates_and_every_fitted_value_has_its_note(trip
     report = pd.read_csv(tmp_path / "data_report.csv")
     assert {"rows", "fit", "duration", "weekly"} <= set(report["section"])
     data = yaml.safe_load(out.read_text())
-    for key in ("demand.referrals_per_week", "triage.open_case", "team.permanent",
-                "absence.sickness_days", "start_state" if False else "events"):
+    for key in (
+        "demand.referrals_per_week",
+        "triage.open_case",
+        "team.permanent",
+        "absence.sickness_days",
+        "start_state" if False else "events",
+    ):
         assert key in data["sources"], key
     assert "not valid" not in done.output
 
@@ -182,11 +209,20 @@ def test_bad_rows_are_named_by_file_row_and_column_and_counted(tmp_path):
     folder = _small_extract(tmp_path / "x", "\ufeff" + text)
     imp = import_extract(folder, dt.date(2025, 3, 31))
     lines = [p.line() for p in imp.extract.problems]
-    assert "referrals.csv row 6, column received: expected a date (2025-03-31, 31/03/2025 or an Excel serial number)" in lines
+    assert (
+        "referrals.csv row 6, column received: expected a date (2025-03-31, 31/03/2025 or an "
+        "Excel serial number)" in lines
+    )
     assert "referrals.csv row 6, column received: required value missing (row refused)" in lines
-    assert any(x.startswith("referrals.csv row 11, column referral_id: duplicate of row 5") for x in lines)
-    assert any(x.startswith("referrals.csv row 14, column triage_date: dated before") for x in lines)
-    assert any(x.startswith("referrals.csv row 17, column outcome: not no_further_action") for x in lines)
+    assert any(
+        x.startswith("referrals.csv row 11, column referral_id: duplicate of row 5") for x in lines
+    )
+    assert any(
+        x.startswith("referrals.csv row 14, column triage_date: dated before") for x in lines
+    )
+    assert any(
+        x.startswith("referrals.csv row 17, column outcome: not no_further_action") for x in lines
+    )
     read, kept = imp.rows["referrals"]
     refused = sum(p.refused and p.file == "referrals.csv" for p in imp.extract.problems)
     assert (read, kept, refused) == (60, 58, 3 - 1)  # the bad date's row: two lines, one refusal
@@ -204,7 +240,9 @@ def test_a_missing_file_or_column_is_one_line_naming_the_fix(tmp_path):
     ]
     (folder / "staff.csv").unlink()
     done = _cli("import", str(folder), "--as-of", "2025-03-31", "--out", str(tmp_path / "t.yaml"))
-    assert done.exit_code == 2 and "no staff.csv" in done.output and len(done.output.splitlines()) == 1
+    assert (
+        done.exit_code == 2 and "no staff.csv" in done.output and len(done.output.splitlines()) == 1
+    )
     done = _cli("import", str(folder), "--as-of", "31/03/2025", "--out", str(tmp_path / "t.yaml"))
     assert done.exit_code == 2 and "--as-of" in done.output
 

@@ -95,7 +95,8 @@ def import_records(
         _fail([f"the imported scenario is not valid: {exc.problems[0]}"])
     out_file.parent.mkdir(parents=True, exist_ok=True)
     out_file.write_text(
-        HEADER + yaml.dump(scenario, Dumper=_NoAliases, sort_keys=False, allow_unicode=True, width=100),
+        HEADER
+        + yaml.dump(scenario, Dumper=_NoAliases, sort_keys=False, allow_unicode=True, width=100),
         "utf-8",
     )
     page, _ = write_report(imp, report or out_file.parent)

@@ -72,12 +72,14 @@ def export_csv(run: Path, out: Path, as_of: dt.date | None = None, rep: int = 0)
     rows["open_cases"] = _open_cases(cases, spells, tasks, sc, day, cut, out)
     rows.update(_staff(ev, workers, dates, day, cut, out))
     alloc = spells[spells["place"] == "worker"].sort_values(["start", "case"])
-    pd.DataFrame({
-        "case_id": [f"C{int(c):06d}" for c in alloc["case"]],
-        "worker_id": [f"W{int(w):03d}" for w in alloc["worker"]],
-        "from": day(alloc["start"]).to_numpy(),
-        "to": day(alloc["end"]).to_numpy(),
-    }).to_csv(out / "allocations.csv", index=False)
+    pd.DataFrame(
+        {
+            "case_id": [f"C{int(c):06d}" for c in alloc["case"]],
+            "worker_id": [f"W{int(w):03d}" for w in alloc["worker"]],
+            "from": day(alloc["start"]).to_numpy(),
+            "to": day(alloc["end"]).to_numpy(),
+        }
+    ).to_csv(out / "allocations.csv", index=False)
     rows["allocations"] = len(alloc)
     return rows
 
@@ -97,30 +99,37 @@ def _referrals(cases, spells, day, cut, out: Path) -> int:
     worker = [f"W{holder[i]:03d}" if i in holder else "" for i in c["id"].astype(int)]
     closed = c["closed_at"].where(opened)
     reason = np.where(c["closed_unworked"], "closed without the work done", "work completed")
-    frame = pd.DataFrame({
-        "referral_id": [f"R{int(i):06d}" for i in c["id"]],
-        "received": day(c["arrival"]).to_numpy(),
-        "triage_date": day(c["triaged_at"]).to_numpy(),
-        "outcome": outcome,
-        "urgency": c["urgency"].to_numpy(),
-        "allocated": day(c["allocated_at"].where(opened)).to_numpy(),
-        "worker_id": worker,
-        "stage_start": day(c["allocated_at"].where(opened)).to_numpy(),
-        "stage_end": day(c["enquiry_done_at"].where(opened)).to_numpy(),
-        "closed": day(closed).to_numpy(),
-    })
+    frame = pd.DataFrame(
+        {
+            "referral_id": [f"R{int(i):06d}" for i in c["id"]],
+            "received": day(c["arrival"]).to_numpy(),
+            "triage_date": day(c["triaged_at"]).to_numpy(),
+            "outcome": outcome,
+            "urgency": c["urgency"].to_numpy(),
+            "allocated": day(c["allocated_at"].where(opened)).to_numpy(),
+            "worker_id": worker,
+            "stage_start": day(c["allocated_at"].where(opened)).to_numpy(),
+            "stage_end": day(c["enquiry_done_at"].where(opened)).to_numpy(),
+            "closed": day(closed).to_numpy(),
+        }
+    )
     frame["closure_reason"] = np.where(frame["closed"].ne(""), reason, "")
     frame.to_csv(out / "referrals.csv", index=False)
     return len(frame)
 
 
 def _open_cases(cases, spells, tasks, sc, day, cut, out: Path) -> int:
-    c = cases[cases["triage_outcome"].eq("open_case") & (cases["triaged_at"] < cut)
-              & ~(cases["closed_at"] < cut)]
+    c = cases[
+        cases["triage_outcome"].eq("open_case")
+        & (cases["triaged_at"] < cut)
+        & ~(cases["closed_at"] < cut)
+    ]
     now = spells[(spells["start"] < cut) & ~(spells["end"] < cut)]
     now = now.drop_duplicates("case", keep="last").set_index("case")
-    steps = {p: [s["name"] for s in spec.get("steps", [])]
-             for p, spec in (sc.get("pathways") or {}).items()}
+    steps = {
+        p: [s["name"] for s in spec.get("steps", [])]
+        for p, spec in (sc.get("pathways") or {}).items()
+    }
     t = tasks[(tasks["kind"] == "case") & (tasks["queued_at"] < cut)]
     rows = []
     for case in c.itertuples():
@@ -131,18 +140,31 @@ def _open_cases(cases, spells, tasks, sc, day, cut, out: Path) -> int:
         mine = t[(t["case"] == cid) & (t["pathway"] == case.pathway)]
         stage, since = _stage(mine, steps.get(case.pathway, []), cut)
         held = where["place"] == "worker"
-        rows.append({
-            "case_id": f"C{cid:06d}",
-            "referral_date": day([case.arrival])[0],
-            "pathway": case.pathway,
-            "urgency": case.urgency,
-            "stage": stage,
-            "stage_since": day([since])[0] if since is not None else "",
-            "worker_id": f"W{int(where['worker']):03d}" if held else "",
-            "waiting_since": "" if held else day([where["start"]])[0],
-        })
-    frame = pd.DataFrame(rows, columns=["case_id", "referral_date", "pathway", "urgency", "stage",
-                                        "stage_since", "worker_id", "waiting_since"])
+        rows.append(
+            {
+                "case_id": f"C{cid:06d}",
+                "referral_date": day([case.arrival])[0],
+                "pathway": case.pathway,
+                "urgency": case.urgency,
+                "stage": stage,
+                "stage_since": day([since])[0] if since is not None else "",
+                "worker_id": f"W{int(where['worker']):03d}" if held else "",
+                "waiting_since": "" if held else day([where["start"]])[0],
+            }
+        )
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "case_id",
+            "referral_date",
+            "pathway",
+            "urgency",
+            "stage",
+            "stage_since",
+            "worker_id",
+            "waiting_since",
+        ],
+    )
     frame.to_csv(out / "open_cases.csv", index=False)
     return len(frame)
 
@@ -165,7 +187,9 @@ def _stage(mine: pd.DataFrame, order: list[str], cut: float) -> tuple[str, float
 
 
 def _staff(ev, workers, dates, day, cut, out: Path) -> dict[str, int]:
-    states = ev[ev["record"] == "states"][["worker", "time", "state"]].sort_values(["worker", "time"])
+    states = ev[ev["record"] == "states"][["worker", "time", "state"]].sort_values(
+        ["worker", "time"]
+    )
     spans = []
     for w, g in states.groupby("worker"):
         times = g["time"].to_numpy()
@@ -185,21 +209,23 @@ def _staff(ev, workers, dates, day, cut, out: Path) -> dict[str, int]:
                 absent[w] = e
     w = workers[workers["joined_at"] < cut].sort_values("worker")
     left = w["left_at"] < cut
-    staff = pd.DataFrame({
-        "worker_id": [f"W{int(i):03d}" for i in w["worker"]],
-        "role": w["kind"].map(ROLE).to_numpy(),
-        "fte": w["fte"].to_numpy(),
-        "start_date": day(w["joined_at"]).to_numpy(),
-        "end_date": day(w["left_at"]).to_numpy(),
-        "end_reason": np.where(left, w["leave_reason"].fillna(""), ""),
-        "caseload_cap": w["caseload_cap"].to_numpy(),
-        "sickness_days_12m": [int(sick12.get(int(i), 0)) for i in w["worker"]],
-        "absent_now": ["yes" if int(i) in absent else "no" for i in w["worker"]],
-        "expected_back": [
-            day([absent[int(i)]])[0] if absent.get(int(i), np.inf) < len(dates) else ""
-            for i in w["worker"]
-        ],
-    })
+    staff = pd.DataFrame(
+        {
+            "worker_id": [f"W{int(i):03d}" for i in w["worker"]],
+            "role": w["kind"].map(ROLE).to_numpy(),
+            "fte": w["fte"].to_numpy(),
+            "start_date": day(w["joined_at"]).to_numpy(),
+            "end_date": day(w["left_at"]).to_numpy(),
+            "end_reason": np.where(left, w["leave_reason"].fillna(""), ""),
+            "caseload_cap": w["caseload_cap"].to_numpy(),
+            "sickness_days_12m": [int(sick12.get(int(i), 0)) for i in w["worker"]],
+            "absent_now": ["yes" if int(i) in absent else "no" for i in w["worker"]],
+            "expected_back": [
+                day([absent[int(i)]])[0] if absent.get(int(i), np.inf) < len(dates) else ""
+                for i in w["worker"]
+            ],
+        }
+    )
     posts = ev[(ev["record"] == "posts") & (ev["time"] < cut)].sort_values("time")
     vacant = posts.drop_duplicates("post", keep="last")
     vacant = vacant[vacant["vacant"].astype(str).eq("True")]
@@ -207,10 +233,14 @@ def _staff(ev, workers, dates, day, cut, out: Path) -> dict[str, int]:
         staff.loc[len(staff)] = [f"V{int(p):03d}", "vacant", 1.0, "", "", "", np.nan, 0, "no", ""]
     staff.to_csv(out / "staff.csv", index=False)
     ab = pd.DataFrame(spans, columns=["worker", "s", "e", "reason"])
-    pd.DataFrame({
-        "worker_id": [f"W{int(i):03d}" for i in ab["worker"]],
-        "from": day(ab["s"]).to_numpy(),
-        "to": day(np.where(ab["e"] < cut, np.ceil(ab["e"]) - 1, np.nan)).to_numpy(),
-        "reason": ab["reason"].replace({"sick": "sickness", "leave": "annual leave"}).to_numpy(),
-    }).to_csv(out / "absences.csv", index=False)
+    pd.DataFrame(
+        {
+            "worker_id": [f"W{int(i):03d}" for i in ab["worker"]],
+            "from": day(ab["s"]).to_numpy(),
+            "to": day(np.where(ab["e"] < cut, np.ceil(ab["e"]) - 1, np.nan)).to_numpy(),
+            "reason": ab["reason"]
+            .replace({"sick": "sickness", "leave": "annual leave"})
+            .to_numpy(),
+        }
+    ).to_csv(out / "absences.csv", index=False)
     return {"staff": len(staff), "absences": len(ab)}

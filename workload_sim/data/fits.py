@@ -107,7 +107,9 @@ def fit_arrivals(received: np.ndarray, first: dt.date, as_of: dt.date, hols) -> 
         rates.append(per_day[sel].sum() / max(sel.sum(), 1))
     rates = np.array(rates)
     if rates.mean() > 0:
-        fit.weekday_profile = {w: round(float(r), 3) for w, r in zip(WEEKDAYS, rates / rates.mean(), strict=True)}
+        fit.weekday_profile = {
+            w: round(float(r), 3) for w, r in zip(WEEKDAYS, rates / rates.mean(), strict=True)
+        }
     if n_weeks >= SEASON_WEEKS:
         month = ((mondays + 3).astype("datetime64[M]").astype(int) % 12).astype(int)
         ratio = np.ones(12)
@@ -116,7 +118,9 @@ def fit_arrivals(received: np.ndarray, first: dt.date, as_of: dt.date, hols) -> 
             if sel.any() and mu[sel].sum() > 0:
                 ratio[m] = counts[sel].sum() / mu[sel].sum()
         ratio = np.where(ratio > 0, ratio, 1.0)
-        fit.month_profile = {k: round(float(r), 3) for k, r in zip(MONTHS, ratio / ratio.mean(), strict=True)}
+        fit.month_profile = {
+            k: round(float(r), 3) for k, r in zip(MONTHS, ratio / ratio.mean(), strict=True)
+        }
     return fit
 
 
@@ -194,9 +198,14 @@ def fit_duration(name: str, days: np.ndarray, ended: np.ndarray) -> DurationFit:
         warnings.simplefilter("ignore", RuntimeWarning)  # undefined where the curve is flat
         band = sf.confidence_interval(0.95, method="log-log")
     lo, hi = band.low.evaluate(grid), band.high.evaluate(grid)
-    low, high = _first_below(grid, np.nan_to_num(lo, nan=1.0)), _first_below(grid, np.nan_to_num(hi, nan=1.0))
-    fit.median_ci = (low if low is not None else float("nan"),
-                     high if high is not None else float("inf"))
+    low, high = (
+        _first_below(grid, np.nan_to_num(lo, nan=1.0)),
+        _first_below(grid, np.nan_to_num(hi, nan=1.0)),
+    )
+    fit.median_ci = (
+        low if low is not None else float("nan"),
+        high if high is not None else float("inf"),
+    )
     fit.naive_median = float(np.median(days[ended]))
     return fit
 

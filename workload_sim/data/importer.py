@@ -63,7 +63,10 @@ def _ci(ci: tuple[float, float], fmt: str = ".3g") -> str:
 
 
 def import_extract(
-    folder: Path, as_of: dt.date, base: Path | None = None, columns: Path | None = None,
+    folder: Path,
+    as_of: dt.date,
+    base: Path | None = None,
+    columns: Path | None = None,
     name: str = "my_team",
 ) -> Imported:
     base = Path(base or DEFAULT_BASE)
@@ -95,8 +98,11 @@ def import_extract(
         demand["weekday_profile"] = arr.weekday_profile
         notes["demand.weekday_profile"] = (
             f"fitted from referrals.csv: referrals per working day by weekday, {span}"
-            + (f"; {arr.off_days} received on a weekend or bank holiday counted in their week"
-               if arr.off_days else "")
+            + (
+                f"; {arr.off_days} received on a weekend or bank holiday counted in their week"
+                if arr.off_days
+                else ""
+            )
         )
         if arr.growth is not None:
             demand["annual_growth"] = round(arr.growth, 4)
@@ -105,7 +111,9 @@ def import_extract(
                 f"({_ci(arr.growth_ci)} a year)"
             )
         else:
-            kept["demand.annual_growth"] = KEPT + f"{arr.weeks} weeks of referrals; a trend needs 26"
+            kept["demand.annual_growth"] = (
+                KEPT + f"{arr.weeks} weeks of referrals; a trend needs 26"
+            )
         if arr.month_profile is not None:
             demand["month_profile"] = arr.month_profile
             notes["demand.month_profile"] = (
@@ -131,7 +139,9 @@ def import_extract(
     data["calendar"] = {**data.get("calendar", {}), "start_date": as_of}
     data["warmup_days"] = 0
     data["warm_start"] = {"cases_per_worker": 0, "unallocated": 0}
-    notes["warm_start"] = "the team's own open cases on the as-of date (start_state): no synthetic warm start"
+    notes["warm_start"] = (
+        "the team's own open cases on the as-of date (start_state): no synthetic warm start"
+    )
     data["start_state"] = {
         "as_of": as_of,
         "source": f"open_cases.csv: {_n(len(cases))} open cases ({_n(state_counts['waiting'])} "
@@ -141,8 +151,13 @@ def import_extract(
     data["events"] = events
     notes["events"] = (
         f"staff.csv/absences.csv: {len(events)} case-holding worker(s) off sick on {as_of}"
-        + (f"; {absent['no_return_date']} with no return date taken as {UNKNOWN_ABSENCE_WEEKS} weeks"
-           " (assumption)" if absent["no_return_date"] else "")
+        + (
+            f"; {absent['no_return_date']} with no return date taken as "
+            f"{UNKNOWN_ABSENCE_WEEKS} weeks"
+            " (assumption)"
+            if absent["no_return_date"]
+            else ""
+        )
     )
     sources = dict(data.get("sources") or {})
     for key in list(sources):
@@ -153,9 +168,12 @@ def import_extract(
             sources[key] = f"{why}; its source: {sources[key]}"
     sources.update(notes)
     data["sources"] = sources
-    rows = {n: (t.rows_read, len(t.frame)) for n, t in extract.tables.items()}
+    refused = {(p.file, p.row) for p in extract.problems if p.refused}
+    rows = {
+        n: (t.rows_read, t.rows_read - sum(f == f"{n}.csv" for f, _ in refused))
+        for n, t in extract.tables.items()
+    }
     return Imported(data, notes, kept, extract, arr, shares, durations, rates, counts, rows)
-
 
 
 def _rounded(shares: dict[str, float]) -> dict[str, float]:
@@ -251,9 +269,8 @@ def _team(staff: pd.DataFrame, holders: pd.DataFrame, as_of: dt.date, data, note
             f"(of {n_staff} staff rows)"
         )
     team["vacant"] = vacant
-    notes["team.vacant"] = (
-        f"staff.csv: {vacant} post(s) with role 'vacant' open on {as_of}"
-        + ("" if vacant else " (a funded post left unfilled is a row with role vacant)")
+    notes["team.vacant"] = f"staff.csv: {vacant} post(s) with role 'vacant' open on {as_of}" + (
+        "" if vacant else " (a funded post left unfilled is a row with role vacant)"
     )
     if len(holders) == 0:
         raise ValueError(
@@ -264,7 +281,9 @@ def _team(staff: pd.DataFrame, holders: pd.DataFrame, as_of: dt.date, data, note
         sel = holders[holders["role"] == role]
         if len(sel):
             wf.setdefault(role, {})["fte"] = round(float(sel["fte"].mean()), 3)
-            notes[f"workforce.{role}.fte"] = f"staff.csv: mean FTE of {len(sel)} {role} worker(s) in post on {as_of}"
+            notes[f"workforce.{role}.fte"] = (
+                f"staff.csv: mean FTE of {len(sel)} {role} worker(s) in post on {as_of}"
+            )
     rates = {}
     year_ago = pd.Timestamp(as_of) - pd.Timedelta(days=365)
     cutoff = pd.Timestamp(as_of)
@@ -284,7 +303,9 @@ def _team(staff: pd.DataFrame, holders: pd.DataFrame, as_of: dt.date, data, note
             "sickness already includes the effect of pressure, which the model adds on top"
         )
     else:
-        kept["absence.sickness_days"] = KEPT + "staff.csv gives sickness days for fewer than 3 workers"
+        kept["absence.sickness_days"] = (
+            KEPT + "staff.csv gives sickness days for fewer than 3 workers"
+        )
     perm = staff["role"].isin(["permanent", "newly_qualified"]).to_numpy()
     left = perm & staff["end_date"].between(year_ago, cutoff, inclusive="right").to_numpy()
     reason = staff["end_reason"].str.lower()
@@ -301,7 +322,9 @@ def _team(staff: pd.DataFrame, holders: pd.DataFrame, as_of: dt.date, data, note
             "effect of pressure, which the model adds on top"
         )
     else:
-        kept["workforce.permanent.leaving_rate_per_year"] = KEPT + "under a person-year of council staff"
+        kept["workforce.permanent.leaving_rate_per_year"] = (
+            KEPT + "under a person-year of council staff"
+        )
     filled = len(holders)
     share = counts.get("agency", 0) / filled
     rates["agency_share"] = Rate(counts.get("agency", 0), filled, share, (math.nan, math.nan))

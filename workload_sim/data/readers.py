@@ -268,9 +268,7 @@ def type_columns(table: Table, problems: list[Problem]) -> None:
 def _note(problems, label, frame, bad, column, what, required) -> None:
     for line in frame.loc[bad.to_numpy(), "line"]:
         problems.append(
-            Problem(
-                label, int(line), column, what + ("" if required else "; value left blank")
-            )
+            Problem(label, int(line), column, what + ("" if required else "; value left blank"))
         )
 
 

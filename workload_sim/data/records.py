@@ -29,14 +29,27 @@ OUTCOME_ALIASES = {
     "information_and_advice": SIGNPOST,
 }
 OPEN_ALIASES = ("open", "opened", "open_case", "s42", "section_42", "enquiry")
-URGENCY_ALIASES = {"routine": "standard", "normal": "standard", "immediate": "urgent",
-                   "emergency": "urgent", "medium": "high"}
+URGENCY_ALIASES = {
+    "routine": "standard",
+    "normal": "standard",
+    "immediate": "urgent",
+    "emergency": "urgent",
+    "medium": "high",
+}
 ROLE_ALIASES = {
-    "experienced": "permanent", "permanent": "permanent", "social_worker": "permanent",
-    "qualified": "permanent", "senior_social_worker": "permanent",
-    "newly_qualified": "newly_qualified", "nqsw": "newly_qualified", "asye": "newly_qualified",
-    "agency": "agency", "locum": "agency",
-    "manager": "manager", "team_manager": "manager", "practice_manager": "manager",
+    "experienced": "permanent",
+    "permanent": "permanent",
+    "social_worker": "permanent",
+    "qualified": "permanent",
+    "senior_social_worker": "permanent",
+    "newly_qualified": "newly_qualified",
+    "nqsw": "newly_qualified",
+    "asye": "newly_qualified",
+    "agency": "agency",
+    "locum": "agency",
+    "manager": "manager",
+    "team_manager": "manager",
+    "practice_manager": "manager",
     "vacant": "vacant",
 }
 CASE_ROLES = ("permanent", "newly_qualified", "agency")
@@ -65,13 +78,19 @@ def referrals_in_window(extract: Extract, as_of: dt.date, pathways, urgencies, d
     for col in ("triage_date", "allocated", "stage_start", "stage_end", "closed"):
         before = frame[col] < frame["received"]
         for line in frame.loc[before, "line"]:
-            problems.append(Problem(label, int(line), col, "dated before 'received'; value left blank"))
+            problems.append(
+                Problem(label, int(line), col, "dated before 'received'; value left blank")
+            )
         frame.loc[before, col] = pd.NaT
         counts[f"{col}_before_received"] = int(before.sum())
-        frame.loc[frame[col] > cutoff, col] = pd.NaT  # not happened yet on the as-of date
+        later_col = frame[col] > cutoff
+        counts[f"{col}_after_as_of"] = int(later_col.sum())
+        frame.loc[later_col, col] = pd.NaT  # not happened yet on the as-of date
     out_of_order = frame["stage_end"] < frame["stage_start"]
     for line in frame.loc[out_of_order, "line"]:
-        problems.append(Problem(label, int(line), "stage_end", "before stage_start; value left blank"))
+        problems.append(
+            Problem(label, int(line), "stage_end", "before stage_start; value left blank")
+        )
     frame.loc[out_of_order, "stage_end"] = pd.NaT
     counts["stage_end_before_start"] = int(out_of_order.sum())
     outcome = frame["outcome"].map(norm)
@@ -83,12 +102,20 @@ def referrals_in_window(extract: Extract, as_of: dt.date, pathways, urgencies, d
     resolved = resolved.where(~blank, AWAITING)
     unknown = resolved.isna()
     for line in frame.loc[unknown, "line"]:
-        problems.append(Problem(label, int(line), "outcome",
-                                f"not {NFA}, {SIGNPOST} or a pathway ({', '.join(pathways)}); "
-                                "left out of the triage shares"))
+        problems.append(
+            Problem(
+                label,
+                int(line),
+                "outcome",
+                f"not {NFA}, {SIGNPOST} or a pathway ({', '.join(pathways)}); "
+                "left out of the triage shares",
+            )
+        )
     frame["outcome"] = resolved.fillna("unknown")
     frame.loc[triaged_later.to_numpy(), "outcome"] = AWAITING  # not decided yet on the date
-    frame["urgency"] = _urgency(frame, urgencies, problems, label, frame["outcome"].isin(list(pathways)))
+    frame["urgency"] = _urgency(
+        frame, urgencies, problems, label, frame["outcome"].isin(list(pathways))
+    )
     counts["unknown_outcome"] = int(unknown.sum())
     return frame, counts
 
@@ -97,8 +124,14 @@ def _urgency(frame, urgencies, problems, label, opened) -> pd.Series:
     value = frame["urgency"].map(norm).replace(URGENCY_ALIASES)
     unknown = ~value.isin(list(urgencies)) & (value.ne("") | opened)
     for line in frame.loc[unknown & opened, "line"]:
-        problems.append(Problem(label, int(line), "urgency",
-                                f"not one of {', '.join(urgencies)}; left out of the urgency mix"))
+        problems.append(
+            Problem(
+                label,
+                int(line),
+                "urgency",
+                f"not one of {', '.join(urgencies)}; left out of the urgency mix",
+            )
+        )
     return value.where(~unknown, "")
 
 
@@ -110,8 +143,15 @@ def staff_on(extract: Extract, as_of: dt.date):
     role = frame["role"].map(norm).map(ROLE_ALIASES)
     bad = role.isna()
     for line in frame.loc[bad, "line"]:
-        problems.append(Problem("staff.csv", int(line), "role",
-                                "not experienced, newly_qualified, agency, manager or vacant", True))
+        problems.append(
+            Problem(
+                "staff.csv",
+                int(line),
+                "role",
+                "not experienced, newly_qualified, agency, manager or vacant",
+                True,
+            )
+        )
     frame = frame[~bad].copy()
     frame["role"] = role[~bad]
     frame["fte"] = frame["fte"].fillna(1.0)

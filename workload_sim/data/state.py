@@ -35,30 +35,51 @@ def open_cases_state(
     path = frame["pathway"].map(norm)
     unknown = ~path.isin(list(pathways)) & path.ne("")
     for line in frame.loc[unknown, "line"]:
-        problems.append(Problem(label, int(line), "pathway",
-                                f"not a pathway ({', '.join(pathways)}); taken as {default_path}"))
+        problems.append(
+            Problem(
+                label,
+                int(line),
+                "pathway",
+                f"not a pathway ({', '.join(pathways)}); taken as {default_path}",
+            )
+        )
     path = path.where(path.isin(list(pathways)), default_path)
     urgency = frame["urgency"].map(norm).replace(URGENCY_ALIASES)
     fallback = "standard" if "standard" in urgencies else list(urgencies)[-1]
     bad_u = ~urgency.isin(list(urgencies))
     for line in frame.loc[bad_u & urgency.ne(""), "line"]:
-        problems.append(Problem(label, int(line), "urgency",
-                                f"not one of {', '.join(urgencies)}; taken as {fallback}"))
+        problems.append(
+            Problem(
+                label,
+                int(line),
+                "urgency",
+                f"not one of {', '.join(urgencies)}; taken as {fallback}",
+            )
+        )
     urgency = urgency.where(~bad_u, fallback)
     post_of = dict(zip(holders["worker"], holders["post"], strict=True))
     worker = frame["worker"].to_numpy()
     post = np.array([post_of.get(w, 0) for w in worker])
     gone = (worker >= 0) & (post == 0)
     for line in frame.loc[gone, "line"]:
-        problems.append(Problem(label, int(line), "worker_id",
-                                "a worker not in post on the as-of date; taken as waiting"))
+        problems.append(
+            Problem(
+                label,
+                int(line),
+                "worker_id",
+                "a worker not in post on the as-of date; taken as waiting",
+            )
+        )
     opened = frame["referral_date"].to_numpy(dtype="datetime64[D]")
     days_open = working_days(opened, as_of, hols)
     since = frame["waiting_since"].to_numpy(dtype="datetime64[D]")
     early = ~np.isnat(since) & (since < opened)
     for line in frame.loc[early, "line"]:
-        problems.append(Problem(label, int(line), "waiting_since",
-                                "before referral_date; the referral date used"))
+        problems.append(
+            Problem(
+                label, int(line), "waiting_since", "before referral_date; the referral date used"
+            )
+        )
     since = np.where(np.isnat(since) | early, opened, since)
     waited = working_days(since, as_of, hols)
     steps = {p: {norm(s.name): s.name for s in spec.steps} for p, spec in pathways.items()}
@@ -67,8 +88,14 @@ def open_cases_state(
         step = steps[p].get(stage) if stage else None
         if stage and step is None:
             unmatched += 1
-            problems.append(Problem(label, int(frame["line"].iloc[i]), "stage",
-                                    f"not a step of {p}; taken as not started"))
+            problems.append(
+                Problem(
+                    label,
+                    int(frame["line"].iloc[i]),
+                    "stage",
+                    f"not a step of {p}; taken as not started",
+                )
+            )
         case = {"pathway": p, "step": step, "days_open": int(days_open[i]), "urgency": u}
         if post[i] > 0:
             case["holder"] = int(post[i])
@@ -77,12 +104,17 @@ def open_cases_state(
             case["waiting_days"] = int(min(waited[i], days_open[i]))
         cases.append(case)
     waiting = sum(c["holder"] is None for c in cases)
-    return cases, {"open": len(cases), "waiting": waiting, "stage_unmatched": unmatched,
-                   "after_as_of": int(later.sum())}
+    return cases, {
+        "open": len(cases),
+        "waiting": waiting,
+        "stage_unmatched": unmatched,
+        "after_as_of": int(later.sum()),
+    }
 
 
-def absences_now(extract: Extract, staff: pd.DataFrame, holders: pd.DataFrame,
-                 as_of: dt.date) -> tuple[list[dict], dict]:
+def absences_now(
+    extract: Extract, staff: pd.DataFrame, holders: pd.DataFrame, as_of: dt.date
+) -> tuple[list[dict], dict]:
     """off_sick events for case-holding workers absent through sickness on the as-of date."""
     cutoff = pd.Timestamp(as_of)
     back: dict[int, pd.Timestamp | None] = {}
@@ -107,6 +139,12 @@ def absences_now(extract: Extract, staff: pd.DataFrame, holders: pd.DataFrame,
             weeks, unknown = UNKNOWN_ABSENCE_WEEKS, unknown + 1
         else:
             weeks = max(1, math.ceil((b.date() - as_of).days / 7))
-        events.append({"kind": "off_sick", "worker": int(post_of[w]), "date": as_of,
-                       "weeks": int(min(weeks, 520))})
+        events.append(
+            {
+                "kind": "off_sick",
+                "worker": int(post_of[w]),
+                "date": as_of,
+                "weeks": int(min(weeks, 520)),
+            }
+        )
     return events, {"absent": len(events), "no_return_date": unknown}
