@@ -254,3 +254,44 @@ def test_censored_median_by_hand():
     fit = fit_duration("x", np.array([2, 4, 4, 6, 8] * 2), np.array([1, 1, 0, 1, 0] * 2, bool))
     assert fit.median == 6 and fit.naive_median == 4
     assert (fit.events, fit.censored) == (6, 4)
+
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "examples" / "extract"
+HOSTILE = {
+    "empty file": ("referrals.csv", b"", 2),
+    "binary junk": ("referrals.csv", bytes(range(256)) * 4, 2),
+    "header only": ("referrals.csv", b"referral_id,received\n", 0),
+    "dates in year 9999 and 0001": (
+        "referrals.csv",
+        b"referral_id,received\nR1,9999-12-31\nR2,0001-01-01\n",
+        0,
+    ),
+    "no case-holding staff": ("staff.csv", b"worker_id,role\nW1,manager\n", 2),
+    "a case open since 1900": ("open_cases.csv", b"case_id,referral_date\nC1,1900-01-02\n", 0),
+    "ragged rows": ("referrals.csv", b"referral_id,received\nR1,2027-01-01,x,y\nR2\n", 0),
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_hostile_files_give_a_scenario_or_one_line_never_a_traceback(name, tmp_path):
+    import shutil
+
+    file, content, code = HOSTILE[name]
+    shutil.copytree(EXAMPLE, tmp_path / "x")
+    (tmp_path / "x" / file).write_bytes(content)
+    done = CliRunner().invoke(
+        app,
+        [
+            "import",
+            str(tmp_path / "x"),
+            "--as-of",
+            "2027-03-31",
+            "--out",
+            str(tmp_path / "o" / "t.yaml"),
+        ],
+    )
+    assert done.exception is None or isinstance(done.exception, SystemExit), done.exc_info
+    assert done.exit_code == code, done.output
+    assert "Traceback" not in done.output
+    if code == 2:
+        assert len(done.output.strip().splitlines()) == 1, done.output

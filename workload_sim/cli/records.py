@@ -83,8 +83,13 @@ def import_records(
         imp = import_extract(data, day, base, columns, name=out_file.stem)
     except ExtractError as exc:
         _fail([str(exc)])
-    except ValueError as exc:
-        _fail([str(exc).splitlines()[0]])
+    except Exception as exc:  # noqa: BLE001  (its message may quote a personal value)
+        _fail(
+            [
+                f"{data}: the import stopped ({type(exc).__name__}) on a value it could not read; "
+                "no value is shown (it may be personal); check the files against docs/data.md"
+            ]
+        )
     scenario = _plain(imp.scenario)
     check = dict(scenario)
     if "start_state" not in Scenario.model_fields:  # the model side not merged yet
@@ -130,5 +135,12 @@ def export_records(
         rows = export_csv(run_dir, out_dir, day, rep)
     except ExportError as exc:
         _fail([str(exc)])
+    except (KeyError, ValueError) as exc:
+        _fail(
+            [
+                f"{run_dir}: not a run folder export can read ({type(exc).__name__}); give the "
+                "folder of a run made with --trace"
+            ]
+        )
     out.print(", ".join(f"{n}.csv {k:,} rows" for n, k in rows.items()), markup=False)
     say_where(out_dir, "extract written to")

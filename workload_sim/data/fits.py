@@ -21,6 +21,7 @@ from ..model.calendar import _holiday_dates
 Z95 = 1.959963984540054
 Z90 = 1.6448536269514722
 MIN_WEEKS = 4  # fewer full weeks: no rate fitted
+MIN_REFERRALS = 20  # fewer referrals in them: no rate fitted
 TREND_WEEKS = 26  # fewer: no trend fitted (growth kept at the default)
 SEASON_WEEKS = 52  # fewer: no month profile (a year of data is needed to see seasons)
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")
@@ -75,6 +76,10 @@ def fit_arrivals(received: np.ndarray, first: dt.date, as_of: dt.date, hols) -> 
         )
     last = start + np.timedelta64(7 * n_weeks, "D")
     inside = received[(received >= start) & (received < last)]
+    if len(inside) < MIN_REFERRALS:
+        return ArrivalFit(
+            n_weeks, None, None, note=f"{len(inside)} referrals in full weeks; need {MIN_REFERRALS}"
+        )
     week = ((inside - start).astype(int) // 7).astype(int)
     counts = np.bincount(week, minlength=n_weeks).astype(float)
     mondays = start + np.arange(n_weeks) * np.timedelta64(7, "D")

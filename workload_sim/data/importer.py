@@ -32,7 +32,7 @@ from .fits import (
     working_days,
 )
 from .pseudonymise import pseudonymise
-from .readers import Extract, read_extract
+from .readers import Extract, ExtractError, read_extract
 from .records import AWAITING, NFA, SIGNPOST, referrals_in_window, staff_on
 from .state import UNKNOWN_ABSENCE_WEEKS, absences_now, open_cases_state
 
@@ -81,7 +81,9 @@ def import_extract(
     notes: dict[str, str] = {}
     kept: dict[str, str] = {}
     first = refs["received"].min().date() if len(refs) else as_of
-    hols = holidays_between(min(first, as_of) - dt.timedelta(days=400), as_of)
+    opened = extract.frame("open_cases")["referral_date"].min()
+    earliest = min(first, as_of, opened.date() if pd.notna(opened) else as_of)
+    hols = holidays_between(earliest - dt.timedelta(days=400), as_of)
     received = refs["received"].to_numpy(dtype="datetime64[D]")
     span = f"{_n(len(refs))} referrals {first} to {as_of}"
     arr = fit_arrivals(received, first, as_of, hols)
@@ -273,7 +275,7 @@ def _team(staff: pd.DataFrame, holders: pd.DataFrame, as_of: dt.date, data, note
         "" if vacant else " (a funded post left unfilled is a row with role vacant)"
     )
     if len(holders) == 0:
-        raise ValueError(
+        raise ExtractError(
             f"staff.csv: no case-holding worker (experienced, newly_qualified, agency) in post "
             f"on {as_of}; check the roles and start and end dates"
         )

@@ -22,6 +22,7 @@ import yaml
 EXCEL_EPOCH = np.datetime64("1899-12-30", "D")  # Excel's day 0 (after its 1900 leap bug)
 DATE_HELP = "a date (2025-03-31, 31/03/2025 or an Excel serial number)"
 MAX_BYTES = 2_000_000_000
+EARLIEST, LATEST = pd.Timestamp("1900-01-01"), pd.Timestamp("2100-12-31")
 
 
 class ExtractError(Exception):
@@ -175,13 +176,13 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     iso = pd.to_datetime(text.str[:10], format="%Y-%m-%d", errors="coerce")
     uk = pd.to_datetime(text.str[:10], format="%d/%m/%Y", errors="coerce")
     num = pd.to_numeric(text, errors="coerce")
-    serial_ok = num.between(1, 2_958_465) & (num == np.floor(num))  # to 9999-12-31
+    serial_ok = num.between(1, 73_415) & (num == np.floor(num))  # 1900-01-01 to 2100-12-31
     serial = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     if serial_ok.any():
         days = num[serial_ok].astype("int64").to_numpy()
         serial[serial_ok] = pd.to_datetime(EXCEL_EPOCH + days.astype("timedelta64[D]"))
     out = iso.fillna(uk).fillna(serial)
-    out = out.where(~blank)
+    out = out.where(~blank & out.between(EARLIEST, LATEST))  # a year 1066 or 9999 is a typo
     return out, out.isna() & ~blank
 
 

@@ -17,6 +17,7 @@ from .fits import working_days
 from .readers import Extract, Problem
 from .records import URGENCY_ALIASES, norm
 
+MAX_DAYS_OPEN = 5060  # the scenario's longest delay (20 years of working days)
 UNKNOWN_ABSENCE_WEEKS = 4  # an absence with no expected return: assumption, said in the note
 SICK_WORDS = ("sick", "ill", "")
 
@@ -72,6 +73,18 @@ def open_cases_state(
         )
     opened = frame["referral_date"].to_numpy(dtype="datetime64[D]")
     days_open = working_days(opened, as_of, hols)
+    old = days_open > MAX_DAYS_OPEN
+    for line in frame.loc[old, "line"]:
+        problems.append(
+            Problem(
+                label,
+                int(line),
+                "referral_date",
+                f"over {MAX_DAYS_OPEN:,} working days (20 years) before the as-of "
+                "date; taken as 20 years",
+            )
+        )
+    days_open = np.minimum(days_open, MAX_DAYS_OPEN)
     since = frame["waiting_since"].to_numpy(dtype="datetime64[D]")
     early = ~np.isnat(since) & (since < opened)
     for line in frame.loc[early, "line"]:
