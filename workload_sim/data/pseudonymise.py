@@ -33,13 +33,12 @@ def pseudonymise(extract: Extract) -> dict[str, int]:
     codes: dict[str, int] = {}
     for wid in extract.tables["staff"].frame["worker_id"]:
         codes.setdefault(wid, len(codes))
-    known = len(codes)
     for name in WORKER_TABLES:
         if name not in extract.tables:
             continue
         frame = extract.tables[name].frame
         ids = frame["worker_id"].astype(str)
-        unknown = ids.ne("") & ~ids.isin(list(codes)[:known])
+        unknown = ids.ne("") & ~ids.isin(list(codes))
         for line in frame.loc[unknown, "line"]:
             extract.problems.append(
                 Problem(
@@ -49,7 +48,7 @@ def pseudonymise(extract: Extract) -> dict[str, int]:
                     "a worker not in staff.csv; treated as unallocated",
                 )
             )
-        frame["worker"] = [codes[w] if w in codes and codes[w] < known else -1 for w in ids]
+        frame["worker"] = ids.map(codes).fillna(-1).astype(int)
         extract.tables[name].frame = frame.drop(columns="worker_id")
     if "allocations" in extract.tables:
         frame = extract.tables["allocations"].frame

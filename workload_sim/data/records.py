@@ -59,6 +59,11 @@ def norm(value: str) -> str:
     return str(value).strip().lower().replace(" ", "_").replace("-", "_")
 
 
+def norm_all(values: pd.Series) -> pd.Series:
+    """``norm`` of every value, vectorised."""
+    return values.astype(str).str.strip().str.lower().str.replace(" ", "_").str.replace("-", "_")
+
+
 @dataclass
 class Window:
     first: dt.date
@@ -93,7 +98,7 @@ def referrals_in_window(extract: Extract, as_of: dt.date, pathways, urgencies, d
         )
     frame.loc[out_of_order, "stage_end"] = pd.NaT
     counts["stage_end_before_start"] = int(out_of_order.sum())
-    outcome = frame["outcome"].map(norm)
+    outcome = norm_all(frame["outcome"])
     resolved = outcome.map(OUTCOME_ALIASES)
     is_path = outcome.isin(list(pathways))
     resolved = resolved.where(~is_path, outcome)
@@ -121,7 +126,7 @@ def referrals_in_window(extract: Extract, as_of: dt.date, pathways, urgencies, d
 
 
 def _urgency(frame, urgencies, problems, label, opened) -> pd.Series:
-    value = frame["urgency"].map(norm).replace(URGENCY_ALIASES)
+    value = norm_all(frame["urgency"]).replace(URGENCY_ALIASES)
     unknown = ~value.isin(list(urgencies)) & (value.ne("") | opened)
     for line in frame.loc[unknown & opened, "line"]:
         problems.append(
@@ -140,7 +145,7 @@ def staff_on(extract: Extract, as_of: dt.date):
     Returns (all staff with 'role' read, the case-holding staff in post in post order)."""
     frame = extract.frame("staff").copy()
     problems = extract.problems
-    role = frame["role"].map(norm).map(ROLE_ALIASES)
+    role = norm_all(frame["role"]).map(ROLE_ALIASES)
     bad = role.isna()
     for line in frame.loc[bad, "line"]:
         problems.append(

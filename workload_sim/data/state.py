@@ -15,7 +15,7 @@ import pandas as pd
 
 from .fits import working_days
 from .readers import Extract, Problem
-from .records import URGENCY_ALIASES, norm
+from .records import URGENCY_ALIASES, norm, norm_all
 
 MAX_DAYS_OPEN = 5060  # the scenario's longest delay (20 years of working days)
 UNKNOWN_ABSENCE_WEEKS = 4  # an absence with no expected return: assumption, said in the note
@@ -33,7 +33,7 @@ def open_cases_state(
         problems.append(Problem(label, int(line), "referral_date", "after the as-of date", True))
     frame = frame[~later]
     default_path = next(iter(pathways))
-    path = frame["pathway"].map(norm)
+    path = norm_all(frame["pathway"])
     unknown = ~path.isin(list(pathways)) & path.ne("")
     for line in frame.loc[unknown, "line"]:
         problems.append(
@@ -45,7 +45,7 @@ def open_cases_state(
             )
         )
     path = path.where(path.isin(list(pathways)), default_path)
-    urgency = frame["urgency"].map(norm).replace(URGENCY_ALIASES)
+    urgency = norm_all(frame["urgency"]).replace(URGENCY_ALIASES)
     fallback = "standard" if "standard" in urgencies else list(urgencies)[-1]
     bad_u = ~urgency.isin(list(urgencies))
     for line in frame.loc[bad_u & urgency.ne(""), "line"]:
@@ -97,7 +97,7 @@ def open_cases_state(
     waited = working_days(since, as_of, hols)
     steps = {p: {norm(s.name): s.name for s in spec.steps} for p, spec in pathways.items()}
     cases, unmatched = [], 0
-    for i, (p, stage, u) in enumerate(zip(path, frame["stage"].map(norm), urgency, strict=True)):
+    for i, (p, stage, u) in enumerate(zip(path, norm_all(frame["stage"]), urgency, strict=True)):
         step = steps[p].get(stage) if stage else None
         if stage and step is None:
             unmatched += 1
@@ -136,7 +136,7 @@ def absences_now(
         back[int(w)] = None if pd.isna(b) else b
     if "absences" in extract.tables:
         ab = extract.frame("absences")
-        reason = ab["reason"].map(norm)
+        reason = norm_all(ab["reason"])
         sick = reason.str.contains("sick|ill|stress", regex=True) | reason.eq("")
         now = (ab["from"] <= cutoff) & (ab["to"].isna() | (ab["to"] >= cutoff)) & sick
         for w, to in zip(ab.loc[now, "worker"], ab.loc[now, "to"], strict=True):
