@@ -20,6 +20,7 @@ from .importer import Imported
 REPORTED_ONLY = "reported only: the model produces it from effort, lead times and capacity"
 CHECKS = {
     "after_as_of": "referrals received after the as-of date (outside the window)",
+    "awaiting_triage": "referrals awaiting triage on the as-of date (not in the starting state)",
     "unknown_outcome": "referrals with an outcome not read (left out of the shares)",
     "duplicates_referrals": "duplicate referral ids refused",
     "duplicates_open_cases": "duplicate case ids refused",

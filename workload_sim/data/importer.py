@@ -78,6 +78,7 @@ def import_extract(
     default_path = next(iter(sc.triage.case_mix))
     refs, counts = referrals_in_window(extract, as_of, pathways, urgencies, default_path)
     counts.update({f"duplicates_{k}": v for k, v in dups.items()})
+    counts["awaiting_triage"] = int((refs["outcome"] == AWAITING).sum())
     notes: dict[str, str] = {}
     kept: dict[str, str] = {}
     first = refs["received"].min().date() if len(refs) else as_of
@@ -283,6 +284,14 @@ def _team(staff: pd.DataFrame, holders: pd.DataFrame, as_of: dt.date, data, note
         sel = holders[holders["role"] == role]
         if len(sel):
             wf.setdefault(role, {})["fte"] = round(float(sel["fte"].mean()), 3)
+            caps = sel["caseload_cap"].dropna()
+            caps = caps[caps > 0]
+            if len(caps):
+                wf[role]["caseload_cap"] = float(caps.median())
+                notes[f"workforce.{role}.caseload_cap"] = (
+                    f"staff.csv: median caseload cap of {len(caps)} {role} worker(s) in post "
+                    f"on {as_of} with a cap set"
+                )
             notes[f"workforce.{role}.fte"] = (
                 f"staff.csv: mean FTE of {len(sel)} {role} worker(s) in post on {as_of}"
             )
