@@ -219,7 +219,7 @@ def write_report(imp: Imported, folder: Path) -> tuple[Path, Path]:
     for title, section in [
         ("Rows read", "rows"),
         ("Checks", "check"),
-        ("Fitted, with 95% intervals", "fit"),
+        ("Fitted, with their intervals (95% unless said)", "fit"),
         ("Stage durations (working days)", "duration"),
         ("Values written from the records", "fitted"),
         ("Values kept from the base scenario", "kept"),

@@ -1,10 +1,10 @@
 """Fits to a team's records: referral arrivals (level, trend, weekday and month profile),
 shares with their intervals, durations with right-censoring, and rates per person-year.
 
-Every fit returns its estimate with a 95% interval and the counts it used, so the scenario's
-source notes and the data report can say what the number rests on. Durations of stages
-still open on the as-of date are right-censored (they count as "at least this long"), never
-dropped: dropping them would make long stages look short.
+Every fit returns its estimate with an interval (95% unless ``level`` says) and the
+counts it used, so the scenario's source notes and the data report can say what the number
+rests on. Durations of stages still open on the as-of date are right-censored (they count
+as "at least this long"), never dropped: dropping them would make long stages look short.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from scipy import stats
 
 from ..model.calendar import _holiday_dates
 
-Z95 = 1.959963984540054
 Z90 = 1.6448536269514722
 MIN_WEEKS = 4  # fewer full weeks: no rate fitted
 MIN_REFERRALS = 20  # fewer referrals in them: no rate fitted
@@ -62,7 +61,9 @@ class ArrivalFit:
     note: str = ""
 
 
-def fit_arrivals(received: np.ndarray, first: dt.date, as_of: dt.date, hols) -> ArrivalFit:
+def fit_arrivals(
+    received: np.ndarray, first: dt.date, as_of: dt.date, hols, level: float = 0.95
+) -> ArrivalFit:
     """Weekly counts over full Monday-Sunday weeks from ``first`` to ``as_of``: a Poisson
     log-linear trend (quasi-Poisson intervals), weekday and month profiles."""
     received = np.asarray(received, dtype="datetime64[D]")
@@ -90,11 +91,12 @@ def fit_arrivals(received: np.ndarray, first: dt.date, as_of: dt.date, hols) -> 
     fit = ArrivalFit(n_weeks, _d(mondays[0]), _d(mondays[-1]), dispersion=phi)
     fit.per_week = float(np.exp(beta[0]))
     se = float(np.sqrt(cov[0, 0]))
-    fit.per_week_ci = (float(np.exp(beta[0] - Z95 * se)), float(np.exp(beta[0] + Z95 * se)))
+    z = _z(level)
+    fit.per_week_ci = (float(np.exp(beta[0] - z * se)), float(np.exp(beta[0] + z * se)))
     if trend:
         sb = float(np.sqrt(cov[1, 1]))
         fit.growth = float(np.expm1(beta[1]))
-        fit.growth_ci = (float(np.expm1(beta[1] - Z95 * sb)), float(np.expm1(beta[1] + Z95 * sb)))
+        fit.growth_ci = (float(np.expm1(beta[1] - z * sb)), float(np.expm1(beta[1] + z * sb)))
     half = Z90 * np.sqrt(phi * mu)
     fit.weekly = [
         (_d(m), int(c), float(f), float(max(f - h, 0)), float(f + h))
@@ -127,6 +129,10 @@ def fit_arrivals(received: np.ndarray, first: dt.date, as_of: dt.date, hols) -> 
             k: round(float(r), 3) for k, r in zip(MONTHS, ratio / ratio.mean(), strict=True)
         }
     return fit
+
+
+def _z(level: float) -> float:
+    return float(stats.norm.ppf(0.5 + level / 2))
 
 
 def _poisson(x: np.ndarray, y: np.ndarray):
@@ -163,14 +169,15 @@ class Share:
     ci: tuple[float, float]
 
 
-def wilson(count: int, total: int) -> Share:
-    """A share with its 95% Wilson interval."""
+def wilson(count: int, total: int, level: float = 0.95) -> Share:
+    """A share with its Wilson interval (95% by default)."""
+    z = _z(level)
     if total == 0:
         return Share(0, 0, float("nan"), (float("nan"), float("nan")))
     p = count / total
-    den = 1 + Z95**2 / total
-    mid = (p + Z95**2 / (2 * total)) / den
-    half = Z95 * np.sqrt(p * (1 - p) / total + Z95**2 / (4 * total**2)) / den
+    den = 1 + z**2 / total
+    mid = (p + z**2 / (2 * total)) / den
+    half = z * np.sqrt(p * (1 - p) / total + z**2 / (4 * total**2)) / den
     return Share(count, total, p, (max(0.0, mid - half), min(1.0, mid + half)))
 
 
@@ -185,7 +192,9 @@ class DurationFit:
     note: str = ""
 
 
-def fit_duration(name: str, days: np.ndarray, ended: np.ndarray) -> DurationFit:
+def fit_duration(
+    name: str, days: np.ndarray, ended: np.ndarray, level: float = 0.95
+) -> DurationFit:
     """Kaplan-Meier median (working days) with its 95% interval, open stages right-censored."""
     days = np.asarray(days, dtype=float)
     ended = np.asarray(ended, dtype=bool)
@@ -201,7 +210,7 @@ def fit_duration(name: str, days: np.ndarray, ended: np.ndarray) -> DurationFit:
     fit.median = _first_below(grid, sf.evaluate(grid))
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # undefined where the curve is flat
-        band = sf.confidence_interval(0.95, method="log-log")
+        band = sf.confidence_interval(level, method="log-log")
     lo, hi = band.low.evaluate(grid), band.high.evaluate(grid)
     low, high = (
         _first_below(grid, np.nan_to_num(lo, nan=1.0)),
@@ -228,16 +237,19 @@ class Rate:
     ci: tuple[float, float]
 
 
-def poisson_rate(count: int, exposure: float) -> Rate:
+def poisson_rate(count: int, exposure: float, level: float = 0.95) -> Rate:
     """Events per person-year with the exact (Garwood) 95% interval."""
     if exposure <= 0:
         return Rate(count, exposure, float("nan"), (float("nan"), float("nan")))
-    lo = stats.chi2.ppf(0.025, 2 * count) / 2 if count > 0 else 0.0
-    hi = stats.chi2.ppf(0.975, 2 * count + 2) / 2
+    a = (1 - level) / 2
+    lo = stats.chi2.ppf(a, 2 * count) / 2 if count > 0 else 0.0
+    hi = stats.chi2.ppf(1 - a, 2 * count + 2) / 2
     return Rate(count, exposure, count / exposure, (lo / exposure, hi / exposure))
 
 
-def ratio_rate(totals: np.ndarray, exposures: np.ndarray, seed: int = 1) -> Rate:
+def ratio_rate(
+    totals: np.ndarray, exposures: np.ndarray, seed: int = 1, level: float = 0.95
+) -> Rate:
     """Sum of ``totals`` per unit of exposure (sickness days per FTE-year), 95% interval by
     resampling workers (their days are not independent Poisson events)."""
     totals, exposures = np.asarray(totals, float), np.asarray(exposures, float)
@@ -247,5 +259,5 @@ def ratio_rate(totals: np.ndarray, exposures: np.ndarray, seed: int = 1) -> Rate
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, len(totals), size=(1000, len(totals)))
     boots = totals[idx].sum(1) / np.maximum(exposures[idx].sum(1), 1e-9)
-    lo, hi = np.quantile(boots, [0.025, 0.975])
+    lo, hi = np.quantile(boots, [(1 - level) / 2, (1 + level) / 2])
     return Rate(float(totals.sum()), float(e), float(totals.sum() / e), (float(lo), float(hi)))

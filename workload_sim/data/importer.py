@@ -58,8 +58,8 @@ def _n(x: int) -> str:
     return f"{x:,}"
 
 
-def _ci(ci: tuple[float, float], fmt: str = ".3g") -> str:
-    return f"95% CI {ci[0]:{fmt}}-{ci[1]:{fmt}}"
+def _ci(ci: tuple[float, float], fmt: str = ".3g", level: float = 0.95) -> str:
+    return f"{level:.0%} CI {ci[0]:{fmt}}-{ci[1]:{fmt}}"
 
 
 def import_extract(
@@ -68,7 +68,10 @@ def import_extract(
     base: Path | None = None,
     columns: Path | None = None,
     name: str = "my_team",
+    level: float = 0.95,
 ) -> Imported:
+    """The scenario of the team in ``folder`` on ``as_of`` with its notes, fits and report
+    material; ``level`` is the intervals' confidence (notes and report)."""
     base = Path(base or DEFAULT_BASE)
     sc = load_scenario(base)
     data = yaml.safe_load(base.read_text("utf-8"))
@@ -87,7 +90,7 @@ def import_extract(
     hols = holidays_between(earliest - dt.timedelta(days=400), as_of)
     received = refs["received"].to_numpy(dtype="datetime64[D]")
     span = f"{_n(len(refs))} referrals {first} to {as_of}"
-    arr = fit_arrivals(received, first, as_of, hols)
+    arr = fit_arrivals(received, first, as_of, hols, level)
     demand = data.setdefault("demand", {})
     if arr.per_week is None:
         kept["demand.referrals_per_week"] = KEPT + f"referrals.csv has {arr.note}"
@@ -96,7 +99,8 @@ def import_extract(
         demand["referrals_per_week"] = round(arr.per_week, 2)
         notes["demand.referrals_per_week"] = (
             f"fitted from referrals.csv: {span}; Poisson log-linear fit to {weeks}, the rate "
-            f"at {as_of} ({_ci(arr.per_week_ci, '.1f')}; overdispersion {arr.dispersion:.2f})"
+            f"at {as_of} ({_ci(arr.per_week_ci, '.1f', level=level)}; "
+            f"overdispersion {arr.dispersion:.2f})"
         )
         demand["weekday_profile"] = arr.weekday_profile
         notes["demand.weekday_profile"] = (
@@ -111,7 +115,7 @@ def import_extract(
             demand["annual_growth"] = round(arr.growth, 4)
             notes["demand.annual_growth"] = (
                 f"fitted from referrals.csv: trend of the weekly counts over {weeks} "
-                f"({_ci(arr.growth_ci)} a year)"
+                f"({_ci(arr.growth_ci, level=level)} a year)"
             )
         else:
             kept["demand.annual_growth"] = (
@@ -126,10 +130,10 @@ def import_extract(
             kept["demand.month_profile"] = (
                 KEPT + f"no seasonality fitted: {arr.weeks} weeks of referrals, less than a year"
             )
-    shares = _shares(refs, sc, data, notes, kept, span)
-    durations = _durations(refs, as_of, hols, pathways)
+    shares = _shares(refs, sc, data, notes, kept, span, level)
+    durations = _durations(refs, as_of, hols, pathways, level)
     staff, holders = staff_on(extract, as_of)
-    rates = _team(staff, holders, as_of, data, notes, kept)
+    rates = _team(staff, holders, as_of, data, notes, kept, level)
     cases, state_counts = open_cases_state(extract, as_of, holders, pathways, urgencies, hols)
     events, absent = absences_now(extract, staff, holders, as_of)
     counts.update(state_counts)
@@ -187,7 +191,7 @@ def _rounded(shares: dict[str, float]) -> dict[str, float]:
     return out
 
 
-def _shares(refs: pd.DataFrame, sc, data: dict, notes, kept, span: str) -> dict[str, Share]:
+def _shares(refs: pd.DataFrame, sc, data: dict, notes, kept, span: str, level) -> dict[str, Share]:
     found: dict[str, Share] = {}
     triage = data.setdefault("triage", {})
     decided = refs[~refs["outcome"].isin([AWAITING, "unknown"])]
@@ -202,13 +206,13 @@ def _shares(refs: pd.DataFrame, sc, data: dict, notes, kept, span: str) -> dict[
         "signpost": (decided["outcome"] == SIGNPOST).sum(),
     }
     for k, c in raw.items():
-        found[f"triage.{k}"] = wilson(int(c), n)
+        found[f"triage.{k}"] = wilson(int(c), n, level)
     triage.update(_rounded({k: c / n for k, c in raw.items()}))
     for k, c in raw.items():
         s = found[f"triage.{k}"]
         notes[f"triage.{k}"] = (
             f"fitted from referrals.csv: {_n(int(c))} of {_n(n)} triage decisions ({span}); "
-            f"{_ci(s.ci)}"
+            f"{_ci(s.ci, level=level)}"
         )
     mix = decided.loc[opened, "outcome"].value_counts()
     if len(mix):
@@ -223,7 +227,7 @@ def _shares(refs: pd.DataFrame, sc, data: dict, notes, kept, span: str) -> dict[
         given = data.setdefault("triage", {}).setdefault("urgency", {})
         for k, s in shares.items():
             given.setdefault(k, {})["share"] = s
-            found[f"triage.urgency.{k}.share"] = wilson(int(urg.get(k, 0)), int(urg.sum()))
+            found[f"triage.urgency.{k}.share"] = wilson(int(urg.get(k, 0)), int(urg.sum()), level)
             notes[f"triage.urgency.{k}.share"] = (
                 f"fitted from referrals.csv: {_n(int(urg.get(k, 0)))} of {_n(int(urg.sum()))} "
                 f"opened cases with an urgency ({span})"
@@ -233,7 +237,7 @@ def _shares(refs: pd.DataFrame, sc, data: dict, notes, kept, span: str) -> dict[
     return found
 
 
-def _durations(refs: pd.DataFrame, as_of: dt.date, hols, pathways) -> list[DurationFit]:
+def _durations(refs: pd.DataFrame, as_of: dt.date, hols, pathways, level) -> list[DurationFit]:
     """Stage durations in working days, stages still open on the as-of date right-censored.
     Reported in the data report, not mapped onto pathway steps: each includes waiting for a
     worker's time, which the model produces from effort and capacity (docs/data.md)."""
@@ -255,11 +259,11 @@ def _durations(refs: pd.DataFrame, as_of: dt.date, hols, pathways) -> list[Durat
             closed = rows[stop].to_numpy(dtype="datetime64[D]")
             cens = np.where(np.isnat(closed), cens, closed)
         when = np.where(ended, finish, cens)
-        out.append(fit_duration(name, working_days(start, when, hols), ended))
+        out.append(fit_duration(name, working_days(start, when, hols), ended, level))
     return out
 
 
-def _team(staff: pd.DataFrame, holders: pd.DataFrame, as_of: dt.date, data, notes, kept):
+def _team(staff: pd.DataFrame, holders: pd.DataFrame, as_of: dt.date, data, notes, kept, level):
     team = data.setdefault("team", {})
     wf = data.setdefault("workforce", {})
     counts = holders["role"].value_counts()
@@ -305,12 +309,13 @@ def _team(staff: pd.DataFrame, holders: pd.DataFrame, as_of: dt.date, data, note
     sick = staff["sickness_days_12m"].to_numpy()
     has = case_staff & ~np.isnan(sick) & (years > 0)
     if has.sum() >= 3:
-        r = ratio_rate(sick[has], (staff["fte"].to_numpy() * years)[has])
+        r = ratio_rate(sick[has], (staff["fte"].to_numpy() * years)[has], level=level)
         rates["absence.sickness_days"] = r
         data.setdefault("absence", {})["sickness_days"] = round(r.rate, 2)
         notes["absence.sickness_days"] = (
             f"staff.csv: {r.count:,.0f} sickness days over {r.exposure:.1f} FTE-years in the 12 "
-            f"months to {as_of}, {has.sum()} workers ({_ci(r.ci, '.1f')} days per FTE); measured "
+            f"months to {as_of}, {has.sum()} workers ({_ci(r.ci, '.1f', level=level)} days "
+            "per FTE); measured "
             "sickness already includes the effect of pressure, which the model adds on top"
         )
     else:
@@ -324,12 +329,13 @@ def _team(staff: pd.DataFrame, holders: pd.DataFrame, as_of: dt.date, data, note
     leavers = int((left & ~moved).sum())
     exposure = float(years[perm].sum())
     if exposure >= 1:
-        r = poisson_rate(leavers, exposure)
+        r = poisson_rate(leavers, exposure, level)
         rates["workforce.permanent.leaving_rate_per_year"] = r
         wf.setdefault("permanent", {})["leaving_rate_per_year"] = round(r.rate, 4)
         notes["workforce.permanent.leaving_rate_per_year"] = (
             f"staff.csv: {leavers} leaver(s) over {exposure:.1f} person-years of council staff "
-            f"in the 12 months to {as_of} ({_ci(r.ci, '.3f')}); measured leaving includes the "
+            f"in the 12 months to {as_of} ({_ci(r.ci, '.3f', level=level)}); measured leaving "
+            "includes the "
             "effect of pressure, which the model adds on top"
         )
     else:
