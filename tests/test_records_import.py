@@ -136,7 +136,7 @@ def test_the_written_scenario_validates_and_every_fitted_value_has_its_note(trip
         "triage.open_case",
         "team.permanent",
         "absence.sickness_days",
-        "start_state" if False else "events",
+        "events",
     ):
         assert key in data["sources"], key
     assert "not valid" not in done.output
@@ -295,3 +295,14 @@ def test_hostile_files_give_a_scenario_or_one_line_never_a_traceback(name, tmp_p
     assert "Traceback" not in done.output
     if code == 2:
         assert len(done.output.strip().splitlines()) == 1, done.output
+
+
+def test_export_refuses_a_run_without_its_event_log_or_a_date_outside_it(trip, tmp_path):
+    run, _, _ = trip
+    done = _cli("export", str(tmp_path), "--format", "csv", "--out", str(tmp_path / "x"))
+    assert done.exit_code == 2 and "run made with --trace" in done.output
+    assert len(done.output.strip().splitlines()) == 1
+    done = _cli("export", str(run), "--out", str(tmp_path / "x"), "--as-of", "2031-01-01")
+    assert done.exit_code == 2 and "--as-of 2031-01-01: outside the run" in done.output
+    done = _cli("export", str(run), "--out", str(tmp_path / "x"), "--format", "annex-a")
+    assert done.exit_code == 2 and "--format 'annex-a'" in done.output
