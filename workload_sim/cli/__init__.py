@@ -2,8 +2,9 @@
 
 One module per command group: ``run`` (the app, validate, assumptions, run,
 report, evidence), ``experiments`` (compare), ``sweep``, ``staffing``, ``calibrate``,
-``discover`` (scenario discovery on a sweep) and
-``app`` (the team leader's page in a browser); the options they share are in ``options``, the
+``discover`` (scenario discovery on a sweep),
+``app`` (the team leader's page in a browser) and ``records`` (import a team's records,
+export a run's history as records); the options they share are in ``options``, the
 behaviour they share in ``common``.
 
 A command module imports only typer and the light modules here at its top, and the model
