@@ -306,3 +306,28 @@ def test_export_refuses_a_run_without_its_event_log_or_a_date_outside_it(trip, t
     assert done.exit_code == 2 and "--as-of 2031-01-01: outside the run" in done.output
     done = _cli("export", str(run), "--out", str(tmp_path / "x"), "--format", "annex-a")
     assert done.exit_code == 2 and "--format 'annex-a'" in done.output
+
+
+def test_arrival_fit_by_hand():
+    """Four referrals every working day (Monday 2 more, Friday 2 fewer) for 10 full weeks with
+    no bank holiday: 20 a week exactly, no trend fitted (under 26 weeks), Monday 6/4 = 1.5
+    and Friday 2/4 = 0.5 of the mean day."""
+    from workload_sim.data.fits import fit_arrivals
+
+    monday = np.datetime64("2025-06-02")  # no English bank holiday from here to 10 August
+    days = []
+    for w in range(10):
+        for k, n in enumerate([6, 4, 4, 4, 2]):
+            days += [monday + np.timedelta64(7 * w + k, "D")] * n
+    fit = fit_arrivals(
+        np.array(days), dt.date(2025, 6, 2), dt.date(2025, 8, 10), np.array([], "datetime64[D]")
+    )
+    assert fit.weeks == 10 and fit.per_week == pytest.approx(20.0)
+    assert fit.growth is None and fit.month_profile is None and fit.gap_weeks == []
+    assert fit.weekday_profile == {
+        "monday": 1.5,
+        "tuesday": 1.0,
+        "wednesday": 1.0,
+        "thursday": 1.0,
+        "friday": 0.5,
+    }
