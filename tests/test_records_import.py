@@ -331,3 +331,29 @@ def test_arrival_fit_by_hand():
         "thursday": 1.0,
         "friday": 0.5,
     }
+
+
+def test_the_state_on_an_earlier_date_is_rebuilt_from_the_history(trip, tmp_path):
+    """An extract taken at the run's end, imported as at 31 March 2027 (as a backtest does):
+    the open cases and the waiting list on that date are rebuilt from referrals.csv and
+    allocations.csv, and match the run's own on that date (cases it referred; the warm
+    start's synthetic cases are in no referral file)."""
+    run, _, _ = trip
+    later = tmp_path / "later"
+    assert _cli("export", str(run), "--out", str(later)).exit_code == 0
+    imp = import_extract(later, AS_OF)
+    cases = pd.read_parquet(run / "cases.parquet")
+    ev = pd.read_parquet(run / "events.parquet")
+    dates = pd.read_parquet(run / "timeseries.parquet")["date"].to_numpy(dtype="datetime64[D]")
+    cut = np.searchsorted(dates, np.datetime64(AS_OF, "D"), side="right")
+    referred = cases[~cases["warm_start"]]
+    open_now = referred["triage_outcome"].eq("open_case") & (referred["triaged_at"] < cut)
+    open_now &= ~(referred["closed_at"] < cut)
+    spells = ev[(ev["record"] == "spells") & (ev["start"] < cut) & ~(ev["end"] < cut)]
+    listed = set(spells.loc[spells["place"] == "list", "case"].astype(int))
+    state = imp.scenario["start_state"]
+    assert state["source"].startswith("rebuilt from referrals.csv and allocations.csv")
+    assert len(state["cases"]) == int(open_now.sum())
+    waiting = sum(c["holder"] is None for c in state["cases"])
+    assert waiting == len(listed & set(referred.loc[open_now, "id"].astype(int)))
+    assert all(c["step"] is None for c in state["cases"])

@@ -75,6 +75,7 @@ def export_csv(run: Path, out: Path, as_of: dt.date | None = None, rep: int = 0)
     pd.DataFrame(
         {
             "case_id": [f"C{int(c):06d}" for c in alloc["case"]],
+            "referral_id": [f"R{int(c):06d}" for c in alloc["case"]],
             "worker_id": [f"W{int(w):03d}" for w in alloc["worker"]],
             "from": day(alloc["start"]).to_numpy(),
             "to": day(alloc["end"]).to_numpy(),

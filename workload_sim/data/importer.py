@@ -34,7 +34,7 @@ from .fits import (
 from .pseudonymise import pseudonymise
 from .readers import Extract, ExtractError, read_extract
 from .records import AWAITING, NFA, SIGNPOST, referrals_in_window, staff_on
-from .state import UNKNOWN_ABSENCE_WEEKS, absences_now, open_cases_state
+from .state import UNKNOWN_ABSENCE_WEEKS, absences_now, history_state, open_cases_state
 
 DEFAULT_BASE = Path(__file__).resolve().parents[2] / "scenarios" / "adult_safeguarding_team.yaml"
 KEPT = "kept from the base scenario: "
@@ -69,9 +69,14 @@ def import_extract(
     columns: Path | None = None,
     name: str = "my_team",
     level: float = 0.95,
+    state: str = "auto",
 ) -> Imported:
     """The scenario of the team in ``folder`` on ``as_of`` with its notes, fits and report
-    material; ``level`` is the intervals' confidence (notes and report)."""
+    material; ``level`` is the intervals' confidence (notes and report). ``state``: where the
+    open cases come from: ``open_cases`` (open_cases.csv, the extract's own date), ``history``
+    (rebuilt from referrals.csv and allocations.csv on ``as_of``: for a date before the
+    extract's, as a backtest needs) or ``auto`` (history when referrals.csv has referrals
+    after ``as_of``)."""
     base = Path(base or DEFAULT_BASE)
     sc = load_scenario(base)
     data = yaml.safe_load(base.read_text("utf-8"))
@@ -134,8 +139,26 @@ def import_extract(
     durations = _durations(refs, as_of, hols, pathways, level)
     staff, holders = staff_on(extract, as_of)
     rates = _team(staff, holders, as_of, data, notes, kept, level)
-    cases, state_counts = open_cases_state(extract, as_of, holders, pathways, urgencies, hols)
-    events, absent = absences_now(extract, staff, holders, as_of)
+    later = counts["after_as_of"] > 0 if state == "auto" else state == "history"
+    if later:  # the extract runs past the date: open_cases.csv is the state on a later day
+        cases, state_counts = history_state(
+            refs, extract, as_of, holders, pathways, urgencies, hols
+        )
+        state_note = (
+            "rebuilt from referrals.csv"
+            + (" and allocations.csv" if state_counts["linked_allocations"] else "")
+            + f" (the extract runs past the date): {_n(len(cases))} open cases "
+            f"({_n(state_counts['waiting'])} waiting) as at {as_of}; steps are not in the history, "
+            "so every case starts at its first step; cases referred before referrals.csv begins "
+            "are missing"
+        )
+    else:
+        cases, state_counts = open_cases_state(extract, as_of, holders, pathways, urgencies, hols)
+        state_note = (
+            f"open_cases.csv: {_n(len(cases))} open cases ({_n(state_counts['waiting'])} "
+            f"waiting) as at {as_of}"
+        )
+    events, absent = absences_now(extract, staff, holders, as_of, use_flags=not later)
     counts.update(state_counts)
     counts.update(absent)
     data["name"] = name
@@ -151,8 +174,7 @@ def import_extract(
     )
     data["start_state"] = {
         "as_of": as_of,
-        "source": f"open_cases.csv: {_n(len(cases))} open cases ({_n(state_counts['waiting'])} "
-        f"waiting) as at {as_of}",
+        "source": state_note,
         "cases": cases,
     }
     data["events"] = events

@@ -8,6 +8,7 @@ and dates of birth were never kept by the reader at all.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .readers import Extract, Problem
@@ -50,10 +51,16 @@ def pseudonymise(extract: Extract) -> dict[str, int]:
             )
         frame["worker"] = ids.map(codes).fillna(-1).astype(int)
         extract.tables[name].frame = frame.drop(columns="worker_id")
+    refs = extract.tables["referrals"].frame
+    ref_of = dict(zip(refs["referral_id"], refs["ref"], strict=True))
     if "allocations" in extract.tables:
         frame = extract.tables["allocations"].frame
         frame["case"] = pd.factorize(frame["case_id"])[0]
-        extract.tables["allocations"].frame = frame.drop(columns="case_id")
+        frame["ref"] = frame["referral_id"].map(ref_of).fillna(-1).astype(int)
+        extract.tables["allocations"].frame = frame.drop(columns=["case_id", "referral_id"])
+    for name, col in CASE_IDS.items():
+        if name in extract.tables:
+            extract.tables[name].frame = extract.tables[name].frame.drop(columns=col)
     return duplicates
 
 
@@ -72,5 +79,8 @@ def _drop_duplicates(extract: Extract, name: str, col: str) -> int:
                 True,
             )
         )
-    table.frame = frame[~dup].drop(columns=col).reset_index(drop=True)
+    frame = frame[~dup].reset_index(drop=True)
+    if name == "referrals":  # a number links a referral to its allocations, then the id goes
+        frame["ref"] = np.arange(len(frame))
+    table.frame = frame
     return int(dup.sum())

@@ -85,6 +85,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
     ),
     "allocations": (
         _c("case_id", "id", True, "the case (replaced)"),
+        _c("referral_id", "id", False, "the referral's id as in referrals.csv (replaced)"),
         _c("worker_id", "id", True, "the worker (replaced by a post number)"),
         _c("from", "date", True, "allocated from"),
         _c("to", "date", False, "allocated to (blank: still held)"),

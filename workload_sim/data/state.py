@@ -126,12 +126,17 @@ def open_cases_state(
 
 
 def absences_now(
-    extract: Extract, staff: pd.DataFrame, holders: pd.DataFrame, as_of: dt.date
+    extract: Extract,
+    staff: pd.DataFrame,
+    holders: pd.DataFrame,
+    as_of: dt.date,
+    use_flags: bool = True,
 ) -> tuple[list[dict], dict]:
-    """off_sick events for case-holding workers absent through sickness on the as-of date."""
+    """off_sick events for case-holding workers absent through sickness on the as-of date
+    (staff.csv's absent_now is the extract's own date: used only when that is the date)."""
     cutoff = pd.Timestamp(as_of)
     back: dict[int, pd.Timestamp | None] = {}
-    flagged = staff[staff["absent_now"] & staff["in_post"]]
+    flagged = staff[staff["absent_now"] & staff["in_post"] & use_flags]
     for w, b in zip(flagged["worker"], flagged["expected_back"], strict=True):
         back[int(w)] = None if pd.isna(b) else b
     if "absences" in extract.tables:
@@ -161,3 +166,61 @@ def absences_now(
             }
         )
     return events, {"absent": len(events), "no_return_date": unknown}
+
+
+def history_state(
+    refs: pd.DataFrame,
+    extract: Extract,
+    as_of: dt.date,
+    holders: pd.DataFrame,
+    pathways,
+    urgencies,
+    hols,
+) -> tuple[list[dict], dict]:
+    """The open cases on a date before the extract's, rebuilt from referrals.csv (dates after
+    ``as_of`` already blanked: not happened yet) and allocations.csv where it links cases to
+    referrals: opened by the date and not closed by it. Steps are not in the history: every
+    case starts at its first step (said in the note)."""
+    opened = refs[refs["outcome"].isin(list(pathways)) & refs["closed"].isna()]
+    post_of = dict(zip(holders["worker"], holders["post"], strict=True))
+    cutoff = pd.Timestamp(as_of)
+    holder = {}
+    since = {}
+    linked = False
+    if "allocations" in extract.tables:
+        al = extract.frame("allocations")
+        al = al[(al["ref"] >= 0) & (al["from"] <= cutoff)]
+        linked = len(al) > 0
+        now = al[al["to"].isna() | (al["to"] > cutoff)].sort_values("from")
+        holder = dict(zip(now["ref"], now["worker"], strict=False))
+        ended = al[al["to"].notna() & (al["to"] <= cutoff)].sort_values("to")
+        since = dict(zip(ended["ref"], ended["to"], strict=False))
+    fallback = "standard" if "standard" in urgencies else list(urgencies)[-1]
+    received = opened["received"].to_numpy(dtype="datetime64[D]")
+    days_open = np.minimum(working_days(received, as_of, hols), MAX_DAYS_OPEN)
+    cases, gone = [], 0
+    for i, row in enumerate(opened.itertuples()):
+        if linked:
+            w = holder.get(row.ref, -1)
+        else:  # no allocation history: the referral's worker, if allocated by the date
+            w = row.worker if pd.notna(row.allocated) else -1
+        post = post_of.get(w, 0)
+        gone += w >= 0 and post == 0
+        u = row.urgency if row.urgency in urgencies else fallback
+        case = {"pathway": row.outcome, "step": None, "days_open": int(days_open[i]), "urgency": u}
+        if post:
+            case["holder"] = int(post)
+        else:
+            start = since.get(row.ref, row.received)
+            wait = working_days(np.array([start], "datetime64[D]"), as_of, hols)[0]
+            case["holder"] = None
+            case["waiting_days"] = int(min(wait, days_open[i]))
+        cases.append(case)
+    waiting = sum(c["holder"] is None for c in cases)
+    return cases, {
+        "open": len(cases),
+        "waiting": waiting,
+        "holder_not_in_post": int(gone),
+        "from_history": 1,
+        "linked_allocations": int(linked),
+    }
