@@ -140,6 +140,10 @@ def import_extract(
     staff, holders = staff_on(extract, as_of)
     rates = _team(staff, holders, as_of, data, notes, kept, level)
     later = counts["after_as_of"] > 0 if state == "auto" else state == "history"
+    if later and "absence.sickness_days" in notes:
+        notes["absence.sickness_days"] += (
+            "; the extract runs past the date, so these are the 12 months to the extract's own date"
+        )
     if later:  # the extract runs past the date: open_cases.csv is the state on a later day
         cases, state_counts = history_state(
             refs, extract, as_of, holders, pathways, urgencies, hols
