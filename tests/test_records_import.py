@@ -254,6 +254,10 @@ def test_censored_median_by_hand():
     fit = fit_duration("x", np.array([2, 4, 4, 6, 8] * 2), np.array([1, 1, 0, 1, 0] * 2, bool))
     assert fit.median == 6 and fit.naive_median == 4
     assert (fit.events, fit.censored) == (6, 4)
+    from workload_sim.data.fits import km_median
+
+    assert km_median(np.array([2, 4, 4, 6, 8.0]), np.array([1, 1, 0, 1, 0], bool)) == 6
+    assert km_median(np.array([3, 5.0]), np.array([0, 0], bool)) == float("inf")
 
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "examples" / "extract"

@@ -119,7 +119,7 @@ def report_rows(imp: Imported) -> pd.DataFrame:
             d.median_ci[0],
             d.median_ci[1],
             f"{d.events} ended, {d.censored} still open; median of the ended ones only "
-            f"{d.naive_median}; {d.note or REPORTED_ONLY}",
+            f"{d.naive_median}; {d.note + '; ' if d.note else ''}{REPORTED_ONLY}",
         )
     for key, why in imp.kept.items():
         add("kept", key, _value(s, key), detail=why)

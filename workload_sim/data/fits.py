@@ -189,17 +189,44 @@ class DurationFit:
     median: float | None = None
     median_ci: tuple[float, float] = (float("nan"), float("nan"))
     naive_median: float | None = None  # the ended ones only: what dropping the open ones gives
+    independent_ci: tuple[float, float] | None = None  # as if every stage were independent
     note: str = ""
 
 
+def km_median(days: np.ndarray, ended: np.ndarray) -> float:
+    """The Kaplan-Meier median (first time the survival curve is at or below 1/2); inf if
+    it never gets there. Vectorised, for resampling."""
+    order = np.argsort(days, kind="stable")
+    t, e = days[order], ended[order]
+    times, first = np.unique(t, return_index=True)
+    at_risk = len(t) - first
+    deaths = np.add.reduceat(e.astype(float), first)
+    surv = np.cumprod(1.0 - deaths / at_risk)
+    below = np.nonzero(surv <= 0.5 + 1e-12)[0]
+    return float(times[below[0]]) if len(below) else float("inf")
+
+
 def fit_duration(
-    name: str, days: np.ndarray, ended: np.ndarray, level: float = 0.95
+    name: str,
+    days: np.ndarray,
+    ended: np.ndarray,
+    level: float = 0.95,
+    clusters: np.ndarray | None = None,
+    seed: int = 1,
 ) -> DurationFit:
-    """Kaplan-Meier median (working days) with its 95% interval, open stages right-censored."""
+    """Kaplan-Meier median (working days) with its interval, open stages right-censored.
+
+    Without ``clusters`` the interval treats every stage as independent (Brookmeyer-Crowley,
+    from the log-log band). Stages that start in the same month share the team's load then,
+    so they are not: with ``clusters`` (e.g. the month each started) the interval is a
+    percentile bootstrap resampling whole clusters, which allows for months that differ.
+    """
     days = np.asarray(days, dtype=float)
     ended = np.asarray(ended, dtype=bool)
     ok = np.isfinite(days)
     days, ended = days[ok], ended[ok]
+    if clusters is not None:
+        clusters = np.asarray(clusters)[ok]
     fit = DurationFit(name, int(ended.sum()), int((~ended).sum()))
     if fit.events < 5:
         fit.note = f"{fit.events} ended; need 5 to fit"
@@ -221,7 +248,27 @@ def fit_duration(
         high if high is not None else float("inf"),
     )
     fit.naive_median = float(np.median(days[ended]))
+    if clusters is not None and len(np.unique(clusters)) >= 6:
+        fit.independent_ci = fit.median_ci
+        fit.median_ci = _cluster_bootstrap(days, ended, clusters, level, seed)
+        fit.note = (
+            f"interval by resampling the {len(np.unique(clusters))} months the stages started "
+            f"in (independent stages would give {fit.independent_ci[0]:g}-"
+            f"{fit.independent_ci[1]:g})"
+        )
     return fit
+
+
+def _cluster_bootstrap(days, ended, clusters, level: float, seed: int, reps: int = 400):
+    labels, idx = np.unique(clusters, return_inverse=True)
+    members = [np.nonzero(idx == k)[0] for k in range(len(labels))]
+    rng = np.random.default_rng(seed)
+    meds = np.empty(reps)
+    for b in range(reps):
+        pick = np.concatenate([members[k] for k in rng.integers(0, len(labels), len(labels))])
+        meds[b] = km_median(days[pick], ended[pick])
+    lo, hi = np.quantile(meds, [(1 - level) / 2, (1 + level) / 2])
+    return float(lo), float(hi)
 
 
 def _first_below(grid: np.ndarray, surv: np.ndarray) -> float | None:

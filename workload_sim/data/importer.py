@@ -285,7 +285,9 @@ def _durations(refs: pd.DataFrame, as_of: dt.date, hols, pathways, level) -> lis
             closed = rows[stop].to_numpy(dtype="datetime64[D]")
             cens = np.where(np.isnat(closed), cens, closed)
         when = np.where(ended, finish, cens)
-        out.append(fit_duration(name, working_days(start, when, hols), ended, level))
+        month = start.astype("datetime64[M]")
+        days = working_days(start, when, hols)
+        out.append(fit_duration(name, days, ended, level, clusters=month))
     return out
 
 
