@@ -361,3 +361,21 @@ def test_the_state_on_an_earlier_date_is_rebuilt_from_the_history(trip, tmp_path
     waiting = sum(c["holder"] is None for c in state["cases"])
     assert waiting == len(listed & set(referred.loc[open_now, "id"].astype(int)))
     assert all(c["step"] is None for c in state["cases"])
+
+
+def test_the_month_bootstrap_equals_resampling_by_hand():
+    """The vectorised cluster bootstrap gives the same interval as re-fitting Kaplan-Meier on
+    each resample drawn with the same random numbers."""
+    from workload_sim.data.fits import _cluster_bootstrap, km_median
+
+    rng = np.random.default_rng(3)
+    days = rng.integers(0, 60, 1500).astype(float)
+    ended, month = rng.random(1500) < 0.8, rng.integers(0, 12, 1500)
+    draw, meds = np.random.default_rng(1), []
+    for _ in range(400):
+        w = np.bincount(draw.integers(0, 12, 12), minlength=12)
+        pick = np.concatenate([np.tile(np.nonzero(month == k)[0], w[k]) for k in range(12)])
+        meds.append(km_median(days[pick], ended[pick]))
+    assert _cluster_bootstrap(days, ended, month, 0.95, 1) == tuple(
+        np.quantile(meds, [0.025, 0.975])
+    )

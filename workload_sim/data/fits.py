@@ -260,13 +260,25 @@ def fit_duration(
 
 
 def _cluster_bootstrap(days, ended, clusters, level: float, seed: int, reps: int = 400):
-    labels, idx = np.unique(clusters, return_inverse=True)
-    members = [np.nonzero(idx == k)[0] for k in range(len(labels))]
+    """Percentile interval of the Kaplan-Meier median over resampled clusters: each cluster's
+    exits and events counted once on the grid of distinct times, a resample's counts are a
+    weighted sum of them (vectorised; no re-sorting)."""
+    times, t_idx = np.unique(days, return_inverse=True)
+    _, k_idx = np.unique(clusters, return_inverse=True)
+    n_k = k_idx.max() + 1
+    exits = np.zeros((n_k, len(times)))
+    events = np.zeros((n_k, len(times)))
+    np.add.at(exits, (k_idx, t_idx), 1.0)
+    np.add.at(events, (k_idx, t_idx), ended.astype(float))
     rng = np.random.default_rng(seed)
-    meds = np.empty(reps)
-    for b in range(reps):
-        pick = np.concatenate([members[k] for k in rng.integers(0, len(labels), len(labels))])
-        meds[b] = km_median(days[pick], ended[pick])
+    weights = np.stack([np.bincount(rng.integers(0, n_k, n_k), minlength=n_k) for _ in range(reps)])
+    d = weights @ events
+    out = weights @ exits
+    at_risk = np.cumsum(out[:, ::-1], axis=1)[:, ::-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        surv = np.cumprod(np.where(at_risk > 0, 1.0 - d / at_risk, 1.0), axis=1)
+    below = surv <= 0.5 + 1e-12
+    meds = np.where(below.any(axis=1), times[below.argmax(axis=1)], np.inf)
     lo, hi = np.quantile(meds, [(1 - level) / 2, (1 + level) / 2])
     return float(lo), float(hi)
 
