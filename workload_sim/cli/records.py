@@ -7,15 +7,12 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import numpy as np
 import typer
-import yaml
 
-from ..data.export import ExportError, export_csv
-from ..data.readers import ExtractError
-from ..scenario import Scenario
-from ..scenario.loading import ScenarioError, load_scenario
 from .common import _fail, one_line_errors, out, say_where
+
+# The data layer (pandas, scipy, pydantic) is imported inside the commands, so that
+# --version and --help answer at once (tests/test_startup.py).
 from .run import app
 
 HEADER = (
@@ -24,11 +21,6 @@ HEADER = (
     "# the rest are the base scenario's, with their own notes. start_state is the team on the\n"
     "# as-of date: no ids, no names; holders are post numbers.\n"
 )
-
-
-class _NoAliases(yaml.SafeDumper):
-    def ignore_aliases(self, data) -> bool:  # the as-of date twice, written twice
-        return True
 
 
 def _date(text: str, option: str) -> dt.date:
@@ -40,6 +32,8 @@ def _date(text: str, option: str) -> dt.date:
 
 def _plain(x):
     """numpy scalars -> Python, recursively (YAML writes only plain types)."""
+    import numpy as np
+
     if isinstance(x, dict):
         return {str(k): _plain(v) for k, v in x.items()}
     if isinstance(x, list | tuple):
@@ -71,8 +65,17 @@ def import_records(
     force: bool = typer.Option(False, "--force", help="Overwrite an existing --out file"),
 ) -> None:
     """Read a team's records and write a scenario of that team starting on --as-of."""
+    import yaml
+
     from ..data.data_report import write_report
     from ..data.importer import import_extract
+    from ..data.readers import ExtractError
+    from ..scenario import Scenario
+    from ..scenario.loading import ScenarioError, load_scenario
+
+    class NoAliases(yaml.SafeDumper):
+        def ignore_aliases(self, data) -> bool:  # the as-of date twice, written twice
+            return True
 
     day = _date(as_of, "--as-of")
     if out_file.suffix not in (".yaml", ".yml"):
@@ -101,7 +104,7 @@ def import_records(
     out_file.parent.mkdir(parents=True, exist_ok=True)
     out_file.write_text(
         HEADER
-        + yaml.dump(scenario, Dumper=_NoAliases, sort_keys=False, allow_unicode=True, width=100),
+        + yaml.dump(scenario, Dumper=NoAliases, sort_keys=False, allow_unicode=True, width=100),
         "utf-8",
     )
     page, _ = write_report(imp, report or out_file.parent)
@@ -128,6 +131,8 @@ def export_records(
     rep: int = typer.Option(0, "--rep", help="Which replication's history", min=0),
 ) -> None:
     """Write the extract a team with a run's history would have produced."""
+    from ..data.export import ExportError, export_csv
+
     if fmt != "csv":
         _fail([f"--format {fmt!r}: use csv (the format of docs/data.md)"])
     day = _date(as_of, "--as-of") if as_of else None
