@@ -379,3 +379,15 @@ def test_the_month_bootstrap_equals_resampling_by_hand():
     assert _cluster_bootstrap(days, ended, month, 0.95, 1) == tuple(
         np.quantile(meds, [0.025, 0.975])
     )
+
+
+def test_docs_data_md_documents_every_column_the_reader_reads():
+    from workload_sim.data.data_report import COLUMNS
+    from workload_sim.data.readers import TABLES
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "data.md").read_text()
+    for name, cols in TABLES.items():
+        section = text.split(f"{name}.csv", 1)[1]
+        for col in cols:
+            assert f"`{col.name}`" in section, (name, col.name)
+    assert all(f"`{c}`" in text.split("### data_report.csv", 1)[1] for c in COLUMNS)
