@@ -6,7 +6,9 @@ the generating parameters (the referral rate grown to the date, the open_case an
 shares) or, for the enquiry duration's median, from 20 other replications of the model
 (and, second, from the same enquiries followed to their end in the run, 77 working days
 past the date: the import sees the open ones only as censored; its interval is for the
-model's median, so it covers its own sample's median more often than its level says). A 90%
+model's median, so it covers its own sample's median more often than its level says), and
+for sickness and leaving from the same 20 replications' workers (as the model produces
+them, pressure included). A 90%
 interval should cover the truth in about 90% of histories (binomial noise: with 50
 histories, 80-97%), a 95% one in about 95%. Also printed: the import's own time.
 
@@ -54,17 +56,27 @@ def enquiry_days(run: Path) -> np.ndarray:
     return working_days(a, b, holidays_between(START, dt.date(2028, 1, 1)))
 
 
-def population_median(here: Path, reps: int = 20) -> float:
-    """The model's own median enquiry duration over many replications (seeds not used for
-    the histories): the truth a history's interval is for."""
+def population(here: Path, reps: int = 20) -> dict[str, float]:
+    """The model's own values over many replications (seeds not used for the histories):
+    the median enquiry duration, sickness days per FTE-year and council staff leaving per
+    person-year, as the model produces them (pressure included)."""
     run = here / "population"
     args = ["run", str(DEFAULT), "--reps", str(reps), "--out", str(run), "-q", "--seed", "999"]
     args += ["--set", "warmup_days=0", "--set", "horizon_days=330"]
     assert CliRunner().invoke(app, args).exit_code == 0
-    return float(np.median(enquiry_days(run)))
+    w = pd.read_parquet(run / "workers.parquet")
+    end = w["left_at"].fillna(330.0).clip(upper=330.0)
+    years = (end - w["joined_at"]).clip(lower=0) / 253.0  # working days in a year
+    council = w["kind"].isin(["permanent", "newly_qualified"])
+    left = council & w["left_at"].notna() & ~w["leave_reason"].fillna("").str.contains("assign")
+    return {
+        "enquiry": float(np.median(enquiry_days(run))),
+        "sickness": float(w["sick_days"].sum() / (w["fte"] * years).sum()),
+        "leaving": float(left.sum() / years[council].sum()),
+    }
 
 
-def one(seed: int, here: Path, population: float) -> dict:
+def one(seed: int, here: Path, truth: dict[str, float]) -> dict:
     run, extract = here / f"run{seed}", here / f"x{seed}"
     args = ["run", str(DEFAULT), "--reps", "1", "--trace", "--out", str(run), "-q"]
     args += ["--seed", str(seed), "--set", "warmup_days=0", "--set", "horizon_days=330"]
@@ -87,8 +99,14 @@ def one(seed: int, here: Path, population: float) -> dict:
         row[("open_case share", level)] = share.ci[0] <= sc["triage"]["open_case"] <= share.ci[1]
         row[("urgent share", level)] = urgent.ci[0] <= 0.15 <= urgent.ci[1]
         row[("enquiry median (censored)", level)] = (
-            enquiry.median_ci[0] <= population <= enquiry.median_ci[1]
+            enquiry.median_ci[0] <= truth["enquiry"] <= enquiry.median_ci[1]
         )
+        for key, name in (
+            ("sickness", "absence.sickness_days"),
+            ("leaving", "workforce.permanent.leaving_rate_per_year"),
+        ):
+            r = imp.rates[name].ci
+            row[(f"{key} (model's own)", level)] = r[0] <= truth[key] <= r[1]
         row[("  same enquiries followed up", level)] = (
             enquiry.median_ci[0] <= full <= enquiry.median_ci[1]
         )
@@ -102,11 +120,15 @@ def main() -> None:
     parser.add_argument("--histories", type=int, default=50)
     n = parser.parse_args().histories
     with tempfile.TemporaryDirectory() as tmp:
-        population = population_median(Path(tmp))
-        rows = [one(seed, Path(tmp), population) for seed in range(1, n + 1)]
+        truth = population(Path(tmp))
+        rows = [one(seed, Path(tmp), truth) for seed in range(1, n + 1)]
     frame = pd.DataFrame(rows)
     print(f"{n} histories; share of intervals covering the truth (90% and 95% intervals):")
-    print(f"  (enquiry median of the model over 20 other replications: {population:g} days)")
+    print(
+        "  (the model over 20 other replications: enquiry median "
+        f"{truth['enquiry']:g} working days, sickness {truth['sickness']:.2f} days per "
+        f"FTE-year, leaving {truth['leaving']:.3f} per person-year)"
+    )
     for name in dict.fromkeys(k[0] for k in frame.columns if isinstance(k, tuple)):
         got = "  ".join(f"{level:.0%}: {frame[(name, level)].mean():.0%}" for level in LEVELS)
         print(f"  {name:28s} {got}")
