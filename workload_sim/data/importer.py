@@ -343,7 +343,8 @@ def _team(staff: pd.DataFrame, holders: pd.DataFrame, as_of: dt.date, data, note
         notes["absence.sickness_days"] = (
             f"staff.csv: {r.count:,.0f} sickness days over {r.exposure:.1f} FTE-years in the 12 "
             f"months to {as_of}, {has.sum()} workers ({_ci(r.ci, '.1f', level=level)} days "
-            "per FTE); measured "
+            "per FTE; a small team's year may see none of the long episodes that make up "
+            "much of the long-run rate: docs/data.md); measured "
             "sickness already includes the effect of pressure, which the model adds on top"
         )
     else:
