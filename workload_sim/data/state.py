@@ -15,7 +15,7 @@ import pandas as pd
 
 from .fits import working_days
 from .readers import Extract, Problem
-from .records import URGENCY_ALIASES, norm, norm_all
+from .interpret import URGENCY_ALIASES, norm, norm_all
 
 MAX_DAYS_OPEN = 5060  # the scenario's longest delay (20 years of working days)
 UNKNOWN_ABSENCE_WEEKS = 4  # an absence with no expected return: assumption, said in the note
