@@ -5,7 +5,7 @@ columns; ``pseudonymise`` replaces every identifier with a number at the door, s
 personal passes this layer; ``interpret`` reads outcomes, urgencies, roles and dates into
 the scenario's words; ``fits`` estimates arrivals, shares, rates and censored durations;
 ``state`` builds the team's state on the as-of date; ``importer`` puts them together into
-the scenario; ``data_report`` writes the data report; ``export`` writes the extract a simulated team would
-have produced (the round trip). The model never imports from here. ``pathways.yaml`` and
-``source_ids.txt`` beside these are package data of the scenario layer.
+the scenario; ``data_report`` writes the data report; ``export`` writes the extract a
+simulated team would have produced (the round trip). The model never imports from here.
+``pathways.yaml`` and ``source_ids.txt`` beside these are package data of the scenario layer.
 """

@@ -31,9 +31,9 @@ from .fits import (
     wilson,
     working_days,
 )
+from .interpret import AWAITING, NFA, SIGNPOST, referrals_in_window, staff_on
 from .pseudonymise import pseudonymise
 from .readers import Extract, ExtractError, read_extract
-from .interpret import AWAITING, NFA, SIGNPOST, referrals_in_window, staff_on
 from .state import UNKNOWN_ABSENCE_WEEKS, absences_now, history_state, open_cases_state
 
 DEFAULT_BASE = Path(__file__).resolve().parents[2] / "scenarios" / "adult_safeguarding_team.yaml"

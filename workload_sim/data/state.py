@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from .fits import working_days
-from .readers import Extract, Problem
 from .interpret import URGENCY_ALIASES, norm, norm_all
+from .readers import Extract, Problem
 
 MAX_DAYS_OPEN = 5060  # the scenario's longest delay (20 years of working days)
 UNKNOWN_ABSENCE_WEEKS = 4  # an absence with no expected return: assumption, said in the note
