@@ -120,6 +120,14 @@ def test_round_trip_state_matches_the_run_on_the_date(trip):
     assert max(held) <= team["permanent"] + team["newly_qualified"] + team["agency"]
     assert imp.scenario["warm_start"]["cases_per_worker"] == 0
     assert imp.scenario["warmup_days"] == 0
+    # who is off sick on the date, from the run's own log: each is an off_sick event
+    ev = pd.read_parquet(run / "events.parquet")
+    states = ev[(ev["record"] == "states") & (ev["time"] < cut)].sort_values("time")
+    last = states.drop_duplicates("worker", keep="last")
+    sick = set(last.loc[last["state"] == "sick", "worker"].astype(int))
+    events = imp.scenario["events"]
+    assert len(events) == len(sick)
+    assert all(e["kind"] == "off_sick" and e["date"] == AS_OF and e["weeks"] >= 1 for e in events)
 
 
 def test_the_written_scenario_validates_and_every_fitted_value_has_its_note(trip, tmp_path):
@@ -391,3 +399,14 @@ def test_docs_data_md_documents_every_column_the_reader_reads():
         for col in cols:
             assert f"`{col.name}`" in section, (name, col.name)
     assert all(f"`{c}`" in text.split("### data_report.csv", 1)[1] for c in COLUMNS)
+
+
+def test_the_shipped_example_by_hand():
+    """docs/examples/extract as at 31 March 2027, read by eye from its staff.csv: W000-W006
+    and W008 experienced in post (W007 left in November) -> posts 1-8; W013 newly qualified
+    -> post 9; W011 agency -> post 10; W008 off sick, back 1 April -> post 8 off 1 week."""
+    imp = import_extract(EXAMPLE, AS_OF)
+    team = imp.scenario["team"]
+    assert (team["permanent"], team["newly_qualified"], team["agency"]) == (8, 1, 1)
+    assert imp.scenario["events"] == [{"kind": "off_sick", "worker": 8, "date": AS_OF, "weeks": 1}]
+    assert imp.rows["referrals"] == (1398, 1398) and imp.extract.problems == []

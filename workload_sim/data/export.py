@@ -56,9 +56,10 @@ def export_csv(run: Path, out: Path, as_of: dt.date | None = None, rep: int = 0)
         )
     cut = float(np.searchsorted(dates, np.datetime64(as_of, "D"), side="right"))  # times < cut
 
-    def day(t) -> pd.Series:
+    def day(t, upto: float = cut) -> pd.Series:
+        """Dates of clock times; blank where none or not yet happened (from ``upto`` on)."""
         t = pd.Series(t, dtype=float).reset_index(drop=True)
-        ok = t.notna() & (t < cut)
+        ok = t.notna() & (t < upto)
         i = np.clip(np.floor(t.fillna(0)).astype(int), 0, n_days - 1)
         out = pd.Series(dates[i].astype("datetime64[D]").astype(str))
         return out.where(ok, "")
@@ -222,7 +223,9 @@ def _staff(ev, workers, dates, day, cut, out: Path) -> dict[str, int]:
             "sickness_days_12m": [int(sick12.get(int(i), 0)) for i in w["worker"]],
             "absent_now": ["yes" if int(i) in absent else "no" for i in w["worker"]],
             "expected_back": [
-                day([absent[int(i)]])[0] if absent.get(int(i), np.inf) < len(dates) else ""
+                day([absent[int(i)]], upto=len(dates))[0]  # expected back: known on the date
+                if absent.get(int(i), np.inf) < len(dates)
+                else ""
                 for i in w["worker"]
             ],
         }

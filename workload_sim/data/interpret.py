@@ -10,7 +10,6 @@ in the data report, never dropped unsaid.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -62,12 +61,6 @@ def norm(value: str) -> str:
 def norm_all(values: pd.Series) -> pd.Series:
     """``norm`` of every value, vectorised."""
     return values.astype(str).str.strip().str.lower().str.replace(" ", "_").str.replace("-", "_")
-
-
-@dataclass
-class Window:
-    first: dt.date
-    as_of: dt.date
 
 
 def referrals_in_window(extract: Extract, as_of: dt.date, pathways, urgencies, default_path):
