@@ -16,6 +16,7 @@ from workload_sim.cli import app
 from workload_sim.data.fits import fit_duration, holidays_between, working_days
 from workload_sim.data.importer import import_extract
 from workload_sim.data.readers import parse_dates
+from workload_sim.scenario.loading import load_scenario
 
 from .conftest import DEFAULT
 
@@ -368,7 +369,13 @@ def test_the_state_on_an_earlier_date_is_rebuilt_from_the_history(trip, tmp_path
     assert len(state["cases"]) == int(open_now.sum())
     waiting = sum(c["holder"] is None for c in state["cases"])
     assert waiting == len(listed & set(referred.loc[open_now, "id"].astype(int)))
-    assert all(c["step"] is None for c in state["cases"])
+    # an enquiry that had ended by the date (its last own step done, the case still open
+    # for what followed) is at its pathway's last step; every other case at its first
+    ended = referred.loc[open_now, "enquiry_done_at"] < cut
+    at_last = [c for c in state["cases"] if c["step"] is not None]
+    assert len(at_last) == int(ended.sum())
+    last = {k: p.steps[-1].name for k, p in load_scenario(imp.scenario).pathways.items()}
+    assert at_last and all(c["step"] == last[c["pathway"]] for c in at_last)
 
 
 def test_the_month_bootstrap_equals_resampling_by_hand():

@@ -3,8 +3,9 @@
 One module per command group: ``run`` (the app, validate, assumptions, run,
 report, evidence), ``experiments`` (compare), ``sweep``, ``staffing``, ``calibrate``,
 ``discover`` (scenario discovery on a sweep),
-``app`` (the team leader's page in a browser) and ``records`` (import a team's records,
-export a run's history as records); the options they share are in ``options``, the
+``app`` (the team leader's page in a browser), ``records`` (import a team's records,
+export a run's history as records) and ``backtest`` (would the model have predicted what the
+records show?); the options they share are in ``options``, the
 behaviour they share in ``common``.
 
 A command module imports only typer and the light modules here at its top, and the model
@@ -16,7 +17,15 @@ A command module imports only typer and the light modules here at its top, and t
 from __future__ import annotations
 
 from . import app as _app_command  # noqa: F401
-from . import calibrate, discover, experiments, records, staffing, sweep  # noqa: F401  (register their commands)
+from . import (  # noqa: F401  (register their commands)
+    backtest,
+    calibrate,
+    discover,
+    experiments,
+    records,
+    staffing,
+    sweep,
+)
 from .run import app, main
 
 __all__ = ["app", "main"]

@@ -153,8 +153,8 @@ def import_extract(
             + (" and allocations.csv" if state_counts["linked_allocations"] else "")
             + f" (the extract runs past the date): {_n(len(cases))} open cases "
             f"({_n(state_counts['waiting'])} waiting) as at {as_of}; steps are not in the history, "
-            "so every case starts at its first step; cases referred before referrals.csv begins "
-            "are missing"
+            "so a case whose enquiry had ended is at its last step and any other at its first; "
+            "cases referred before referrals.csv begins are missing"
         )
     else:
         cases, state_counts = open_cases_state(extract, as_of, holders, pathways, urgencies, hols)

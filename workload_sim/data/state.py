@@ -179,8 +179,11 @@ def history_state(
 ) -> tuple[list[dict], dict]:
     """The open cases on a date before the extract's, rebuilt from referrals.csv (dates after
     ``as_of`` already blanked: not happened yet) and allocations.csv where it links cases to
-    referrals: opened by the date and not closed by it. Steps are not in the history: every
-    case starts at its first step (said in the note)."""
+    referrals: opened by the date and not closed by it. Steps are not in the history: a case
+    whose enquiry (stage_end) had ended by the date is at its pathway's last step, any other
+    starts at its first (said in the note). Starting every case at its first step kept the
+    model's open cases far above the records' on the example extract (53% of weeks inside
+    the 90% band from three start dates, against 88% with ended enquiries at their last step)."""
     opened = refs[refs["outcome"].isin(list(pathways)) & refs["closed"].isna()]
     post_of = dict(zip(holders["worker"], holders["post"], strict=True))
     cutoff = pd.Timestamp(as_of)
@@ -196,6 +199,7 @@ def history_state(
         ended = al[al["to"].notna() & (al["to"] <= cutoff)].sort_values("to")
         since = dict(zip(ended["ref"], ended["to"], strict=False))
     fallback = "standard" if "standard" in urgencies else list(urgencies)[-1]
+    last_step = {p: spec.steps[-1].name for p, spec in pathways.items() if spec.steps}
     received = opened["received"].to_numpy(dtype="datetime64[D]")
     days_open = np.minimum(working_days(received, as_of, hols), MAX_DAYS_OPEN)
     cases, gone = [], 0
@@ -207,7 +211,8 @@ def history_state(
         post = post_of.get(w, 0)
         gone += w >= 0 and post == 0
         u = row.urgency if row.urgency in urgencies else fallback
-        case = {"pathway": row.outcome, "step": None, "days_open": int(days_open[i]), "urgency": u}
+        step = last_step.get(row.outcome) if pd.notna(row.stage_end) else None
+        case = {"pathway": row.outcome, "step": step, "days_open": int(days_open[i]), "urgency": u}
         if post:
             case["holder"] = int(post)
         else:
