@@ -193,6 +193,25 @@ def test_no_planted_personal_value_reaches_any_output(tmp_path, capsys):
     )
     assert done.exit_code == 2, done.output
     searched["error: a binary file"] = done.output.encode()
+    # a backtest reads the same records twice (as at --at and as at --until)
+    done = runner.invoke(
+        app,
+        [
+            "backtest",
+            str(folder),
+            "--at",
+            "2025-03-10",
+            "--until",
+            "2025-04-07",
+            "--reps",
+            "9",
+            "--out",
+            str(tmp_path / "backtest"),
+        ],
+        catch_exceptions=False,
+    )
+    assert done.exit_code == 0, done.output
+    searched["stdout+stderr of the backtest"] = done.output.encode()
     captured = capsys.readouterr()
     searched["captured process stdout/stderr"] = (captured.out + captured.err).encode()
     for path in sorted(p for p in tmp_path.rglob("*") if p.is_file()):
@@ -200,13 +219,14 @@ def test_no_planted_personal_value_reaches_any_output(tmp_path, capsys):
             continue  # the inputs themselves
         searched[str(path.relative_to(tmp_path))] = path.read_bytes()
     assert {"out/team.yaml", "out/data_report.html", "out/data_report.csv"} <= set(searched)
+    assert {"backtest/backtest.html", "backtest/backtest.csv"} <= set(searched)
     hits = {k: _hits(v) for k, v in searched.items() if _hits(v)}
     print(
         f"privacy: {len(searched)} outputs searched ({sum(map(len, searched.values())):,} "
         f"bytes), {sum(hits.values())} hits"
     )
     assert hits == {}
-    assert len(searched) == 8
+    assert len(searched) == 12
 
 
 @pytest.mark.parametrize("column", PERSONAL)
