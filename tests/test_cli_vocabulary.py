@@ -213,3 +213,14 @@ def test_staffing_precision_reports_the_answer_to_that_precision(tmp_path):
     ).summary.set_index("metric")
     for metric, row in at["metrics"].items():
         assert row["mean"] == pytest.approx(again.loc[metric, "mean"], rel=1e-12)
+
+
+def test_staffing_help_names_one_default_precision_metric():
+    # it said "default: the target's metric" in one place and the run's two metrics in another
+    from typer.testing import CliRunner
+
+    from workload_sim.cli import app
+
+    text = " ".join(CliRunner().invoke(app, ["staffing", "--help"]).output.split())
+    assert "default: the target's own metric" in text
+    assert "default wait_to_allocation_days" not in text

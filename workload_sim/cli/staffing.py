@@ -31,7 +31,6 @@ from .options import (
     LogOption,
     OutOption,
     OversubscribeOption,
-    PrecisionMetricOption,
     PrecisionOption,
     QuietOption,
     RepsOption,
@@ -66,7 +65,12 @@ def staffing(
         "cannot be told apart (default 200)",
     ),
     precision: float | None = PrecisionOption,
-    precision_metric: list[str] | None = PrecisionMetricOption,
+    precision_metric: list[str] | None = typer.Option(
+        None,
+        "--precision-metric",
+        help="Metric(s) for --precision at the answer, any in the summary (repeatable; "
+        "default: the target's own metric)",
+    ),
     seed: int | None = SeedOption,
     days: int | None = DaysOption,
     warmup_days: int | None = WarmupOption,
