@@ -256,6 +256,15 @@ def test_sweep_is_titled_and_labelled_in_words_and_says_when_sobol_cannot_rank(t
             assert f["layout"]["xaxis"]["dtick"] == 1
     hatched = [f for f in figs if f["data"][0]["type"] == "bar"][0]["data"][0]
     assert hatched["marker"]["pattern"]["shape"] == ["", "/"]  # the demand bar only
+    # an index outside 0 to 1 with a narrow interval (an 8-point sweep gave S1 = 2.41) is
+    # not a ranking either: hatched and said
+    idx = pd.read_csv(tmp_path / "sobol.csv")
+    idx.loc[0, ["S1", "S1_conf"]] = [2.41, 0.5]
+    idx.to_csv(tmp_path / "sobol.csv", index=False)
+    page = _text(experiment_pages.sweep(tmp_path, fields, metrics))
+    bars = [f for f in _figures(page) if f["data"][0]["type"] == "bar"][0]["data"][0]
+    assert bars["marker"]["pattern"]["shape"] == ["/", "/"]
+    assert "outside 0 to 1" in page
 
 
 def test_table_paths_wrap_at_dots_but_numbers_never_break():

@@ -138,8 +138,10 @@ def _heatmap(summary: pd.DataFrame, metric: str, fields: list[str], words) -> go
 
 
 def _sobol(metric: str, sub: pd.DataFrame, words) -> tuple[go.Figure, str]:
-    """Bars of S1 and ST; a bar whose 95% confidence is wider than the index itself is
-    hatched, and the chart says the points were too few to rank those fields."""
+    """Bars of S1 and ST; a bar whose 95% confidence is wider than the index itself, or
+    whose index lies outside 0 to 1 (impossible for a share of variance: the estimate has
+    not settled), is hatched, and the chart says the points were too few to rank those
+    fields."""
     names = [html.escape(words.get(f, (f, ""))[0]) for f in sub["field"]]
     fig = go.Figure()
     unclear: set[str] = set()
@@ -147,7 +149,8 @@ def _sobol(metric: str, sub: pd.DataFrame, words) -> tuple[go.Figure, str]:
         ("S1", "first order (S1)", charts.BLUE),
         ("ST", "total (ST)", charts.AMBER),
     ):
-        wide = (sub[f"{col}_conf"] >= sub[col].abs()).to_numpy()
+        outside = (sub[col] < 0) | (sub[col] > 1)
+        wide = ((sub[f"{col}_conf"] >= sub[col].abs()) | outside).to_numpy()
         unclear |= {n for n, w in zip(sub["field"], wide, strict=True) if w}
         fig.add_trace(
             go.Bar(
@@ -162,8 +165,9 @@ def _sobol(metric: str, sub: pd.DataFrame, words) -> tuple[go.Figure, str]:
     if unclear:
         which = ", ".join(words.get(f, (f, ""))[0] for f in sorted(unclear))
         note = (
-            f"Too few points to rank these: the 95% confidence is wider than the index for "
-            f"{which} (hatched bars). Run the sweep with more points before ranking them."
+            f"Too few points to rank these: the 95% confidence is wider than the index, or the "
+            f"index is outside 0 to 1 (a share of variance cannot be), for {which} (hatched "
+            "bars). Run the sweep with more points before ranking them."
         )
         fig.add_annotation(
             x=0.5,
