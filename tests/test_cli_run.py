@@ -114,3 +114,31 @@ def test_python_api_returns_the_same_tables(default_small):
     assert CASE_COLUMNS <= set(res.cases.columns)
     assert res.reps == 4
     assert res.metric("wait_to_allocation_days")["reps"] == 4
+
+
+def test_a_sequential_run_says_when_each_goal_was_met(capsys):
+    # the last round said "verdict decided after 200 replications" when --precision had
+    # kept it going: each goal's own look is said, and where the run stopped
+    from workload_sim.cli.run_words import _say_how_it_stopped
+
+    info = {
+        "target": 0.2,
+        "metrics": ["open_cases_mean"],
+        "reached": True,
+        "verdict": "stable",
+        "verdict_decided": True,
+        "verdict_margin": 0.25,
+        "decision_confidence": 0.99,
+        "looks": [10, 20, 40],
+        "max_reps": 40,
+        "history": [
+            {"reps": 10, "open_cases_mean": 0.15, "verdict": "not shown"},
+            {"reps": 20, "open_cases_mean": 0.11, "verdict": "stable"},
+            {"reps": 40, "open_cases_mean": 0.08, "verdict": "stable"},
+        ],
+    }
+    _say_how_it_stopped(info, 40, quiet=False)
+    said = " ".join(capsys.readouterr().out.split())
+    assert "--precision 0.2 reached after 10 replications" in said
+    assert "the run stopped after 40" in said
+    assert "backlog verdict decided after 20 replications: STABLE" in said

@@ -9,8 +9,6 @@ from pathlib import Path
 
 import typer
 
-# The model, pandas, scipy and plotly are imported inside the commands that use them, so
-# --version and --help answer at once (tests/test_startup.py).
 from .common import (
     _fail,
     _known_metrics,
@@ -48,6 +46,10 @@ from .options import (
     horizon_sets,
 )
 
+# The model, pandas, scipy and plotly are imported inside the commands that use them, so
+# --version and --help answer at once (tests/test_startup.py).
+from .run_words import _print_summary, _say_how_it_stopped
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -60,20 +62,6 @@ app = typer.Typer(
 # the evidence pack's default number of replications' cases (report.evidence.CASE_REPS),
 # written here so that --help imports no pandas; tests/test_startup.py checks they agree
 EVIDENCE_CASE_REPS = 50
-
-HEADLINE = [
-    "wait_to_allocation_days",
-    "wait_to_allocation_p90",
-    "allocation_breach_share",
-    "unallocated_end",
-    "backlog_growth_per_week",
-    "work_waiting_hours_mean",
-    "work_waiting_growth_per_week",
-    "open_cases_mean",
-    "caseload_mean",
-    "unpaid_hours_per_worker_week",
-    "utilisation",
-]
 
 
 def _print_version(value: bool) -> None:
@@ -333,52 +321,6 @@ def run(
             _report_failures(results.failures, target, store)
 
 
-def _say_how_it_stopped(info: dict, reps: int, quiet: bool) -> None:
-    """Whether the sequential run decided its verdict (and reached --precision), or hit the cap."""
-    verdict = info["verdict"].upper()
-    if info["verdict_decided"] and not quiet:
-        out.print(
-            f"backlog verdict decided after {reps} replications: {verdict} "
-            f"(margin +-{info['verdict_margin']:g} cases a week; "
-            f"{_looks_words(info)})",
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
-        )
-    elif not info["verdict_decided"]:
-        more = info.get("verdict_more_reps")
-        err.print(
-            f"warning: cap of {info['max_reps']} replications reached before the backlog "
-            f"verdict was decided (NOT SHOWN"
-            + (f"; about {more} more would tell" if more else "")
-            + "); raise --max-reps",
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
-        )
-    if not info["reached"]:
-        last = info["history"][-1]
-        widths = ", ".join(
-            f"{m} {last[m]:.1%}" if last[m] is not None else f"{m} not measurable"
-            for m in info["metrics"]
-        )
-        err.print(
-            f"warning: --precision {info['target']} not reached after {reps} "
-            f"replications (half-width/mean: {widths}); raise --max-reps",
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
-        )
-
-
-def _looks_words(info: dict) -> str:
-    """How the sequential verdict keeps its error rate, from the run's precision record."""
-    from ..experiments.sequential import LookPlan
-
-    looks = info.get("looks") or [0]
-    return LookPlan(looks[0], looks[-1]).words()
-
-
 def _memory_check(sc, reps, max_reps: int, wanted: tuple, flag: str, allow: bool) -> None:
     """The memory the optional tables will take, said before the run and refused above the
     budget unless --allow-large (experiments/budget.py). Without --reps the run starts at
@@ -409,22 +351,6 @@ def _optional_tables(trace: bool, tables: str | None) -> tuple[str, ...]:
             _fail([f"--tables {name!r}: choose from {', '.join(OPTIONAL_TABLES)}"])
         asked.add(name)
     return tuple(t for t in OPTIONAL_TABLES if t in asked)
-
-
-def _print_summary(results) -> None:
-    from rich.table import Table
-
-    table = Table(
-        title=f"{results.scenario.name}: {results.reps} replications, seed {results.seed}"
-    )
-    for col in ("metric", "mean", "95% CI", "unit"):
-        table.add_column(col)
-    rows = results.summary.set_index("metric")
-    for name in HEADLINE:
-        r = rows.loc[name]
-        ci = "n/a" if r["reps"] < 2 else f"{r['ci_low']:.2f} to {r['ci_high']:.2f}"
-        table.add_row(name, f"{r['mean']:.2f}", ci, r["unit"])
-    out.print(table)
 
 
 def main() -> None:
