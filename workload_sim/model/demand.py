@@ -97,7 +97,7 @@ class Arrivals:
                 return
         t = self._times[self._k]
         self._k += 1
-        self.env.timeout(t - self.env.now).callbacks.append(self._on_fire)
+        self.env.call_in(t - self.env.now, self._on_fire)
 
     def _fire(self, _event) -> None:
         self._on_arrival()

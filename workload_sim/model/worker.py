@@ -337,8 +337,7 @@ class Worker:
         end = self._finish_time(now, task.hours)
         self._current = task
         self._current_start, self._current_end = now, end
-        event = self._current_event = self.env.timeout(end - now)
-        event.callbacks.append(self._on_finished)
+        self._current_event = self.env.call_in(end - now, self._on_finished)
 
     def _finished(self, event) -> None:
         if event is not self._current_event:

@@ -135,7 +135,7 @@ class Workforce:
         if ramp and spec.ramp_up_days > 0:
             w.ramp_until, w.ramp = self.env.now + spec.ramp_up_days, spec.ramp_up_productivity
             # the task in hand at the ramp's end goes on at the full rate
-            self.env.timeout(spec.ramp_up_days).callbacks.append(lambda _e, w=w: w.end_ramp())
+            self.env.call_in(spec.ramp_up_days, lambda _e, w=w: w.end_ramp())
         w.joined()
         self.everyone.append(w)
         self.in_post.append(w)
@@ -289,7 +289,7 @@ class Workforce:
         day = int(round(self.env.now))
         self._day(day)
         if day + 1 < self.sim.n_days:
-            self.env.timeout(1.0).callbacks.append(self._tick)
+            self.env.call_in(1.0, self._tick)
 
     def _day(self, day: int) -> None:
         sc = self.scenario
