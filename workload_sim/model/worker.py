@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from heapq import heapify, heappop, heappush
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 import simpy
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from .events import EventLog
 
 _EPS = 1e-9
+_hours = itemgetter(3)  # Task.hours
 
 
 class Worker:
@@ -225,7 +227,7 @@ class Worker:
         return moved
 
     def queued_hours(self) -> float:
-        return sum(t.hours for t in self._queue)
+        return sum(map(_hours, self._queue))  # sum(t.hours for t in queue), without a generator
 
     def hours_in_hand(self) -> float:
         """Ready work not yet done: the queue and what is left of the task in hand."""
