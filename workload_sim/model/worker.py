@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import simpy
 
 from .events import CASE_TASK, DONE, LEFT, PRESENT, PUT_BACK, UNFINISHED
-from .task import Task, log_waiting, work_row
+from .task import Task, log_waiting, with_hours, work_row
 
 if TYPE_CHECKING:
     from .events import EventLog
@@ -193,7 +193,7 @@ class Worker:
             return  # finishes at this very moment: let it
         self._current = self._current_event = None
         self._log_work(work_row(self.id, task, self._current_start, now, worked, 0.0, PUT_BACK))
-        heappush(self._queue, task._replace(hours=left))
+        heappush(self._queue, with_hours(task, left))
 
     def take_tasks_of(self, item) -> list[Task]:
         """Remove and return the queued tasks that belong to ``item`` (a case moving on)."""
@@ -259,7 +259,7 @@ class Worker:
                 task.on_done(task.item)
             else:
                 self._log_work(work_row(self.id, task, now, now, 0.0, budget, PUT_BACK))
-                heappush(self._queue, task._replace(hours=task.hours - budget))
+                heappush(self._queue, with_hours(task, task.hours - budget))
                 budget = 0.0
         self._late = False
         self.carry_on()
