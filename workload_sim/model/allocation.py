@@ -165,12 +165,15 @@ class BoardedWorker(Worker):
         self._mark = _ignore if board is None else board.marked.__setitem__
         self._mark(self, None)
 
+    # take_case and release_case: Worker's, then the mark (spelt out: once per case each)
     def take_case(self, case) -> None:
-        super().take_case(case)
+        self.held[case] = None
+        self.caseload += case.weight
         self._mark(self, None)
 
     def release_case(self, case) -> None:
-        super().release_case(case)
+        self.held.pop(case, None)
+        self.caseload -= case.weight
         self._mark(self, None)
 
     def go_away(self, reason: str, until: int) -> None:

@@ -28,7 +28,7 @@ from .pathway import PathwayPlanner
 from .scheduled import demand_changes
 from .start_state import open_recorded_cases
 from .streams import Streams
-from .task import Task, log_waiting
+from .task import log_waiting, new_task
 from .worker import Worker
 from .workforce import Workforce
 
@@ -165,7 +165,7 @@ class Simulation:
         case.place, case.place_worker, case.since = ev.TRIAGE, -1, now
         if effort > 0.0:
             self.workforce.to_duty(
-                Task(
+                new_task(
                     DUTY_RANK,
                     now,
                     self.log.next_task(),
@@ -284,7 +284,7 @@ class Simulation:
         if hours <= 0.0:
             self._attempt_done(case)
         else:
-            task = Task(
+            task = new_task(
                 case.rank,
                 self.env.now,
                 self.log.next_task(),

@@ -33,6 +33,11 @@ class Task(NamedTuple):
 _new = tuple.__new__
 
 
+def new_task(*fields) -> Task:
+    """``Task(*fields)``, built directly (the named tuple's own ``__new__`` is ~3x slower)."""
+    return _new(Task, fields)
+
+
 def with_hours(t: Task, hours: float) -> Task:
     """``t._replace(hours=hours)``, built directly (namedtuple's _replace is ~5x slower)."""
     return _new(Task, (t[0], t[1], t[2], hours, t[4], t[5], t[6], t[7], t[8], t[9], t[10]))

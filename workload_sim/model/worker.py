@@ -16,7 +16,7 @@ day's end (zero clock length, hours as overtime) and belong to the day ending.
 from __future__ import annotations
 
 from collections.abc import Callable
-from heapq import heapify, heappop, heappush
+from heapq import heapify, heappop, heappush, heappushpop
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
@@ -298,12 +298,11 @@ class Worker:
 
     def add_task_tuple(self, task: Task) -> None:
         """Queue a task (new, or taken from someone else keeping its place in the order)."""
-        if self._free:
-            if not self._queue:
-                self._start(task)  # idle with nothing queued: no need to pass through the heap
-                return
-            heappush(self._queue, task)
-            self._start(heappop(self._queue))
+        # self._free, inlined (the hot path): at work, nothing in hand, not in an evening
+        if self._current is None and self.away is None and self.left_at is None and not self._late:
+            # the first of the queue and this task (keys are unique: the same task as
+            # pushing it and popping the first)
+            self._start(heappushpop(self._queue, task) if self._queue else task)
         else:
             heappush(self._queue, task)
 
@@ -327,19 +326,16 @@ class Worker:
     def queued_tasks(self) -> int:
         return len(self._queue)
 
-    def _finish_time(self, now: float, hours: float) -> float:
-        rate = self.rate if now >= self.ramp_until else self.rate * self.ramp
-        self._current_rate = rate
-        return now + hours / rate
-
     def _start(self, task: Task) -> None:
         # Event callbacks rather than a generator process: one Timeout per task and no
         # wake-up events, which is most of the engine's speed on large runs.
-        now = self.env.now
-        end = self._finish_time(now, task.hours)
-        self._current = task
+        env = self.env
+        now = env.now
+        rate = self.rate if now >= self.ramp_until else self.rate * self.ramp
+        end = now + task.hours / rate
+        self._current, self._current_rate = task, rate
         self._current_start, self._current_end = now, end
-        self._current_event = self.env.call_in(end - now, self._on_finished)
+        self._current_event = env.call_in(end - now, self._on_finished)
 
     def _finished(self, event) -> None:
         if event is not self._current_event:
@@ -350,8 +346,15 @@ class Worker:
             work_row(self.id, task, self._current_start, self.env.now, task.hours, 0.0, DONE)
         )
         task.on_done(task.item)
-        if self._queue and self._free:
-            self._start(heappop(self._queue))
+        queue = self._queue
+        if (  # something queued and self._free, inlined
+            queue
+            and self._current is None
+            and self.away is None
+            and self.left_at is None
+            and not self._late
+        ):
+            self._start(heappop(queue))
 
     def log_unfinished(self) -> None:
         """At the horizon: record the task in hand (worked so far) and the queue as unfinished."""
