@@ -105,9 +105,10 @@ def cases_table(
         dtype=np.int64,
     )
     steps = log.steps
-    step_case = np.fromiter((s[0] for s in steps), np.int64, len(steps))
-    step_idx = np.fromiter((s[1] for s in steps), np.int64, len(steps))
-    step_time = np.fromiter((s[2] for s in steps), float, len(steps))
+    s_case, s_idx, s_time = zip(*steps, strict=True) if steps else ((), (), ())
+    step_case = np.array(s_case, dtype=np.int64)
+    step_idx = np.array(s_idx, dtype=np.int64)
+    step_time = np.array(s_time, dtype=float)
     first_step = np.array(first_, dtype=np.int64)
     steps_done = first_step + np.bincount(step_case, minlength=n)
     enquiry_done_at = np.full(n, nan)
