@@ -30,9 +30,8 @@ from .case import Case
 from .worker import _EPS, Worker
 
 if TYPE_CHECKING:
-    import simpy
-
     from ..records import DailyLedger
+    from .clock import Clock
 
 _INF = float("inf")
 # Two caseloads that divide to the same load differ by a few units in the last place
@@ -158,7 +157,7 @@ class BoardedWorker(Worker):
     """A worker who tells the caseload board whenever their room for cases changes."""
 
     def __init__(
-        self, board: CaseloadBoard | None, env: simpy.Environment, ledger: DailyLedger, *args, **kw
+        self, board: CaseloadBoard | None, env: Clock, ledger: DailyLedger, *args, **kw
     ) -> None:
         super().__init__(env, ledger, *args, **kw)
         # marking is a dict write (the board's set of changed workers), or nothing

@@ -15,12 +15,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
-import simpy
 
 from ..scenario import MONTHS, WEEKDAYS, DemandSpec, TriageSpec
 from ..scenario.distributions import Choice, Sampler
 from .calendar import WorkCalendar
 from .case import NFA, OPEN, SIGNPOST
+from .clock import Clock
 from .streams import Streams
 
 
@@ -64,7 +64,7 @@ class Arrivals:
 
     def __init__(
         self,
-        env: simpy.Environment,
+        env: Clock,
         rates: np.ndarray,
         rng: np.random.Generator,
         on_arrival: Callable[[], None],

@@ -20,12 +20,13 @@ from heapq import heapify, heappop, heappush, heappushpop
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
-import simpy
-
 from .events import CASE_TASK, DONE, LEFT, PRESENT, PUT_BACK, UNFINISHED
 from .task import Task, log_waiting, with_hours, work_row
 
 if TYPE_CHECKING:
+    from simpy.events import Timeout
+
+    from .clock import Clock
     from .events import EventLog
 
 _EPS = 1e-9
@@ -42,7 +43,7 @@ class Worker:
 
     def __init__(
         self,
-        env: simpy.Environment,
+        env: Clock,
         log: EventLog,
         worker_id: int,
         kind: str,
@@ -85,7 +86,7 @@ class Worker:
         self.late_hours = [0.0] * 20
         self._queue: list[Task] = []
         self._current: Task | None = None  # the task in hand
-        self._current_event: simpy.Event | None = None
+        self._current_event: Timeout | None = None
         self._current_start = 0.0
         self._current_end = 0.0
         self._current_rate = 0.0
