@@ -59,17 +59,3 @@ def test_clock_leaves_events_due_at_until_unprocessed_and_refuses_bad_input():
         clock.call_in(-1.0, lambda e: None)
     with pytest.raises(ValueError):
         clock.run_until(3.0)
-
-
-def test_the_clocks_time_follows_simpys_however_it_is_run():
-    clock = Clock()
-    seen = []
-    clock.timeout(1.5).callbacks.append(lambda e: seen.append(clock.now))
-    clock.run(until=1.0)  # SimPy's own run (through step)
-    assert clock.now == clock._now == 1.0
-    clock.call_in(1.0, lambda e: seen.append(clock.now))
-    clock.run_until(3.0)
-    assert seen == [1.5, 2.0] and clock.now == clock._now == 3.0
-    clock.call_in(0.25, lambda e: None)
-    clock.step()
-    assert clock.now == clock._now == 3.25

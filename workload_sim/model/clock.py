@@ -23,24 +23,7 @@ _new_timeout = Timeout.__new__
 
 
 class Clock(simpy.Environment):
-    """One replication's clock (one unit = one working day).
-
-    ``now`` is a plain attribute here, kept equal to SimPy's ``_now`` wherever the
-    clock moves (``run_until``, and ``step``, through which SimPy's own ``run`` goes):
-    the model reads the time a dozen times per case, and a property costs a call each.
-    """
-
-    now = 0  # shadows Environment.now (a property): the instance attribute is read
-
-    def __init__(self, initial_time: float = 0) -> None:  # 0, as SimPy: an int until it moves
-        super().__init__(initial_time)
-        self.now = initial_time
-
-    def step(self) -> None:
-        try:
-            super().step()
-        finally:  # SimPy's run stops by raising from inside step: the time has moved then too
-            self.now = self._now
+    """One replication's clock (one unit = one working day)."""
 
     def call_in(self, delay: float, callback: Callable) -> Timeout:
         """Call ``callback(event)`` ``delay`` from now: ``env.timeout(delay)`` with the
@@ -68,7 +51,6 @@ class Clock(simpy.Environment):
         queue = self._queue
         while queue and queue[0][0] < until:
             self._now, _, _, event = heappop(queue)
-            self.now = self._now
             callbacks, event.callbacks = event.callbacks, None
             for callback in callbacks:
                 callback(event)
@@ -76,4 +58,4 @@ class Clock(simpy.Environment):
                 exc = type(event._value)(*event._value.args)
                 exc.__cause__ = event._value
                 raise exc
-        self._now = self.now = until
+        self._now = until
