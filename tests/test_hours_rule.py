@@ -13,10 +13,10 @@ import math
 
 import numpy as np
 import pytest
-import simpy
 
 import workload_sim
 from workload_sim.model.absence import pressure, pressure_multiplier
+from workload_sim.model.clock import Clock
 from workload_sim.model.events import EventLog
 from workload_sim.model.simulation import Simulation
 from workload_sim.model.worker import Worker
@@ -51,7 +51,7 @@ def test_unpaid_hours_grow_with_the_load():
 
 
 def test_unpaid_hours_raise_a_workers_pressure_as_documented():
-    env = simpy.Environment()
+    env = Clock()
     w = Worker(env, EventLog(30), 0, "permanent", 1.0, 20, 5.18, 7.4, 2.0)
     spec = AbsenceSpec()
     assert pressure(w, spec, 10.0) == 0.0  # no caseload, no queue, no evenings

@@ -16,6 +16,7 @@ import pytest
 import workload_sim
 import workload_sim.experiments.replication
 from workload_sim.model.calendar import WorkCalendar
+from workload_sim.model.clock import Clock
 from workload_sim.model.demand import daily_rates
 from workload_sim.model.events import EventLog
 from workload_sim.model.simulation import Simulation
@@ -297,9 +298,8 @@ def _worker(env, overtime: float = 0.0) -> Worker:
 
 
 def test_a_moved_task_keeps_its_place_by_original_queued_time():
-    import simpy
 
-    env = simpy.Environment()
+    env = Clock()
     worker = _worker(env)
     done: list[str] = []
     worker.add_task(0, 7.4 * 5, done.append, "long task in hand")
@@ -451,9 +451,8 @@ def test_a_task_started_in_an_agency_ramp_up_speeds_up_when_the_ramp_ends():
 def test_an_evening_goes_on_with_the_task_in_hand_where_the_day_left_it():
     # (the end-of-task overtime rule this replaced kept an allowance that an interrupted
     # task had to give back; evening hours are now worked at the day's end, by decision)
-    import simpy
 
-    env = simpy.Environment()
+    env = Clock()
     worker = _worker(env, overtime=1.2)
     done = []
     worker.add_task(0, 8.0, done.append, "case")  # 7.4 h today, 0.6 h left at 17:00

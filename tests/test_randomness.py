@@ -12,11 +12,11 @@ import datetime as dt
 import holidays
 import numpy as np
 import pytest
-import simpy
 from pydantic import TypeAdapter
 from scipy import stats
 
 from workload_sim.model.calendar import WorkCalendar
+from workload_sim.model.clock import Clock
 from workload_sim.model.demand import Arrivals, daily_rates
 from workload_sim.scenario import MONTHS, WEEKDAYS, DemandSpec
 from workload_sim.scenario.distributions import Bernoulli, Choice, Distribution, Sampler
@@ -63,7 +63,7 @@ def test_bernoulli_and_choice_frequencies():
 def _count_arrivals(demand: DemandSpec, n_days: int, seed: int):
     cal = WorkCalendar(dt.date(2026, 4, 1), n_days)
     rates = daily_rates(demand, cal)
-    env = simpy.Environment()
+    env = Clock()
     times: list[float] = []
     Arrivals(env, rates, np.random.default_rng(seed), lambda: times.append(env.now))
     env.run(until=float(n_days))

@@ -11,10 +11,10 @@ from __future__ import annotations
 import random
 
 import pytest
-import simpy
 
 from workload_sim.model import allocation, cover
 from workload_sim.model.allocation import BoardedWorker, CaseloadBoard, least_loaded
+from workload_sim.model.clock import Clock
 from workload_sim.model.events import EventLog
 from workload_sim.model.simulation import Simulation
 from workload_sim.model.worker import Worker
@@ -40,7 +40,7 @@ class _Case:
 def test_board_agrees_with_the_plain_rule_through_random_changes():
     """Caps of several sizes, weights that round (0.1 steps), absences, new terms."""
     rng = random.Random(7)
-    env = simpy.Environment()
+    env = Clock()
     ledger = EventLog(10)
     board = CaseloadBoard()
     team = []
@@ -74,7 +74,7 @@ def test_board_agrees_with_the_plain_rule_through_random_changes():
 def test_board_finds_room_among_equal_loads():
     """Two caseloads that divide to the same load: the lower-numbered worker has no
     room, the other has (by one unit in the last place): the other gets the case."""
-    env = simpy.Environment()
+    env = Clock()
     ledger = EventLog(10)
     board = CaseloadBoard()
     a = BoardedWorker(board, env, ledger, 0, "permanent", 1.0, 2.1, 5.0, 7.0, 0.0)

@@ -29,6 +29,8 @@ from .streams import Streams
 from .worker import Worker
 from .working_hours import recent_unpaid_per_week
 
+_NO_LEAVE: dict[int, int] = {}  # a post with no leave booked (never written to)
+
 
 def pressure(worker: Worker, spec: AbsenceSpec, unpaid_at_full: float = math.inf) -> float:
     """How stretched a worker is: 1.0 means at their cap, a full backlog, or the unpaid
@@ -118,11 +120,11 @@ class Absence:
 
     def leave_today(self, post: int, day: int) -> int:
         """Days of leave starting today for this post (0: none), with any put off."""
-        return self.leave_starts.get(post, {}).get(day, 0) + self.owed.pop(post, 0)
+        return self.leave_starts.get(post, _NO_LEAVE).get(day, 0) + self.owed.pop(post, 0)
 
     def put_off_leave(self, post: int, day: int) -> None:
         """The worker is away on a block's first day: they take it when back."""
-        length = self.leave_starts.get(post, {}).get(day, 0)
+        length = self.leave_starts.get(post, _NO_LEAVE).get(day, 0)
         if length:
             self.owed[post] = self.owed.get(post, 0) + length
 

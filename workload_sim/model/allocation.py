@@ -30,9 +30,8 @@ from .case import Case
 from .worker import _EPS, Worker
 
 if TYPE_CHECKING:
-    import simpy
-
     from ..records import DailyLedger
+    from .clock import Clock
 
 _INF = float("inf")
 # Two caseloads that divide to the same load differ by a few units in the last place
@@ -158,19 +157,22 @@ class BoardedWorker(Worker):
     """A worker who tells the caseload board whenever their room for cases changes."""
 
     def __init__(
-        self, board: CaseloadBoard | None, env: simpy.Environment, ledger: DailyLedger, *args, **kw
+        self, board: CaseloadBoard | None, env: Clock, ledger: DailyLedger, *args, **kw
     ) -> None:
         super().__init__(env, ledger, *args, **kw)
         # marking is a dict write (the board's set of changed workers), or nothing
         self._mark = _ignore if board is None else board.marked.__setitem__
         self._mark(self, None)
 
+    # take_case and release_case: Worker's, then the mark (spelt out: once per case each)
     def take_case(self, case) -> None:
-        super().take_case(case)
+        self.held[case] = None
+        self.caseload += case.weight
         self._mark(self, None)
 
     def release_case(self, case) -> None:
-        super().release_case(case)
+        self.held.pop(case, None)
+        self.caseload -= case.weight
         self._mark(self, None)
 
     def go_away(self, reason: str, until: int) -> None:

@@ -15,12 +15,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
-import simpy
 
 from ..scenario import MONTHS, WEEKDAYS, DemandSpec, TriageSpec
 from ..scenario.distributions import Choice, Sampler
 from .calendar import WorkCalendar
 from .case import NFA, OPEN, SIGNPOST
+from .clock import Clock
 from .streams import Streams
 
 
@@ -64,7 +64,7 @@ class Arrivals:
 
     def __init__(
         self,
-        env: simpy.Environment,
+        env: Clock,
         rates: np.ndarray,
         rng: np.random.Generator,
         on_arrival: Callable[[], None],
@@ -97,7 +97,7 @@ class Arrivals:
                 return
         t = self._times[self._k]
         self._k += 1
-        self.env.timeout(t - self.env.now).callbacks.append(self._on_fire)
+        self.env.call_in(t - self.env.now, self._on_fire)
 
     def _fire(self, _event) -> None:
         self._on_arrival()

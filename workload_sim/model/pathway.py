@@ -93,23 +93,29 @@ class PathwayPlanner:
         return out, truncated
 
     def _extend(self, out: list[PlannedStep], pathway: str, depth: int) -> bool:
+        # one call per case and branch: attributes read once into locals, the draws in the
+        # same order as ever (occurs, failures, effort, lead time, branch)
         truncated = False
         make = tuple.__new__  # builds the named tuple ~3x faster than its Python __new__
+        append = out.append
         for st in self._steps[pathway]:
             if len(out) >= MAX_STEPS:
                 return True
-            if st.occurs is not None and not st.occurs():
+            occurs = st.occurs
+            if occurs is not None and not occurs():
                 continue
             failures: tuple = ()
-            if st.fails is not None and st.fails():
+            fails = st.fails
+            if fails is not None and fails():
                 found = [(st.delay(), st.wasted())]
-                while len(found) < MAX_FAILURES and st.fails():
+                while len(found) < MAX_FAILURES and fails():
                     found.append((st.delay(), st.wasted()))
                 failures = tuple(found)
             effort = st.effort() * st.scale
-            out.append(make(PlannedStep, (pathway, st.name, st.lead(), effort, failures)))
-            if st.branch is not None:
-                nxt = st.branch()
+            append(make(PlannedStep, (pathway, st.name, st.lead(), effort, failures)))
+            branch = st.branch
+            if branch is not None:
+                nxt = branch()
                 if nxt:
                     if depth + 1 >= MAX_DEPTH:
                         truncated = True

@@ -11,13 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-import simpy
-
 from ..scenario import Scenario
 from .absence import Absence
 from .allocation import UnallocatedList
 from .calendar import WorkCalendar
 from .case import Case
+from .clock import Clock
 from .events import EventLog
 from .worker import Worker
 
@@ -25,7 +24,7 @@ from .worker import Worker
 class World(Protocol):
     """The replication as the workforce sees it: the clock, the log, the cases."""
 
-    env: simpy.Environment
+    env: Clock
     log: EventLog
     scenario: Scenario
     n_days: int
@@ -42,7 +41,7 @@ class Team(Protocol):
     """The workforce as cover, NAAS and scheduled events see it: posts, people, the calendar."""
 
     sim: World
-    env: simpy.Environment
+    env: Clock
     log: EventLog
     in_post: list[Worker]
     posts: list  # workforce.Post: the establishment, each with its holder or None

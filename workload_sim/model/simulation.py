@@ -17,19 +17,18 @@ from __future__ import annotations
 import gc
 from contextlib import contextmanager
 
-import simpy
-
 from ..scenario import Scenario
 from . import events as ev
 from .allocation import UnallocatedList
 from .calendar import WorkCalendar
 from .case import OPEN, Case
+from .clock import Clock
 from .demand import Arrivals, Triage, daily_rates
 from .pathway import PathwayPlanner
 from .scheduled import demand_changes
 from .start_state import open_recorded_cases
 from .streams import Streams
-from .task import Task, log_waiting
+from .task import log_waiting, new_task
 from .worker import Worker
 from .workforce import Workforce
 
@@ -46,7 +45,7 @@ class Simulation:
         self.rep = rep
         self.seed = scenario.seed if seed is None else seed
         self.n_days = scenario.total_days
-        self.env = env = simpy.Environment()
+        self.env = env = Clock()
         streams = Streams(self.seed, rep)
         self.streams = streams
         cal = scenario.calendar
@@ -166,7 +165,7 @@ class Simulation:
         case.place, case.place_worker, case.since = ev.TRIAGE, -1, now
         if effort > 0.0:
             self.workforce.to_duty(
-                Task(
+                new_task(
                     DUTY_RANK,
                     now,
                     self.log.next_task(),
@@ -261,7 +260,7 @@ class Simulation:
             return
         planned = case.plan[case.step]
         if planned.lead_time > 0.0:
-            self.env.timeout(planned.lead_time).callbacks.append(lambda _ev: self._ready(case))
+            self.env.call_in(planned.lead_time, lambda _ev: self._ready(case))
         elif planned.effort > 0.0 and not planned.failures and case.worker is not None:
             case.worker.add_task(
                 case.rank,
@@ -285,7 +284,7 @@ class Simulation:
         if hours <= 0.0:
             self._attempt_done(case)
         else:
-            task = Task(
+            task = new_task(
                 case.rank,
                 self.env.now,
                 self.log.next_task(),
@@ -312,7 +311,7 @@ class Simulation:
             delay, _wasted = planned.failures[a]
             case.attempt = a + 1
             if delay > 0.0:
-                self.env.timeout(delay).callbacks.append(lambda _ev: self._ready(case))
+                self.env.call_in(delay, lambda _ev: self._ready(case))
             else:
                 self._ready(case)
             return
@@ -341,7 +340,7 @@ class Simulation:
     def run(self) -> Simulation:
         """Run to the end of the last working day; returns self for chaining."""
         with cyclic_gc_paused():
-            self.env.run(until=float(self.n_days))
+            self.env.run_until(float(self.n_days))
             if self.workforce.active:  # the last day's evening
                 self.workforce.hours.evening(list(self.workforce.in_post), self.n_days - 1)
         self._log_horizon()

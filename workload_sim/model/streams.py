@@ -10,13 +10,15 @@ referrals (common random numbers).
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 
 import numpy as np
 
 
-def _name_words(name: str) -> list[int]:
+@lru_cache(maxsize=4096)  # the same ~150 names in every replication of a scenario
+def _name_words(name: str) -> tuple[int, ...]:
     digest = hashlib.sha256(name.encode("utf-8")).digest()
-    return [int.from_bytes(digest[i : i + 4], "little") for i in range(0, 16, 4)]
+    return tuple(int.from_bytes(digest[i : i + 4], "little") for i in range(0, 16, 4))
 
 
 def stream_seed(seed: int, rep: int, name: str) -> np.random.SeedSequence:

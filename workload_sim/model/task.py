@@ -30,6 +30,19 @@ class Task(NamedTuple):
     failed: bool  # this attempt will fail (drawn when the case was opened)
 
 
+_new = tuple.__new__
+
+
+def new_task(*fields) -> Task:
+    """``Task(*fields)``, built directly (the named tuple's own ``__new__`` is ~3x slower)."""
+    return _new(Task, fields)
+
+
+def with_hours(t: Task, hours: float) -> Task:
+    """``t._replace(hours=hours)``, built directly (namedtuple's _replace is ~5x slower)."""
+    return _new(Task, (t[0], t[1], t[2], hours, t[4], t[5], t[6], t[7], t[8], t[9], t[10]))
+
+
 def log_waiting(log_work: Callable, worker: int, t: Task) -> None:
     """A task never started by the horizon (worker -1: its case is between workers)."""
     log_work(work_row(worker, t, _NAN, _NAN, 0.0, 0.0, UNFINISHED))
@@ -45,18 +58,19 @@ def work_row(
     status: str,
 ) -> tuple:
     """One ``work`` row of the event log (see ``events.py``): a stretch of work on a task."""
+    _rank, queued_at, seq, hours, _on_done, _item, kind, case, step, attempt, failed = t
     return (
         worker,
-        t.seq,
-        t.case,
-        t.kind,
-        t.step,
-        t.attempt,
-        t.failed,
-        t.queued_at,
+        seq,
+        case,
+        kind,
+        step,
+        attempt,
+        failed,
+        queued_at,
         started,
         finished,
-        t.hours,
+        hours,
         contract,
         overtime,
         status,

@@ -16,18 +16,21 @@ day's end (zero clock length, hours as overtime) and belong to the day ending.
 from __future__ import annotations
 
 from collections.abc import Callable
-from heapq import heapify, heappop, heappush
+from heapq import heapify, heappop, heappush, heappushpop
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
-import simpy
-
 from .events import CASE_TASK, DONE, LEFT, PRESENT, PUT_BACK, UNFINISHED
-from .task import Task, log_waiting, work_row
+from .task import Task, log_waiting, with_hours, work_row
 
 if TYPE_CHECKING:
+    from simpy.events import Timeout
+
+    from .clock import Clock
     from .events import EventLog
 
 _EPS = 1e-9
+_hours = itemgetter(3)  # Task.hours
 
 
 class Worker:
@@ -40,7 +43,7 @@ class Worker:
 
     def __init__(
         self,
-        env: simpy.Environment,
+        env: Clock,
         log: EventLog,
         worker_id: int,
         kind: str,
@@ -83,7 +86,7 @@ class Worker:
         self.late_hours = [0.0] * 20
         self._queue: list[Task] = []
         self._current: Task | None = None  # the task in hand
-        self._current_event: simpy.Event | None = None
+        self._current_event: Timeout | None = None
         self._current_start = 0.0
         self._current_end = 0.0
         self._current_rate = 0.0
@@ -191,7 +194,7 @@ class Worker:
             return  # finishes at this very moment: let it
         self._current = self._current_event = None
         self._log_work(work_row(self.id, task, self._current_start, now, worked, 0.0, PUT_BACK))
-        heappush(self._queue, task._replace(hours=left))
+        heappush(self._queue, with_hours(task, left))
 
     def take_tasks_of(self, item) -> list[Task]:
         """Remove and return the queued tasks that belong to ``item`` (a case moving on)."""
@@ -225,7 +228,7 @@ class Worker:
         return moved
 
     def queued_hours(self) -> float:
-        return sum(t.hours for t in self._queue)
+        return sum(map(_hours, self._queue))  # sum(t.hours for t in queue), without a generator
 
     def hours_in_hand(self) -> float:
         """Ready work not yet done: the queue and what is left of the task in hand."""
@@ -257,7 +260,7 @@ class Worker:
                 task.on_done(task.item)
             else:
                 self._log_work(work_row(self.id, task, now, now, 0.0, budget, PUT_BACK))
-                heappush(self._queue, task._replace(hours=task.hours - budget))
+                heappush(self._queue, with_hours(task, task.hours - budget))
                 budget = 0.0
         self._late = False
         self.carry_on()
@@ -296,12 +299,11 @@ class Worker:
 
     def add_task_tuple(self, task: Task) -> None:
         """Queue a task (new, or taken from someone else keeping its place in the order)."""
-        if self._free:
-            if not self._queue:
-                self._start(task)  # idle with nothing queued: no need to pass through the heap
-                return
-            heappush(self._queue, task)
-            self._start(heappop(self._queue))
+        # self._free, inlined (the hot path): at work, nothing in hand, not in an evening
+        if self._current is None and self.away is None and self.left_at is None and not self._late:
+            # the first of the queue and this task (keys are unique: the same task as
+            # pushing it and popping the first)
+            self._start(heappushpop(self._queue, task) if self._queue else task)
         else:
             heappush(self._queue, task)
 
@@ -325,20 +327,16 @@ class Worker:
     def queued_tasks(self) -> int:
         return len(self._queue)
 
-    def _finish_time(self, now: float, hours: float) -> float:
-        rate = self.rate if now >= self.ramp_until else self.rate * self.ramp
-        self._current_rate = rate
-        return now + hours / rate
-
     def _start(self, task: Task) -> None:
         # Event callbacks rather than a generator process: one Timeout per task and no
         # wake-up events, which is most of the engine's speed on large runs.
-        now = self.env.now
-        end = self._finish_time(now, task.hours)
-        self._current = task
+        env = self.env
+        now = env.now
+        rate = self.rate if now >= self.ramp_until else self.rate * self.ramp
+        end = now + task.hours / rate
+        self._current, self._current_rate = task, rate
         self._current_start, self._current_end = now, end
-        event = self._current_event = self.env.timeout(end - now)
-        event.callbacks.append(self._on_finished)
+        self._current_event = env.call_in(end - now, self._on_finished)
 
     def _finished(self, event) -> None:
         if event is not self._current_event:
@@ -349,8 +347,15 @@ class Worker:
             work_row(self.id, task, self._current_start, self.env.now, task.hours, 0.0, DONE)
         )
         task.on_done(task.item)
-        if self._queue and self._free:
-            self._start(heappop(self._queue))
+        queue = self._queue
+        if (  # something queued and self._free, inlined
+            queue
+            and self._current is None
+            and self.away is None
+            and self.left_at is None
+            and not self._late
+        ):
+            self._start(heappop(queue))
 
     def log_unfinished(self) -> None:
         """At the horizon: record the task in hand (worked so far) and the queue as unfinished."""

@@ -42,6 +42,8 @@ from .task import Task
 from .worker import Worker
 from .working_hours import WorkingHours
 
+_PROTECTED = frozenset(k for k in WORKER_TYPES if TYPE[k].protected_year)
+
 
 class Post:
     __slots__ = ("index", "target", "holder", "recruiting", "agency_due")
@@ -93,6 +95,11 @@ class Workforce:
             post = self._new_post(EXPERIENCED)
             self._turnover[post.index] = Uniforms(streams.get(f"turnover.post{post.index}"))
             self._vacate(post, 0)
+        # each kind's base chance of leaving on a working day (the daily tick reads it)
+        self._leaving_per_day = {
+            k: getattr(sc.workforce, k).leaving_rate_per_year / self.absence.days_per_year
+            for k in WORKER_TYPES
+        }
         staffed = [k for k in WORKER_TYPES if getattr(team, k) > 0]
         rates = [getattr(sc.workforce, k).leaving_rate_per_year for k in staffed]
         self.active = (
@@ -135,7 +142,7 @@ class Workforce:
         if ramp and spec.ramp_up_days > 0:
             w.ramp_until, w.ramp = self.env.now + spec.ramp_up_days, spec.ramp_up_productivity
             # the task in hand at the ramp's end goes on at the full rate
-            self.env.timeout(spec.ramp_up_days).callbacks.append(lambda _e, w=w: w.end_ramp())
+            self.env.call_in(spec.ramp_up_days, lambda _e, w=w: w.end_ramp())
         w.joined()
         self.everyone.append(w)
         self.in_post.append(w)
@@ -289,7 +296,7 @@ class Workforce:
         day = int(round(self.env.now))
         self._day(day)
         if day + 1 < self.sim.n_days:
-            self.env.timeout(1.0).callbacks.append(self._tick)
+            self.env.call_in(1.0, self._tick)
 
     def _day(self, day: int) -> None:
         sc = self.scenario
@@ -306,30 +313,30 @@ class Workforce:
                 action(day)
         asye = sc.workforce.asye_days
         perm = getattr(sc.workforce, EXPERIENCED)
+        absence, turnover, per_day = self.absence, self._turnover, self._leaving_per_day
+        threshold = ab.pressure_threshold
+        leaving_effect = sc.recruitment.leaving_pressure_effect
         for w in list(self.in_post):
-            if TYPE[w.kind].protected_year and day >= w.joined_at + asye:
+            if w.kind in _PROTECTED and day >= w.joined_at + asye:
                 rate = sc.team.contract_day_hours * w.fte * (1 - perm.non_case_fraction)
                 w.new_terms(EXPERIENCED, perm.caseload_cap * w.fte, rate, perm.day_cost_gbp)
             if w.post < 0 or w.left_at is not None:
                 continue
             p = pressure(w, ab, unpaid_at_full)
-            leave_rate = getattr(sc.workforce, w.kind).leaving_rate_per_year
-            m_leave = pressure_multiplier(
-                p, ab.pressure_threshold, sc.recruitment.leaving_pressure_effect
-            )
-            if self._turnover[w.post]() < leave_rate / self.absence.days_per_year * m_leave:
+            m_leave = pressure_multiplier(p, threshold, leaving_effect)
+            if turnover[w.post]() < per_day[w.kind] * m_leave:
                 self.let_go(w, "left (turnover)")
                 continue
-            m_sick = pressure_multiplier(p, ab.pressure_threshold, ab.sickness_pressure_effect)
-            sick = self.absence.sickness_today(w.post, m_sick, present=w.away is None)
+            m_sick = pressure_multiplier(p, threshold, ab.sickness_pressure_effect)
+            sick = absence.sickness_today(w.post, m_sick, present=w.away is None)
             if w.away is None:
                 if sick:
                     w.go_away("sick", day + sick)
-                    self.absence.put_off_leave(w.post, day)
-                elif length := self.absence.leave_today(w.post, day):
+                    absence.put_off_leave(w.post, day)
+                elif length := absence.leave_today(w.post, day):
                     w.go_away("leave", day + length)
             else:
-                self.absence.put_off_leave(w.post, day)
+                absence.put_off_leave(w.post, day)
         for w in list(self.in_post):
             if w.away is not None and w.left_at is None:
                 for task in w.take_duty_tasks():  # triage does not wait for their return

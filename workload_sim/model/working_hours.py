@@ -57,6 +57,7 @@ class WorkingHours:
         self.active = spec.enabled and spec.max_hours_per_day > 0 and spec.max_hours_per_week > 0
         self._rng = rng
         self._factors: list[float] = []  # worker id -> personal factor, drawn in id order
+        self._limits: dict[int, tuple[float, float]] = {}  # worker id -> personal_limits
 
     def factor(self, worker_id: int) -> float:
         """Worker ``worker_id``'s personal factor: the k-th draw goes to the k-th worker, so a
@@ -80,18 +81,36 @@ class WorkingHours:
     def allowance_left(self, late: list[float], day: int, daily: float, weekly: float) -> float:
         """Hours still allowed on the evening of ``day``: the daily limit, and the weekly
         limit less the four evenings before (``late`` is indexed by day % WINDOW)."""
-        earlier = sum(late[(day - k) % WINDOW] for k in range(1, WEEK))
+        # the four evenings before, added in the order sum() over k = 1..4 adds them
+        earlier = (
+            late[(day - 1) % WINDOW]
+            + late[(day - 2) % WINDOW]
+            + late[(day - 3) % WINDOW]
+            + late[(day - 4) % WINDOW]
+        )
         return max(0.0, min(daily, weekly - earlier))
 
     def evening(self, team: Iterable[Worker], day: int) -> None:
         """The end of working day ``day``: each worker at work stays on or goes home."""
         slot = day % WINDOW
+        active, behind_days = self.active, self.spec.behind_when_queued_days
+        limits = self._limits
         for w in team:
             worked = 0.0
-            if self.active and w.present and self.behind(w):
-                daily, weekly = self.personal_limits(w.id)
+            # w.present and self.behind(w), inlined: this runs for every worker every day
+            if (
+                active
+                and w.away is None
+                and w.left_at is None
+                and w.hours_in_hand() > behind_days * w.rate + 1e-9
+            ):
+                daily, weekly = limits.get(w.id) or self._limits_of(w.id)
                 worked = w.work_late(self.allowance_left(w.late_hours, day, daily, weekly))
             w.late_hours[slot] = worked
+
+    def _limits_of(self, worker_id: int) -> tuple[float, float]:
+        limits = self._limits[worker_id] = self.personal_limits(worker_id)
+        return limits
 
     def behind(self, w: Worker) -> bool:
         return w.hours_in_hand() > self.spec.behind_when_queued_days * w.rate + 1e-9
