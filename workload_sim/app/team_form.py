@@ -59,6 +59,7 @@ FIELD_WORDS = {
     "replications": "Replications",
     "naas.rounds": "NAAS round",
     "cover": "Sick-leave cover",
+    "start_state": "Your records' open cases (fewer posts than hold cases?)",
 }
 
 
@@ -103,6 +104,7 @@ class TeamForm:
     demand_percent: float = 0.0
     cover_policy: str = next(iter(COVER_POLICIES))
     cover_days: int = 3
+    recorded_events: list[dict] = field(default_factory=list)  # absences from the records
 
 
 class FormError(ValueError):
@@ -209,10 +211,18 @@ def team_line(scenario: Scenario) -> str:
             else " (empty while recruiting)"
         )
     posts = "post" if total == 1 else "posts"
-    return (
+    line = (
         f"{total} {posts}: {t.permanent} permanent, {t.newly_qualified} newly qualified, "
         f"{t.agency} agency, {vacant}"
     )
+    state = scenario.start_state
+    if state.active:
+        waiting = sum(c.holder is None for c in state.cases)
+        line += (
+            f"; starts from your team's records on {state.as_of}: {len(state.cases):,} open "
+            f"cases, {waiting:,} waiting"
+        )
+    return line
 
 
 # Seconds of one worker's time per simulated working day: a base, each referral a week and
@@ -244,7 +254,7 @@ def duration_words(seconds: float) -> str:
 def events(form: TeamForm) -> list[dict]:
     """The scheduled events: absences (from today or a date), a post falling vacant, demand
     changing."""
-    out: list[dict] = [
+    out: list[dict] = [*form.recorded_events] + [
         {
             "kind": "off_sick",
             "worker": a.worker,
