@@ -20,7 +20,7 @@ import pytest
 
 from workload_sim.app import results as res
 from workload_sim.app import team_form as tf
-from workload_sim.app.records_upload import RECORDS
+from workload_sim.app.records_upload import RECORDS, read_records
 from workload_sim.data.importer import import_extract
 
 from .conftest import ROOT
@@ -210,7 +210,48 @@ def test_a_bad_upload_is_one_line_on_the_page(tmp_path, monkeypatch, case, expec
         at.button(key="records_read").click().run()
     assert not at.exception
     errors = [e.value for e in at.error]
-    print(errors)
     assert len(errors) == 1 and expected in errors[0], errors
     assert "\n" not in errors[0] and "Traceback" not in errors[0]
     assert not any(b.key == "run" for b in at.button)  # nothing runs until it is fixed
+
+
+def test_the_in_memory_reader_reads_what_the_folder_reader_reads():
+    from workload_sim.data.readers import read_extract, read_files
+
+    files = {p.name.upper(): p.read_bytes() for p in EXAMPLE.glob("*.csv")}  # any case
+    in_memory, on_disk = read_files(files), read_extract(EXAMPLE)
+    assert (
+        set(in_memory.tables)
+        == set(on_disk.tables)
+        == {
+            "referrals",
+            "open_cases",
+            "staff",
+            "absences",
+            "allocations",
+        }
+    )
+    for name, table in on_disk.tables.items():
+        assert table.frame.equals(in_memory.tables[name].frame), name
+    assert in_memory.problems == on_disk.problems
+
+
+def test_fewer_posts_than_hold_the_recorded_cases_is_one_line():
+    rec = read_records({p.name: p.read_bytes() for p in EXAMPLE.glob("*.csv")}, LATEST)
+    form = tf.TeamForm(
+        start_date=LATEST,
+        permanent=3,
+        newly_qualified=1,
+        agency=1,
+        referrals_per_week=28.0,
+        waiting_today=0,
+        caseload_today=0.0,
+        recorded_events=rec.events,
+    )
+    with pytest.raises(tf.FormError) as bad:
+        tf.build(form, rec.data)
+    assert bad.value.problems == [
+        "Posts: your records' open cases are held by posts 1 to 10 (permanent, then newly "
+        "qualified, then agency); keep at least 10 posts (to ask what happens when someone "
+        "leaves, use 'A post falls vacant')"
+    ]

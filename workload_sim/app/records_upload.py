@@ -166,7 +166,7 @@ def headline(imp, open_cases: int, waiting: int, as_of: dt.date) -> list[str]:
     absent = imp.counts.get("absent", 0)
     state = (
         f"**The team's state:** {open_cases:,} open cases, {waiting:,} waiting for allocation, "
-        f"as at {as_of}; {absent} case-holding worker(s) off sick that day"
+        f"as at {as_of}; {absent} case-holding worker(s) off sick that day (off in the run too)"
     )
     return [rows + ".", fitted + ".", state + "."]
 

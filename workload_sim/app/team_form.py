@@ -59,7 +59,7 @@ FIELD_WORDS = {
     "replications": "Replications",
     "naas.rounds": "NAAS round",
     "cover": "Sick-leave cover",
-    "start_state": "Your records' open cases (fewer posts than hold cases?)",
+    "start_state": "Your records' open cases",
 }
 
 
@@ -330,6 +330,16 @@ def _in_words(problem: str) -> str:
 
 def build(form: TeamForm, data: dict) -> tuple[Scenario, dict]:
     """The scenario the form describes and its resolved mapping; FormError, field by field."""
+    cases = (data.get("start_state") or {}).get("cases") or []
+    held = max((c.get("holder") or 0 for c in cases), default=0)
+    if held > form.permanent + form.newly_qualified + form.agency:
+        raise FormError(
+            [
+                f"Posts: your records' open cases are held by posts 1 to {held} (permanent, "
+                f"then newly qualified, then agency); keep at least {held} posts (to ask what "
+                "happens when someone leaves, use 'A post falls vacant')"
+            ]
+        )
     try:
         resolved = apply_overrides(data, overrides(form))
         scenario = validate(resolved)
