@@ -1,8 +1,9 @@
 """The team leader's page (Streamlit script): ``workload-sim app`` serves it.
 
-Only drawing here: the form's meaning is in ``team_form``, the results in ``results``.
-Everything a user runs lives in ``st.session_state``, one per browser session, so people
-sharing one server never see each other's runs.
+Only drawing here: the form's meaning is in ``team_form``, the results in ``results``;
+``records_upload`` draws 'start from my records', ``after_run`` the staffing question and
+the downloads. Everything a user runs lives in ``st.session_state``, one per browser
+session, so people sharing one server never see each other's runs.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 
 import streamlit as st
 
+from workload_sim.app import after_run
 from workload_sim.app import records_upload as ru
 from workload_sim.app import results as res
 from workload_sim.app import team_form as tf
@@ -381,63 +383,4 @@ if state.runs:
             "confidence interval excludes 0); more replications may tell."
         )
 
-    # ---- 5. How many do I need? ------------------------------------------------------
-    st.header("5. How many do I need?")
-    within = st.number_input(
-        "90% of people allocated within (working days)",
-        1,
-        260,
-        5,
-        key="within",
-        help="The target: 9 in 10 referrals allocated a worker within this many working days",
-    )
-    if st.button("How many permanent workers do I need?", key="staffing_button"):
-        bar = st.progress(0.0, text="Searching...")
-        answer = res.staffing(
-            run["scenario"],
-            float(within),
-            lambda d: bar.progress(min(1.0, d / 200), text=f"{d} replications run"),
-        )
-        bar.empty()
-        state.staffing = answer.sentence()
-    if "staffing" in state:
-        st.success(state.staffing)
-
-    # ---- 6. Take it away -------------------------------------------------------------
-    st.header("6. Take it away")
-    text = tf.scenario_text(run["resolved"], tf.PAGE_NAME)
-    command = tf.run_command(f"{tf.PAGE_NAME}.yaml", run["results"].reps, run["results"].seed)
-    a, b = st.columns(2)
-    a.download_button(
-        "Scenario file (my_team.yaml)",
-        text,
-        "my_team.yaml",
-        "text/yaml",
-        key="download_scenario",
-        help="Reproduces this run from the command line",
-    )
-    b.download_button(
-        "Tables (CSV, zipped)",
-        res.tables_zip(run["results"]),
-        "my_team_tables.zip",
-        "application/zip",
-        key="download_tables",
-    )
-    if st.button(
-        "Prepare the evidence pack",
-        key="evidence_button",
-        help="The report, tables, assumptions with sources, and the scenario",
-    ):
-        state.evidence = res.evidence_zip(
-            run["results"], {**run["resolved"], "name": tf.PAGE_NAME}, command
-        )
-    if "evidence" in state:
-        st.download_button(
-            "Evidence pack (zip)",
-            state.evidence,
-            "my_team_evidence.zip",
-            "application/zip",
-            key="download_evidence",
-        )
-    st.write("The command that re-runs this from the scenario file:")
-    st.code(command, language="bash")
+    after_run.draw(run, state)
