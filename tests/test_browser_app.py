@@ -31,6 +31,7 @@ pytest.importorskip("streamlit", reason="streamlit not installed: pip install -e
 pytestmark = needs_chromium
 SHOTS = ROOT / "results" / "screenshots"
 SCREEN = {"width": 1366, "height": 900}
+EXAMPLE = "docs/examples/extract"
 
 
 def _free_port() -> int:
@@ -137,4 +138,32 @@ def test_page_runs_the_default_team_and_answers_the_staffing_question(served, br
     (SHOTS / "app-timings.json").write_text(json.dumps(took, indent=2) + "\n")
     answer.scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "app-after-staffing.png"))
+    assert errors == []
+
+
+def test_page_starts_from_the_example_extract(served, browser, tmp_path):
+    """The real uploader: the example extract's files uploaded, read, reported and run."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport=SCREEN)
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(served)
+    page.get_by_text("My team's own records (an extract)").click(timeout=60_000)
+    upload = page.locator('[data-testid="stFileUploader"] input[type="file"]')
+    upload.set_input_files([str(p) for p in sorted((ROOT / EXAMPLE).glob("*.csv"))])
+    page.get_by_role("button", name="Read my records").click(timeout=60_000)
+    page.get_by_text("137 open cases, 0 waiting for allocation, as at 2027-03-31").wait_for(
+        timeout=60_000
+    )
+    report = _download(page, "Data report (data_report.csv)", tmp_path)
+    assert report.read_text().startswith("section,file,row,column")
+    page.get_by_text("starts from your team's records on 2027-03-31").wait_for(timeout=30_000)
+    months = page.get_by_role("spinbutton", name="How far ahead to look (months)")
+    months.fill("1")
+    months.press("Enter")
+    page.wait_for_timeout(500)
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.get_by_text("The unallocated list is").wait_for(timeout=120_000)
+    page.screenshot(path=str(SHOTS / "app-from-records.png"))
     assert errors == []

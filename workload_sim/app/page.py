@@ -1,8 +1,9 @@
 """The team leader's page (Streamlit script): ``workload-sim app`` serves it.
 
-Only drawing here: the form's meaning is in ``team_form``, the results in ``results``.
-Everything a user runs lives in ``st.session_state``, one per browser session, so people
-sharing one server never see each other's runs.
+Only drawing here: the form's meaning is in ``team_form``, the results in ``results``;
+``records_upload`` draws 'start from my records', ``after_run`` the staffing question and
+the downloads. Everything a user runs lives in ``st.session_state``, one per browser
+session, so people sharing one server never see each other's runs.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import os
 
 import streamlit as st
 
+from workload_sim.app import after_run
+from workload_sim.app import records_upload as ru
 from workload_sim.app import results as res
 from workload_sim.app import team_form as tf
 
@@ -29,12 +32,14 @@ st.info(
 st.header("1. Start from")
 start = st.radio(
     "Which team is yours most like?",
-    [*tf.STARTS, "A scenario file of my own"],
+    [*tf.STARTS, "A scenario file of my own", ru.RECORDS],
     key="start",
     help="The shipped teams use published figures (each value's source is in the evidence "
     "pack); a file of your own is one saved from this page or written for the command line.",
 )
-upload = None
+upload = records = None
+if start == ru.RECORDS:
+    records = ru.section(state)
 if start == "A scenario file of my own":
     file = st.file_uploader(
         "Scenario file (YAML)", type=["yaml", "yml"], key="upload", help="A .yaml scenario file"
@@ -49,13 +54,14 @@ if start == "A scenario file of my own" and upload is None:
     st.write("Upload a scenario file, or paste its text, to start from it.")
     st.stop()
 try:
-    data = tf.base_data(upload=upload) if upload is not None else tf.base_data(start)
+    data = records.data if records else tf.base_data(upload=upload) if upload else None
+    data = data or tf.base_data(start)
 except tf.FormError as exc:
     st.error("The scenario file has problems, field by field:")
     for line in exc.problems:
         st.error(line)
     st.stop()
-start_values = tf.defaults(data, own_file=upload is not None)
+start_values = tf.defaults(data, own_file=upload is not None or records is not None)
 LIMITS = tf.LIMITS
 
 # ---- 2. My team now ------------------------------------------------------------------
@@ -102,27 +108,32 @@ referrals = c1.number_input(
     key="referrals",
     help="New referrals (concerns) reaching the team in an average week",
 )
-waiting = c2.number_input(
-    "Cases waiting for allocation today (cases)",
-    *LIMITS["waiting"],
-    start_values["waiting_today"],
-    key="waiting",
-    help="Your unallocated list today: the run starts with this many waiting",
-)
-caseload = c3.number_input(
-    "Average caseload today (cases per worker)",
-    *LIMITS["caseload"],
-    start_values["caseload_today"],
-    step=1.0,
-    key="caseload",
-    help="Cases each worker holds today, on average",
-)
-today = st.date_input(
-    "Today's date (the first day looked at)",
-    dt.date.today(),
-    key="today",
-    help="The run starts today with your team as it is now",
-)
+waiting, caseload, today = 0, 0.0, records.as_of if records else None
+if records:
+    c2.markdown(f"**Open cases on {today}:** {records.open_cases:,} (from your records)")
+    c3.markdown(f"**Waiting for allocation:** {records.waiting:,} (from your records)")
+else:
+    waiting = c2.number_input(
+        "Cases waiting for allocation today (cases)",
+        *LIMITS["waiting"],
+        start_values["waiting_today"],
+        key="waiting",
+        help="Your unallocated list today: the run starts with this many waiting",
+    )
+    caseload = c3.number_input(
+        "Average caseload today (cases per worker)",
+        *LIMITS["caseload"],
+        start_values["caseload_today"],
+        step=1.0,
+        key="caseload",
+        help="Cases each worker holds today, on average",
+    )
+    today = st.date_input(
+        "Today's date (the first day looked at)",
+        dt.date.today(),
+        key="today",
+        help="The run starts today with your team as it is now",
+    )
 months = st.number_input(
     "How far ahead to look (months)",
     *LIMITS["months"],
@@ -286,6 +297,7 @@ form = tf.TeamForm(
     demand_percent=float(demand_percent),
     cover_policy=cover,
     cover_days=int(cover_days),
+    recorded_events=records.events if records else [],
 )
 
 # ---- 3. Run --------------------------------------------------------------------------
@@ -371,63 +383,4 @@ if state.runs:
             "confidence interval excludes 0); more replications may tell."
         )
 
-    # ---- 5. How many do I need? ------------------------------------------------------
-    st.header("5. How many do I need?")
-    within = st.number_input(
-        "90% of people allocated within (working days)",
-        1,
-        260,
-        5,
-        key="within",
-        help="The target: 9 in 10 referrals allocated a worker within this many working days",
-    )
-    if st.button("How many permanent workers do I need?", key="staffing_button"):
-        bar = st.progress(0.0, text="Searching...")
-        answer = res.staffing(
-            run["scenario"],
-            float(within),
-            lambda d: bar.progress(min(1.0, d / 200), text=f"{d} replications run"),
-        )
-        bar.empty()
-        state.staffing = answer.sentence()
-    if "staffing" in state:
-        st.success(state.staffing)
-
-    # ---- 6. Take it away -------------------------------------------------------------
-    st.header("6. Take it away")
-    text = tf.scenario_text(run["resolved"], tf.PAGE_NAME)
-    command = tf.run_command(f"{tf.PAGE_NAME}.yaml", run["results"].reps, run["results"].seed)
-    a, b = st.columns(2)
-    a.download_button(
-        "Scenario file (my_team.yaml)",
-        text,
-        "my_team.yaml",
-        "text/yaml",
-        key="download_scenario",
-        help="Reproduces this run from the command line",
-    )
-    b.download_button(
-        "Tables (CSV, zipped)",
-        res.tables_zip(run["results"]),
-        "my_team_tables.zip",
-        "application/zip",
-        key="download_tables",
-    )
-    if st.button(
-        "Prepare the evidence pack",
-        key="evidence_button",
-        help="The report, tables, assumptions with sources, and the scenario",
-    ):
-        state.evidence = res.evidence_zip(
-            run["results"], {**run["resolved"], "name": tf.PAGE_NAME}, command
-        )
-    if "evidence" in state:
-        st.download_button(
-            "Evidence pack (zip)",
-            state.evidence,
-            "my_team_evidence.zip",
-            "application/zip",
-            key="download_evidence",
-        )
-    st.write("The command that re-runs this from the scenario file:")
-    st.code(command, language="bash")
+    after_run.draw(run, state)

@@ -59,6 +59,7 @@ FIELD_WORDS = {
     "replications": "Replications",
     "naas.rounds": "NAAS round",
     "cover": "Sick-leave cover",
+    "start_state": "Your records' open cases",
 }
 
 
@@ -103,6 +104,7 @@ class TeamForm:
     demand_percent: float = 0.0
     cover_policy: str = next(iter(COVER_POLICIES))
     cover_days: int = 3
+    recorded_events: list[dict] = field(default_factory=list)  # absences from the records
 
 
 class FormError(ValueError):
@@ -209,10 +211,18 @@ def team_line(scenario: Scenario) -> str:
             else " (empty while recruiting)"
         )
     posts = "post" if total == 1 else "posts"
-    return (
+    line = (
         f"{total} {posts}: {t.permanent} permanent, {t.newly_qualified} newly qualified, "
         f"{t.agency} agency, {vacant}"
     )
+    state = scenario.start_state
+    if state.active:
+        waiting = sum(c.holder is None for c in state.cases)
+        line += (
+            f"; starts from your team's records on {state.as_of}: {len(state.cases):,} open "
+            f"cases, {waiting:,} waiting"
+        )
+    return line
 
 
 # Seconds of one worker's time per simulated working day: a base, each referral a week and
@@ -244,7 +254,7 @@ def duration_words(seconds: float) -> str:
 def events(form: TeamForm) -> list[dict]:
     """The scheduled events: absences (from today or a date), a post falling vacant, demand
     changing."""
-    out: list[dict] = [
+    out: list[dict] = [*form.recorded_events] + [
         {
             "kind": "off_sick",
             "worker": a.worker,
@@ -320,6 +330,16 @@ def _in_words(problem: str) -> str:
 
 def build(form: TeamForm, data: dict) -> tuple[Scenario, dict]:
     """The scenario the form describes and its resolved mapping; FormError, field by field."""
+    cases = (data.get("start_state") or {}).get("cases") or []
+    held = max((c.get("holder") or 0 for c in cases), default=0)
+    if held > form.permanent + form.newly_qualified + form.agency:
+        raise FormError(
+            [
+                f"Posts: your records' open cases are held by posts 1 to {held} (permanent, "
+                f"then newly qualified, then agency); keep at least {held} posts (to ask what "
+                "happens when someone leaves, use 'A post falls vacant')"
+            ]
+        )
     try:
         resolved = apply_overrides(data, overrides(form))
         scenario = validate(resolved)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 
-from ..report.pages import cards, figure_div, table_html, write_page
+from ..report.pages import cards, figure_div, page, table_html, write_text
 from .importer import Imported
 
 REPORTED_ONLY = "reported only: the model produces it from effort, lead times and capacity"
@@ -150,6 +150,13 @@ def write_report(imp: Imported, folder: Path) -> tuple[Path, Path]:
     frame = report_rows(imp)
     csv = folder / "data_report.csv"
     frame.to_csv(csv, index=False)
+    html_page = write_text(folder / "data_report.html", report_html(imp, frame))
+    return html_page, csv
+
+
+def report_html(imp: Imported, frame: pd.DataFrame | None = None) -> str:
+    """The data report page as text (the team leader's page offers it without a file)."""
+    frame = report_rows(imp) if frame is None else frame
     a = imp.arrivals
     problems = frame[frame["section"] == "problem"]
     items = [
@@ -232,5 +239,4 @@ def write_report(imp: Imported, folder: Path) -> tuple[Path, Path]:
             body.append(f"<h2>{html.escape(title)}</h2>" + table_html(part.head(2000)))
             if len(part) > 2000:
                 body.append(f"<p>{len(part) - 2000:,} more in data_report.csv.</p>")
-    page = write_page(folder / "data_report.html", "Data report", "".join(body))
-    return page, csv
+    return page("Data report", "".join(body))

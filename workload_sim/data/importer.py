@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,7 +64,7 @@ def _ci(ci: tuple[float, float], fmt: str = ".3g", level: float = 0.95) -> str:
 
 
 def import_extract(
-    folder: Path,
+    folder: Path | Mapping[str, bytes],
     as_of: dt.date,
     base: Path | None = None,
     columns: Path | None = None,
@@ -71,10 +72,11 @@ def import_extract(
     level: float = 0.95,
     state: str = "auto",
 ) -> Imported:
-    """The scenario of the team in ``folder`` on ``as_of`` with its notes, fits and report
-    material; ``level`` is the intervals' confidence (notes and report). ``state``: where the
-    open cases come from: ``open_cases`` (open_cases.csv, the extract's own date), ``history``
-    (rebuilt from referrals.csv and allocations.csv on ``as_of``: for a date before the
+    """The scenario of the team in ``folder`` (or ``{file name: bytes}``, read in memory) on
+    ``as_of`` with its notes, fits and report material; ``level`` is the intervals'
+    confidence (notes and report). ``state``: where the open cases come from:
+    ``open_cases`` (open_cases.csv, the extract's own date), ``history`` (rebuilt from
+    referrals.csv and allocations.csv on ``as_of``: for a date before the
     extract's, as a backtest needs) or ``auto`` (history when referrals.csv has referrals
     after ``as_of``)."""
     base = Path(base or DEFAULT_BASE)

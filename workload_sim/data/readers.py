@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -203,6 +204,13 @@ def read_table(path: Path, name: str, column_map: dict[str, str], as_text: bool 
         raw = path.read_bytes()
     except OSError as exc:
         raise ExtractError(f"{label}: cannot be read ({exc.strerror}); check the path") from None
+    return table_from_bytes(raw, label, name, column_map)
+
+
+def table_from_bytes(raw: bytes, label: str, name: str, column_map: dict[str, str]) -> Table:
+    """One file of the extract from its bytes (a file read, or an upload held in memory)."""
+    if len(raw) > MAX_BYTES:
+        raise ExtractError(f"{label}: larger than 2 GB; export a shorter period")
     text, encoding = decode(raw)
     try:
         frame = pd.read_csv(
@@ -279,8 +287,13 @@ def _note_blank(problems, label, frame, blank, column) -> None:
         problems.append(Problem(label, int(line), column, "required value missing", True))
 
 
-def read_extract(folder: Path, column_map_path: Path | None = None) -> Extract:
-    """Every table of the extract in ``folder`` (the three required ones must be there)."""
+def read_extract(
+    folder: Path | Mapping[str, bytes], column_map_path: Path | None = None
+) -> Extract:
+    """Every table of the extract in ``folder`` (the three required ones must be there); a
+    mapping of file names to bytes is read in memory (``read_files``)."""
+    if isinstance(folder, Mapping):
+        return read_files(folder, read_column_map(column_map_path))
     folder = Path(folder)
     if not folder.is_dir():
         raise ExtractError(f"{folder}: not a folder; give the folder holding referrals.csv")
@@ -297,6 +310,26 @@ def read_extract(folder: Path, column_map_path: Path | None = None) -> Extract:
         if path is None:
             continue
         table = read_table(path, name, column_map)
+        type_columns(table, extract.problems)
+        extract.tables[name] = table
+    return extract
+
+
+def read_files(files: Mapping[str, bytes], column_map: dict[str, str] | None = None) -> Extract:
+    """Every table of an extract held in memory as ``{file name: bytes}`` (an upload on the
+    team leader's page): read exactly as ``read_extract`` reads a folder, nothing written."""
+    by_name = {Path(k).name.lower(): v for k, v in files.items()}
+    missing = [f"{n}.csv" for n in REQUIRED_FILES if f"{n}.csv" not in by_name]
+    if missing:
+        raise ExtractError(
+            f"the upload has no {', '.join(missing)}; the extract needs referrals.csv, "
+            "open_cases.csv and staff.csv (docs/data.md)"
+        )
+    extract = Extract()
+    for name in TABLES:
+        if f"{name}.csv" not in by_name:
+            continue
+        table = table_from_bytes(by_name[f"{name}.csv"], f"{name}.csv", name, column_map or {})
         type_columns(table, extract.problems)
         extract.tables[name] = table
     return extract
