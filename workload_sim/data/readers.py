@@ -114,6 +114,7 @@ class Table:
     frame: pd.DataFrame  # documented columns only; 'line' = the row's line in the file
     rows_read: int
     encoding: str
+    label: str = ""  # how problems name the source (default: the CSV file's name)
 
 
 @dataclass
@@ -238,7 +239,7 @@ def read_table(path: Path, name: str, column_map: dict[str, str], as_text: bool 
 def type_columns(table: Table, problems: list[Problem]) -> None:
     """Dates to dates, numbers to numbers, flags to bools; a bad value is a problem and
     becomes blank; a bad or blank required value refuses the row."""
-    frame, label = table.frame, table.name + ".csv"
+    frame, label = table.frame, table.label or table.name + ".csv"
     refuse = np.zeros(len(frame), dtype=bool)
     for col in TABLES[table.name]:
         values = frame[col.name]
@@ -297,6 +298,26 @@ def read_extract(folder: Path, column_map_path: Path | None = None) -> Extract:
         if path is None:
             continue
         table = read_table(path, name, column_map)
+        type_columns(table, extract.problems)
+        extract.tables[name] = table
+    return extract
+
+
+def extract_from_frames(
+    frames: dict[str, pd.DataFrame], labels: dict[str, str], encoding: str
+) -> Extract:
+    """An extract from tables another reader built (the standard returns: annex_a.py,
+    csww.py): each frame holds documented columns as text and 'line' (the row in its
+    source); typed here exactly as a CSV file's would be."""
+    extract = Extract()
+    for name, frame in frames.items():
+        spec = [c.name for c in TABLES[name]]
+        frame = frame.copy()
+        for c in spec:
+            if c not in frame.columns:
+                frame[c] = ""
+        frame = frame[["line", *spec]]
+        table = Table(name, frame, len(frame), encoding, labels.get(name, ""))
         type_columns(table, extract.problems)
         extract.tables[name] = table
     return extract
