@@ -86,10 +86,10 @@ def _workbook(path: Path, bad_date: bool = False) -> Path:
         child = f"{MARK}C{k:03d}"
         worker = "" if k == 3 else north[k % 3]
         nfa = "a) Yes" if k % 2 == 0 else "b) No"
-        received = "31/02/2025" if bad_date and k == 7 else _date(d, k)
-        l3.append(
-            [*_person(child), received, f"q) 6: Police {MARK}", nfa, 1, NORTH, worker, MARK]
-        )
+        received = _date(d, k)
+        if bad_date and k in (7, 9):
+            received = "31/02/2025" if k == 7 else f"{MARK} 1913-07-29"
+        l3.append([*_person(child), received, f"q) 6: Police {MARK}", nfa, 1, NORTH, worker, MARK])
         if k % 4 == 1:  # an assessment 3 days later, authorised 30 days after it began
             end = d + dt.timedelta(days=33)
             l4.append(
@@ -208,16 +208,32 @@ def test_annex_a_and_census_round_trip(tmp_path: Path) -> None:
     sc = yaml.safe_load(out.read_text("utf-8"))
     rate = sc["demand"]["referrals_per_week"]
     assert 0.6 < rate < 1.6, rate  # one a week for a year
-    assert "52 referrals" in sc["sources"]["demand.referrals_per_week"]
+    note = sc["sources"]["demand.referrals_per_week"]
+    assert "52 referrals" in note and "annex_a.xlsx sheet 'List 3 - Referrals'" in note
+    triage = sc["triage"]  # 26 NFA; 13 assessments and 13 section 47 enquiries followed
+    assert triage["no_further_action"] == 0.5 and triage["open_case"] == 0.5
+    assert triage["case_mix"] == {"assessment": 0.5, "s47_enquiry": 0.5}
+    # the census, kept to the team's three workers: 2 permanent (FTE 1.0 and 0.6), 1 agency;
+    # 18 working days lost over 2.4 FTE
+    assert sc["team"]["permanent"] == 2 and sc["team"]["agency"] == 1
+    assert sc["workforce"]["permanent"]["fte"] == 0.8
+    assert sc["absence"]["sickness_days"] == pytest.approx(7.5, abs=0.02)
     cases = sc["start_state"]["cases"]
     assert len(cases) == 4  # four open in List 6 for North (two closed, South's two left out)
     paths = sorted(c["pathway"] for c in cases)
     assert paths == ["assessment", "child_in_need_plan", "child_in_need_plan", "child_in_need_plan"]
     assert sum(c.get("holder") is None for c in cases) == 1  # the blank worker waits
-    text = out.read_text("utf-8")
-    assert MARK not in text and "1913" not in text
-    report = (out.parent / "data_report.csv").read_text("utf-8")
-    assert MARK not in report and MARK not in result.output
+    _no_personal(out.parent, result.output)
+
+
+def _no_personal(folder: Path, printed: str) -> None:
+    """Every byte written or printed: no marker (ids, names, workers, codes, free text),
+    no planted date of birth in any form."""
+    files = [p for p in folder.rglob("*") if p.is_file()]
+    assert files
+    for data in [p.read_bytes() for p in files] + [printed.encode()]:
+        for needle in (MARK, "1913-07-29", "29/07/1913", str(_serial(dt.date(1913, 7, 29)))):
+            assert needle.encode() not in data
 
 
 def test_teams_must_be_chosen_in_one_line(tmp_path: Path) -> None:
@@ -236,8 +252,10 @@ def test_bad_date_names_sheet_row_and_column(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     report = (out.parent / "data_report.csv").read_text("utf-8")
     assert "bad.xlsx sheet 'List 3 - Referrals',9,Date of referral" in report
-    assert "bad.xlsx sheet 'List 3 - Referrals',,,rows read,52,,,51 kept; 1 refused" in report
-    assert MARK not in report and "31/02/2025" not in report
+    assert "bad.xlsx sheet 'List 3 - Referrals',11,Date of referral" in report
+    assert "bad.xlsx sheet 'List 3 - Referrals',,,rows read,52,,,50 kept; 2 refused" in report
+    assert "31/02/2025" not in report
+    _no_personal(out.parent, result.output)
 
 
 def test_not_a_workbook_is_one_line(tmp_path: Path) -> None:

@@ -209,7 +209,9 @@ def choose_team(lists, team: str | None, path: Path) -> dict[int, pd.DataFrame]:
             f"--team {team!r}: not an allocated team in {path.name} "
             f"(found: {'; '.join(teams) or 'none'})"
         )
-    return {n: f[f["team"].str.strip().str.lower() == team.strip().lower()] for n, f in lists.items()}
+    return {
+        n: f[f["team"].str.strip().str.lower() == team.strip().lower()] for n, f in lists.items()
+    }
 
 
 def _link(refs: pd.DataFrame, other: pd.DataFrame) -> pd.Series:

@@ -204,9 +204,13 @@ def import_extract(
     for key, why in kept.items():
         if key in sources:
             sources[key] = f"{why}; its source: {sources[key]}"
+    labels = {n: t.label or f"{n}.csv" for n, t in extract.tables.items()}
+    for key, note in notes.items():  # a standard return's notes name its sheet or file
+        for n, label in labels.items():
+            note = note.replace(f"{n}.csv", label)
+        notes[key] = note
     sources.update(notes)
     data["sources"] = sources
-    labels = {n: t.label or f"{n}.csv" for n, t in extract.tables.items()}
     for p in extract.problems:  # a standard return's problems name its sheet or file
         for n, label in labels.items():
             if p.file == f"{n}.csv":
