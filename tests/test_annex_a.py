@@ -178,8 +178,9 @@ def _census(path: Path) -> Path:
     ]
     body = "".join(
         f"<CSWWWorker><AgencyWorker>{a}</AgencyWorker><SWENo>{s}</SWENo><FTE>{f}</FTE>"
-        f"<PersonBirthDate>1913-07-29</PersonBirthDate><GenderCurrent>1</GenderCurrent>"
-        f"<Ethnicity>WBRI</Ethnicity><QualInst>{MARK} University</QualInst>"
+        f"<PersonBirthDate>1913-07-29</PersonBirthDate><GenderCurrent>{MARK}</GenderCurrent>"
+        f"<Ethnicity>{MARK}</Ethnicity><QualInst>{MARK} University</QualInst>"
+        f"<ReasonAbsence>{MARK}</ReasonAbsence><LeaverDestination>{MARK}</LeaverDestination>"
         f"<OrgRole>{r}</OrgRole><RoleStartDate>2020-01-06</RoleStartDate>"
         f"<Cases30>12</Cases30><WorkingDaysLost>{w}</WorkingDaysLost>"
         f"<Absat30Sept>0</Absat30Sept></CSWWWorker>"

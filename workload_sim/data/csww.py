@@ -13,10 +13,10 @@ QualInst, ...) is skipped and never kept:
 - FTE (FTE30 if blank) -> fte; RoleStartDate -> start_date; RoleEndDate -> end_date;
   ReasonLeave -> end_reason (as its code)
 - WorkingDaysLost -> sickness_days_12m (the census year to 30 September)
-- Absat30Sept 1 -> absent_now
 
-Not used: Cases30 (the open cases come from Annex A List 6), LALevelVacancies, ContractWeeks,
-StartOrigin, LeaverDestination, ReasonAbsence and the rest.
+Not used: Absat30Sept (absent on the census date, not the as-of date), Cases30 (the open
+cases come from Annex A List 6), LALevelVacancies, ContractWeeks, StartOrigin,
+LeaverDestination, ReasonAbsence and the rest.
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ READ = (
     "RoleEndDate",
     "ReasonLeave",
     "WorkingDaysLost",
-    "Absat30Sept",
 )
 MANAGER_ROLES = {"1", "2", "3", "6"}
 
@@ -90,7 +89,6 @@ def read_csww(path: Path) -> tuple[pd.DataFrame, str | None]:
             "end_date": frame["RoleEndDate"],
             "end_reason": reason,
             "sickness_days_12m": frame["WorkingDaysLost"],
-            "absent_now": frame["Absat30Sept"].map(lambda a: "yes" if a == "1" else ""),
         }
     )
     return staff, ref_date
