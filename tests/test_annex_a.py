@@ -270,3 +270,14 @@ def test_not_a_workbook_is_one_line(tmp_path: Path) -> None:
     result, _ = _import(tmp_path, "--team", NORTH, "--workforce", str(xml), book=book)
     assert result.exit_code != 0 and "not well-formed XML" in result.output
     assert MARK not in result.output and "Traceback" not in result.output
+
+
+def test_what_data_is_given_is_checked(tmp_path: Path) -> None:
+    census = _census(tmp_path / "csww.xml")
+    result, _ = _import(tmp_path, book=census)
+    assert result.exit_code != 0 and "give the Annex A workbook as DATA" in result.output
+    folder = tmp_path / "extract"
+    folder.mkdir()
+    result, _ = _import(tmp_path, "--team", NORTH, book=folder)
+    assert result.exit_code != 0 and "go with an Annex A workbook" in result.output
+    assert MARK not in result.output
