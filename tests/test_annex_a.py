@@ -144,15 +144,16 @@ def _workbook(path: Path, bad_date: bool = False) -> Path:
         (dt.date(2025, 2, 3), None, "c) Child in need plan", NORTH, north[1]),
         (dt.date(2025, 3, 20), None, "d) Open assessment", NORTH, ""),
         (dt.date(2024, 11, 5), None, "b) Child Protection plan", NORTH, north[2]),
-        (dt.date(2024, 6, 1), dt.date(2024, 9, 1), "e) Closed episode", NORTH, north[0]),
-        (dt.date(2024, 7, 1), dt.date(2025, 1, 2), "c) Child in need plan", NORTH, north[1]),
+        (dt.date(2024, 4, 9), dt.date(2024, 9, 1), "e) Closed episode", NORTH, north[0]),
+        (dt.date(2024, 5, 6), dt.date(2025, 1, 2), "c) Child in need plan", NORTH, north[1]),
         (dt.date(2025, 1, 5), None, "c) Child in need plan", SOUTH, f"{MARK} Worker S"),
         (dt.date(2025, 2, 5), None, "d) Open assessment", SOUTH, f"{MARK} Worker S"),
     ]
+    children = {4: f"{MARK}C001", 5: f"{MARK}C005"}  # the episodes of referrals 1 and 5
     for k, (start, closed, status, team, worker) in enumerate(cin):
         l6.append(
             [
-                *_person(f"{MARK}K{k}"),
+                *_person(children.get(k, f"{MARK}K{k}")),
                 "b) No",
                 _date(start, k),
                 f"N1 - Abuse or neglect {MARK}",
@@ -281,3 +282,18 @@ def test_what_data_is_given_is_checked(tmp_path: Path) -> None:
     result, _ = _import(tmp_path, "--team", NORTH, book=folder)
     assert result.exit_code != 0 and "go with an Annex A workbook" in result.output
     assert MARK not in result.output
+
+
+def test_closures_come_from_list_6(tmp_path: Path) -> None:
+    from workload_sim.data.standard import read_records
+
+    book = _workbook(tmp_path / "annex_a.xlsx")
+    extract = read_records(book, team=NORTH)
+    refs = extract.frame("referrals")
+    closed = refs.loc[refs["closed"].notna(), ["received", "closed"]].astype(str)
+    assert closed.values.tolist() == [
+        ["2024-04-09", "2024-09-01"],
+        ["2024-05-06", "2025-01-02"],
+    ]
+    assert len(refs) == 52 and len(extract.frame("open_cases")) == 4
+    assert len(extract.frame("staff")) == 3  # the allocated workers, no census

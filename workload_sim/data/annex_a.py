@@ -13,7 +13,8 @@ that followed it, as a number; it never reaches a table.
   when "Referral NFA?" is yes, else the pathway that followed (the child's first List 4
   assessment or List 5 section 47 enquiry starting on or within 90 days after the
   referral), ``assessment`` if none is on the lists; worker = Allocated Worker; urgency
-  (not in Annex A) urgent for a section 47 enquiry, standard for an assessment.
+  (not in Annex A) urgent for a section 47 enquiry, standard for an assessment; closed =
+  the CIN Closure Date of the child's List 6 episode starting on or within 90 days after.
 - List 4 (assessments) -> the referral's stage_start/stage_end: Continuous Assessment Start
   Date and Date of Authorisation; List 5 (section 47) -> Strategy discussion start date and
   Date of Initial Child Protection Conference.
@@ -277,9 +278,21 @@ def to_tables(all_lists, lists) -> dict[str, pd.DataFrame]:
             "worker_id": refs["worker"],
             "stage_start": start,
             "stage_end": end,
+            "closed": _closures(all_lists, refs),
         }
     )
     return {"referrals": referrals, "open_cases": _open_cases(lists, refs, found)}
+
+
+def _closures(all_lists, refs) -> list[str]:
+    """Each referral's CIN Closure Date from List 6: the child's episode starting on or
+    within LINK_DAYS after the referral (blank if none, or still open)."""
+    if 6 not in all_lists:
+        return [""] * len(refs)
+    cin = all_lists[6].copy()
+    cin["_s"] = parse_dates(cin["start"])[0]
+    link = _link(refs, cin)
+    return [cin.at[int(j), "closed"] if pd.notna(j) else "" for j in link]
 
 
 def _open_cases(lists, refs, found) -> pd.DataFrame:
