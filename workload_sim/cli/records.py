@@ -50,7 +50,9 @@ def _plain(x):
 @app.command(name="import")
 @one_line_errors
 def import_records(
-    data: Path = typer.Argument(..., help="Folder holding the extract (referrals.csv, ...)"),
+    data: Path = typer.Argument(
+        ..., help="Folder holding the extract (referrals.csv, ...) or an Annex A workbook (.xlsx)"
+    ),
     as_of: str = typer.Option(..., "--as-of", help="The date of the team's state: YYYY-MM-DD"),
     out_file: Path = typer.Option(..., "--out", help="Scenario YAML to write"),
     columns: Path | None = typer.Option(
@@ -63,6 +65,12 @@ def import_records(
         None, "--report", help="Folder for data_report.html/.csv (default: beside --out)"
     ),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing --out file"),
+    workforce: Path | None = typer.Option(
+        None, "--workforce", help="CSWW census XML giving the staff (with an Annex A workbook)"
+    ),
+    team: str | None = typer.Option(
+        None, "--team", help="The Allocated Team to import when the workbook holds several"
+    ),
 ) -> None:
     """Read a team's records and write a scenario of that team starting on --as-of."""
     import yaml
@@ -83,7 +91,9 @@ def import_records(
     if out_file.exists() and not force:
         _fail([f"--out {out_file}: exists; give a new name or --force to overwrite it"])
     try:
-        imp = import_extract(data, day, base, columns, name=out_file.stem)
+        imp = import_extract(
+            data, day, base, columns, name=out_file.stem, workforce=workforce, team=team
+        )
     except ExtractError as exc:
         _fail([str(exc)])
     except Exception as exc:  # noqa: BLE001  (its message may quote a personal value)

@@ -57,7 +57,7 @@ def report_rows(imp: Imported) -> pd.DataFrame:
             "rows",
             "rows read",
             read,
-            file=f"{name}.csv",
+            file=imp.extract.tables[name].label or f"{name}.csv",
             detail=f"{kept} kept; {read - kept} refused",
         )
     for key, n in imp.counts.items():

@@ -34,10 +34,13 @@ from .fits import (
 )
 from .interpret import AWAITING, NFA, SIGNPOST, referrals_in_window, staff_on
 from .pseudonymise import pseudonymise
-from .readers import Extract, ExtractError, read_extract
+from .readers import Extract, ExtractError
+from .standard import is_workbook, read_records
 from .state import UNKNOWN_ABSENCE_WEEKS, absences_now, history_state, open_cases_state
 
-DEFAULT_BASE = Path(__file__).resolve().parents[2] / "scenarios" / "adult_safeguarding_team.yaml"
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+DEFAULT_BASE = SCENARIOS / "adult_safeguarding_team.yaml"
+CHILDREN_BASE = SCENARIOS / "children_in_need_team.yaml"  # an Annex A workbook's default
 KEPT = "kept from the base scenario: "
 
 
@@ -71,6 +74,8 @@ def import_extract(
     name: str = "my_team",
     level: float = 0.95,
     state: str = "auto",
+    workforce: Path | None = None,
+    team: str | None = None,
 ) -> Imported:
     """The scenario of the team in ``folder`` (or ``{file name: bytes}``, read in memory) on
     ``as_of`` with its notes, fits and report material; ``level`` is the intervals'
@@ -79,10 +84,10 @@ def import_extract(
     referrals.csv and allocations.csv on ``as_of``: for a date before the
     extract's, as a backtest needs) or ``auto`` (history when referrals.csv has referrals
     after ``as_of``)."""
-    base = Path(base or DEFAULT_BASE)
+    base = Path(base or (CHILDREN_BASE if is_workbook(folder) else DEFAULT_BASE))
     sc = load_scenario(base)
     data = yaml.safe_load(base.read_text("utf-8"))
-    extract = read_extract(folder, columns)
+    extract = read_records(folder, columns, workforce, team)
     dups = pseudonymise(extract)
     pathways, urgencies = sc.pathways, sc.triage.urgency
     default_path = next(iter(sc.triage.case_mix))
@@ -201,11 +206,20 @@ def import_extract(
     for key, why in kept.items():
         if key in sources:
             sources[key] = f"{why}; its source: {sources[key]}"
+    labels = {n: t.label or f"{n}.csv" for n, t in extract.tables.items()}
+    for key, note in notes.items():  # a standard return's notes name its sheet or file
+        for n, label in labels.items():
+            note = note.replace(f"{n}.csv", label)
+        notes[key] = note
     sources.update(notes)
     data["sources"] = sources
+    for p in extract.problems:  # a standard return's problems name its sheet or file
+        for n, label in labels.items():
+            if p.file == f"{n}.csv":
+                p.file = label
     refused = {(p.file, p.row) for p in extract.problems if p.refused}
     rows = {
-        n: (t.rows_read, t.rows_read - sum(f == f"{n}.csv" for f, _ in refused))
+        n: (t.rows_read, t.rows_read - sum(f == labels[n] for f, _ in refused))
         for n, t in extract.tables.items()
     }
     return Imported(data, notes, kept, extract, arr, shares, durations, rates, counts, rows)

@@ -115,6 +115,7 @@ class Table:
     frame: pd.DataFrame  # documented columns only; 'line' = the row's line in the file
     rows_read: int
     encoding: str
+    label: str = ""  # how problems name the source (default: the CSV file's name)
 
 
 @dataclass
@@ -246,7 +247,7 @@ def table_from_bytes(raw: bytes, label: str, name: str, column_map: dict[str, st
 def type_columns(table: Table, problems: list[Problem]) -> None:
     """Dates to dates, numbers to numbers, flags to bools; a bad value is a problem and
     becomes blank; a bad or blank required value refuses the row."""
-    frame, label = table.frame, table.name + ".csv"
+    frame, label = table.frame, table.label or table.name + ".csv"
     refuse = np.zeros(len(frame), dtype=bool)
     for col in TABLES[table.name]:
         values = frame[col.name]
@@ -330,6 +331,26 @@ def read_files(files: Mapping[str, bytes], column_map: dict[str, str] | None = N
         if f"{name}.csv" not in by_name:
             continue
         table = table_from_bytes(by_name[f"{name}.csv"], f"{name}.csv", name, column_map or {})
+        type_columns(table, extract.problems)
+        extract.tables[name] = table
+    return extract
+
+
+def extract_from_frames(
+    frames: dict[str, pd.DataFrame], labels: dict[str, str], encoding: str
+) -> Extract:
+    """An extract from tables another reader built (the standard returns: annex_a.py,
+    csww.py): each frame holds documented columns as text and 'line' (the row in its
+    source); typed here exactly as a CSV file's would be."""
+    extract = Extract()
+    for name, frame in frames.items():
+        spec = [c.name for c in TABLES[name]]
+        frame = frame.copy()
+        for c in spec:
+            if c not in frame.columns:
+                frame[c] = ""
+        frame = frame[["line", *spec]]
+        table = Table(name, frame, len(frame), encoding, labels.get(name, ""))
         type_columns(table, extract.problems)
         extract.tables[name] = table
     return extract
