@@ -4,6 +4,7 @@ Either way the result is the same ``Extract`` (docs/data.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -13,8 +14,9 @@ from .readers import Extract, ExtractError, Problem, extract_from_frames, read_e
 WORKBOOK = (".xlsx", ".xlsm")
 
 
-def is_workbook(data: Path) -> bool:
-    return Path(data).suffix.lower() in WORKBOOK
+def is_workbook(data) -> bool:
+    """An Annex A workbook's path (an upload held in memory is a CSV extract)."""
+    return not isinstance(data, Mapping) and Path(data).suffix.lower() in WORKBOOK
 
 
 def read_records(
@@ -23,6 +25,8 @@ def read_records(
     workforce: Path | None = None,
     team: str | None = None,
 ) -> Extract:
+    if isinstance(data, Mapping):  # an upload on the page, read in memory
+        return read_extract(data, columns)
     data = Path(data)
     if data.is_dir():
         if workforce is not None or team is not None:
