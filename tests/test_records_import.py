@@ -346,6 +346,24 @@ def test_arrival_fit_by_hand():
     }
 
 
+def test_a_weekday_without_referrals_still_gives_a_scenario_that_runs():
+    """Every referral on a Tuesday (a small team's records can look like this): the profile
+    must stay above zero, as the scenario requires. By hand: 4 a Tuesday for 10 weeks; the
+    other days get half a referral over their 10 days, 0.05 a day against Tuesday's 4."""
+    from workload_sim.data.fits import fit_arrivals
+    from workload_sim.scenario import Scenario
+
+    tuesday = np.datetime64("2025-06-03")
+    days = [tuesday + np.timedelta64(7 * w, "D") for w in range(10) for _ in range(4)]
+    fit = fit_arrivals(
+        np.array(days), dt.date(2025, 6, 2), dt.date(2025, 8, 10), np.array([], "datetime64[D]")
+    )
+    mean = (4 + 4 * 0.05) / 5
+    assert fit.weekday_profile["tuesday"] == pytest.approx(4 / mean, abs=1e-3)
+    assert fit.weekday_profile["friday"] == pytest.approx(0.05 / mean, abs=1e-3)
+    Scenario.model_validate({"demand": {"weekday_profile": fit.weekday_profile}})
+
+
 def test_the_state_on_an_earlier_date_is_rebuilt_from_the_history(trip, tmp_path):
     """An extract taken at the run's end, imported as at 31 March 2027 (as a backtest does):
     the open cases and the waiting list on that date are rebuilt from referrals.csv and

@@ -111,7 +111,9 @@ def fit_arrivals(
     rates = []
     for k in range(5):
         sel = open_day & (wd == k)
-        rates.append(per_day[sel].sum() / max(sel.sum(), 1))
+        # a weekday with none at all gets half a referral over its days (the scenario needs
+        # every rate above zero; a team's records with no Friday referrals still allow one)
+        rates.append(max(per_day[sel].sum(), 0.5) / max(sel.sum(), 1))
     rates = np.array(rates)
     if rates.mean() > 0:
         fit.weekday_profile = {
