@@ -36,6 +36,11 @@ def test_a_backtest_scores_every_series_and_writes_its_page(tmp_path):
     # what happened before the date is the records', with no band (it was fitted on)
     before = weeks[(weeks["series"] == "referrals") & (weeks["week"] < 0)]
     assert len(before) >= 20 and before["median"].isna().all()
+    # run again into its own folder: allowed (a folder it wrote before), not a crash
+    again = runner.invoke(
+        app, ["backtest", str(EXTRACT), "--at", "2027-03-10", "--reps", "9", "--out", str(out)]
+    )
+    assert again.exit_code == 0, again.output
     page = (out / "backtest.html").read_text()
     assert "rebuilt from referrals.csv" in page and "Where it missed" in page
 

@@ -119,6 +119,7 @@ _OWN_MARKERS = {
     "staffing": "staffing.json",
     "calibrate": "calibration.json",
     "evidence": "SUMMARY.md",
+    "backtest": "backtest.csv",
 }
 
 
