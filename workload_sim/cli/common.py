@@ -71,7 +71,7 @@ def one_line_errors(command: Callable) -> Callable:
             return command(*args, **kwargs)
         except ScenarioError as exc:
             _fail(exc.problems)
-        except OutputError as exc:
+        except (OutputError, BackendError) as exc:  # BackendError: a cluster lost mid-run
             _fail([str(exc)])
         except OSError as exc:
             where = exc.filename or "output"

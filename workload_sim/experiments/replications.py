@@ -28,7 +28,7 @@ from ..records.summary import (
     summarise,
 )
 from ..scenario import Scenario
-from .backends import Backend
+from .backends import Backend, ClusterLost
 from .sequential import LookPlan
 from .store import PartStore
 from .tasks import Task, TaskResult
@@ -52,12 +52,15 @@ def execute(
         if on_result:
             on_result(res)
     failed = []
-    for res in backend.run([t for t in tasks if t.key not in done]):
-        if store is not None:
-            store.save(res)
-        (finished if res.ok else failed).append(res)
-        if on_result:
-            on_result(res)
+    try:
+        for res in backend.run([t for t in tasks if t.key not in done]):
+            if store is not None:
+                store.save(res)
+            (finished if res.ok else failed).append(res)
+            if on_result:
+                on_result(res)
+    except ClusterLost as exc:  # what finished is saved: say which folder to --resume
+        raise exc.resume_in(store.root if store is not None else None) from None
     finished.sort(key=lambda r: r.key)
     failed.sort(key=lambda r: r.key)
     return finished, failed
