@@ -112,3 +112,75 @@ def test_nothing_listening_and_no_such_machine_are_one_line(tmp_path):
         port = sock.getsockname()[1]
     assert "no Dask scheduler is listening there" in _refused(f"tcp://127.0.0.1:{port}", tmp_path)
     assert "not an address" in _refused("tcp://127.0.0.1:port", tmp_path)
+
+
+class _Future:
+    """Stands in for a distributed Future that did not finish."""
+
+    def __init__(self, status: str, exc: BaseException | None = None) -> None:
+        self.status, self._exc, self.key = status, exc, "k"
+
+    def exception(self):
+        return self._exc
+
+
+class _Client:
+    status = "running"
+
+    def __init__(self, workers: int) -> None:
+        self.n = workers
+
+    def scheduler_info(self, n_workers=-1):
+        return {"type": "Scheduler", "n_workers": self.n, "workers": {}}
+
+
+def _backend(workers: int):
+    from workload_sim.experiments.backends import DaskBackend
+
+    backend = DaskBackend.__new__(DaskBackend)  # no cluster: only its error messages
+    backend.address, backend.flag = "tcp://10.0.0.5:8786", "--scheduler tcp://10.0.0.5:8786"
+    backend._client = _Client(workers)
+    return backend
+
+
+def _message(future, workers: int = 1, folder="results/x") -> str:
+    from workload_sim.experiments.backends import ClusterLost, _Watch
+    from workload_sim.experiments.tasks import Task
+
+    backend = _backend(workers)
+    task = Task(None, 7, 3, 1)
+    with pytest.raises(ClusterLost) as caught:
+        backend._result(future, task, _Watch(backend))
+    line = str(caught.value.resume_in(folder))
+    assert "\n" not in line and line.startswith("--scheduler tcp://10.0.0.5:8786: ")
+    return line
+
+
+def test_work_lost_on_the_cluster_is_one_line_naming_resume():
+    from distributed import KilledWorker
+
+    line = _message(_Future("cancelled"), workers=0)
+    assert "point 7 replication 3 was lost: every worker has gone" in line
+    assert line.endswith("run the same command again with --resume results/x")
+    line = _message(_Future("error", KilledWorker("run_task-1", "tcp://w", 3)))
+    assert "died while running it (out of memory, or killed)" in line and "--resume" in line
+    # without a folder (no store), the same line without --resume
+    assert _message(_Future("cancelled"), folder=None).endswith("run the same command again")
+
+
+def test_workers_that_cannot_run_the_code_are_told_to_install_it():
+    line = _message(_Future("error", ModuleNotFoundError("No module named 'workload_sim'")))
+    assert "ModuleNotFoundError: No module named 'workload_sim'" in line
+    assert "every worker needs workload_sim installed" in line and "--resume" not in line
+
+
+def test_the_waits_are_dask_settings(monkeypatch):
+    from workload_sim.experiments.backends import WORKERS_GONE_SECONDS, _setting
+
+    assert _setting("workers-gone", WORKERS_GONE_SECONDS) == WORKERS_GONE_SECONDS
+    import dask
+
+    with dask.config.set({"workload-sim.workers-gone": "2 minutes"}):
+        assert _setting("workers-gone", WORKERS_GONE_SECONDS) == 120
+    with dask.config.set({"workload-sim.workers-gone": "soon"}):  # unreadable: the default
+        assert _setting("workers-gone", WORKERS_GONE_SECONDS) == WORKERS_GONE_SECONDS

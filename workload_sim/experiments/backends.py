@@ -105,6 +105,7 @@ class DaskBackend(Backend):
 
     name = "dask"
     address = "a local Dask cluster"
+    flag = "--backend dask"
 
     def __init__(self, workers: int | None = None, scheduler: str | None = None) -> None:
         try:
@@ -115,6 +116,7 @@ class DaskBackend(Backend):
             ) from None
         self._cluster = None
         self.address = scheduler or "a local Dask cluster"
+        self.flag = f"--scheduler {scheduler}" if scheduler else "--backend dask"
         if scheduler:
             _quiet_client_logs()
             self._client = _connect(Client, scheduler)
@@ -188,14 +190,14 @@ class DaskBackend(Backend):
                 "memory, or killed); give the workers more memory"
             )
         raise ClusterLost(
-            f"--scheduler {self.address}: the Dask workers could not run {where} "
+            f"{self.flag}: the Dask workers could not run {where} "
             f"({kind}: {_first_line(exc)}); every worker needs workload_sim installed, the "
             "same version as here (pip install -e . in the environment the workers run in)"
         )
 
     def _lost(self, what: str) -> ClusterLost:
         return ClusterLost(
-            f"--scheduler {self.address}: {what}; the finished replications are saved: "
+            f"{self.flag}: {what}; the finished replications are saved: "
             "start workers and run the same command again with --resume {folder}"
         )
 
@@ -214,7 +216,7 @@ class DaskBackend(Backend):
             self._client.wait_for_workers(1, timeout=limit)
         except Exception:  # noqa: BLE001 - a timeout, or the scheduler gone
             raise ClusterLost(
-                f"--scheduler {self.address}: no worker joined in {limit:.0f} s; start "
+                f"{self.flag}: no worker joined in {limit:.0f} s; start "
                 f"workers ('dask worker {self.address}', or your job queue's) and run the "
                 "same command again with --resume {folder}"
             ) from None
