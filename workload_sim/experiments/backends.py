@@ -165,12 +165,14 @@ class DaskBackend(Backend):
     def _result(self, future, task: Task | None, watch: _Watch) -> TaskResult:
         """A finished future's result; anything else (a task that killed its workers, lost
         data, workers that cannot run the code) is a one-line ClusterLost."""
+        import asyncio  # here, not at the top: the CLI starts without it
+
         where = f"point {task.point} replication {task.rep}" if task else "a task"
         if future.status == "finished":
             while True:  # fetched from its worker; if that worker has just gone, recomputed
                 try:
-                    return future.result(timeout=POLL_SECONDS)
-                except TimeoutError:
+                    return future.result(timeout=FETCH_SECONDS)
+                except (TimeoutError, asyncio.TimeoutError):  # distinct before Python 3.11
                     watch.check()
                 except Exception as exc:  # noqa: BLE001 - lost on the way back
                     raise self._lost(f"{where}: {_first_line(exc)}") from None
@@ -253,6 +255,7 @@ class ClusterLost(BackendError):
 
 
 POLL_SECONDS = 1.0
+FETCH_SECONDS = 30.0  # one try at fetching a finished result (large tables take time)
 WORKERS_GONE_SECONDS = 60.0  # no worker at all for this long mid-run: stop (--resume later)
 FIRST_WORKER_SECONDS = 600.0  # a scheduler whose workers are still queued is waited for
 
