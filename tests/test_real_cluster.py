@@ -301,6 +301,25 @@ def test_a_sweep_survives_a_killed_worker_each_point_once_and_as_the_processes_g
 def test_losing_every_worker_stops_in_one_line_and_resume_completes(
     cluster, sweep_file, by_processes, tmp_path
 ):
+    # a scheduler with no workers yet (a batch job still queued) is waited for, saying so
+    early = tmp_path / "early"
+    alone = _workload_sim(
+        "sweep",
+        sweep_file,
+        *SMALL,
+        "--scheduler",
+        cluster.address,
+        "--out",
+        early,
+        env=_env(DASK_WORKLOAD_SIM__FIRST_WORKER="3s"),
+    )
+    said = alone.stderr.strip().splitlines()
+    assert alone.returncode == 2 and len(said) == 2, alone.stderr[-3000:]
+    assert (
+        said[0] == f"waiting up to 3 s for a worker to join the Dask scheduler at {cluster.address}"
+    )
+    assert said[1].endswith(f"run the same command again with --resume {early}")
+
     cluster.start_worker("only")
     cluster.wait_for_workers(1)
     # a worker's address in place of the scheduler's is named as such
