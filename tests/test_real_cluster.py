@@ -284,6 +284,7 @@ def test_a_sweep_survives_a_killed_worker_each_point_once_and_as_the_processes_g
         parts_at_kill = _parts(out)
     finally:
         code, stdout, stderr = _finish(sweep)
+    print(f"killed {victim} ({worked}) with {parts_at_kill} of {POINTS * REPS} results in")
     assert parts_at_kill < POINTS * REPS, "the sweep had finished before the kill"
     assert code == 0, stderr[-3000:]
     assert "Traceback" not in stderr
