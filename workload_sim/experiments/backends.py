@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -31,6 +32,10 @@ BACKENDS = ("serial", "process", "dask")
 CONNECT_SECONDS = 5  # an unreachable scheduler is reported after this long, not dask's 30 s
 DASK_WINDOW = 256  # tasks submitted ahead of the results (at least 4 per worker)
 HANDSHAKE_SECONDS = 5  # a service that does not greet as a Dask scheduler within this long
+POLL_SECONDS = 1.0  # how often the cluster's workers are counted while results are awaited
+FETCH_SECONDS = 30.0  # one try at fetching a finished result (large tables take time)
+WORKERS_GONE_SECONDS = 60.0  # no worker at all for this long mid-run: stop (--resume later)
+FIRST_WORKER_SECONDS = 600.0  # a scheduler whose workers are still queued is waited for
 
 
 def available_cores() -> int:
@@ -120,7 +125,10 @@ class DaskBackend(Backend):
                 "--backend dask: needs dask[distributed]; install it with pip install -e '.[dask]'"
             ) from None
         self._cluster = None
+        self.address = scheduler or "a local Dask cluster"
+        self.flag = f"--scheduler {scheduler}" if scheduler else "--backend dask"
         if scheduler:
+            _quiet_client_logs()
             self._client = _connect(Client, scheduler)
         else:
             n = workers or available_cores()
@@ -128,11 +136,16 @@ class DaskBackend(Backend):
                 n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
             )
             self._client = Client(self._cluster)
-        self.workers = len(self._client.scheduler_info().get("workers", {})) or (workers or 1)
+        self.workers = _worker_count(self._client) or (workers or 1)
 
     def run(self, tasks: Iterable[Task]) -> Iterator[TaskResult]:
         """Submit tasks as they are wanted, at most a window ahead of the results (a
-        billion replications are never all made, or all sent to the scheduler, at once)."""
+        billion replications are never all made, or all sent to the scheduler, at once).
+
+        A cluster without a worker yet is waited for (``workload-sim.first-worker`` in
+        Dask's config, 10 minutes by default); one that loses every worker for longer than
+        ``workload-sim.workers-gone`` (60 s), or its scheduler, stops with a one-line
+        :class:`BackendError`: what finished is saved by then, so ``--resume`` completes it."""
         import itertools
 
         from distributed import as_completed
@@ -141,17 +154,27 @@ class DaskBackend(Backend):
         first = next(todo, None)
         if first is None:
             return
+        self._wait_for_a_worker()
         submit = self._submitter(first.scenario)
         ahead = itertools.islice(todo, max(DASK_WINDOW, 4 * self.workers) - 1)
         queue = as_completed([submit(t) for t in itertools.chain([first], ahead)])
-        for future in queue:
+        watch = _Watch(self)
+        while not queue.is_empty():
+            if not queue.has_ready():
+                watch.check()  # no worker at all, for too long: stop
+                time.sleep(0.05)
+                continue
+            future = next(queue)
             try:
-                result = future.result()
+                result = self._result(future, watch)
+            except BackendError:
+                raise
             except Exception as exc:  # noqa: BLE001 - a task's own errors come back as results
                 # so this is the cluster: its last worker lost, the scheduler gone
                 reason = (str(exc).splitlines() or [""])[0][:160]
                 raise BackendError(
-                    f"the Dask cluster stopped running tasks ({type(exc).__name__}: {reason}; "
+                    f"{self.flag}: the Dask cluster stopped running tasks "
+                    f"({type(exc).__name__}: {reason}; "
                     "its workers may all be gone)"
                 ) from None
             yield result
@@ -159,6 +182,36 @@ class DaskBackend(Backend):
             nxt = next(todo, None)
             if nxt is not None:
                 queue.add(submit(nxt))
+
+    def _result(self, future, watch: _Watch) -> TaskResult:
+        """A future's result; one whose worker has just gone is recomputed, meanwhile the
+        workers are counted (none for too long: a BackendError)."""
+        import asyncio  # here, not at the top: the CLI starts without it
+
+        while True:
+            try:
+                return future.result(timeout=FETCH_SECONDS)
+            except (TimeoutError, asyncio.TimeoutError):  # distinct before Python 3.11
+                watch.check()
+
+    def _wait_for_a_worker(self) -> None:
+        """A scheduler without workers yet (a batch job still queued) is waited for, up
+        to ``workload-sim.first-worker`` (10 minutes by default), saying so."""
+        if _worker_count(self._client):
+            return
+        limit = _setting("first-worker", FIRST_WORKER_SECONDS)
+        sys.stderr.write(
+            f"waiting up to {limit:.0f} s for a worker to join the Dask scheduler at "
+            f"{self.address}\n"
+        )
+        sys.stderr.flush()
+        try:
+            self._client.wait_for_workers(1, timeout=limit)
+        except Exception:  # noqa: BLE001 - a timeout, or the scheduler gone
+            raise BackendError(
+                f"{self.flag}: no worker joined the Dask scheduler in {limit:.0f} s; start "
+                f"workers ('dask worker {self.address}', or your job queue's)"
+            ) from None
 
     def _submitter(self, base: Scenario):
         """A function submitting one task: the base scenario goes to every worker once
@@ -187,9 +240,94 @@ class DaskBackend(Backend):
         ]
 
     def close(self) -> None:
-        self._client.close()
+        _safe(lambda: self._client.close(timeout=CONNECT_SECONDS), None)
         if self._cluster is not None:
             self._cluster.close()
+
+
+def _setting(name: str, default: float) -> float:
+    """A duration from Dask's config (``workload-sim.<name>``: YAML, or an environment
+    variable such as ``DASK_WORKLOAD_SIM__WORKERS_GONE=30s``), else ``default``."""
+    import dask.config
+    from dask.utils import parse_timedelta
+
+    try:
+        value = dask.config.get(f"workload-sim.{name}", default=None)
+        return float(parse_timedelta(value, default="seconds")) if value else default
+    except (TypeError, ValueError, KeyError):
+        return default
+
+
+class _Watch:
+    """Counts the cluster's workers every few seconds while results are awaited; none (or
+    no scheduler) for longer than ``workload-sim.workers-gone`` raises BackendError."""
+
+    def __init__(self, backend: DaskBackend) -> None:
+        self.backend = backend
+        self.limit = _setting("workers-gone", WORKERS_GONE_SECONDS)
+        self.none_since: float | None = None
+        self.checked = 0.0
+
+    def check(self) -> None:
+        now = time.monotonic()
+        if now - self.checked < 2 * POLL_SECONDS:
+            return
+        self.checked = now
+        client = self.backend._client
+        running = _running(client)
+        if running and _worker_count(client):
+            self.none_since = None
+            return
+        self.none_since = self.none_since or now
+        if now - self.none_since >= self.limit:
+            what = (
+                f"every Dask worker has gone (none for {self.limit:.0f} s)"
+                if running
+                else f"the Dask scheduler has not answered for {self.limit:.0f} s"
+            )
+            raise BackendError(
+                f"{self.backend.flag}: the Dask cluster stopped running tasks: {what}"
+            )
+
+
+def _running(client) -> bool:
+    """Whether the client is still connected to its scheduler (not reconnecting, closed)."""
+    status = getattr(client, "status", "running")
+    return getattr(status, "name", status) == "running"
+
+
+def _worker_count(client) -> int:
+    """Workers connected to the client's scheduler now (0 when it cannot be asked)."""
+
+    def ask():
+        try:
+            info = client.scheduler_info(n_workers=0)  # totals only, where supported
+        except TypeError:  # older distributed
+            info = client.scheduler_info()
+        return int(info.get("n_workers", len(info.get("workers", {}))))
+
+    return _safe(ask, 0)
+
+
+def _safe(fn, default):
+    try:
+        return fn()
+    except Exception:  # noqa: BLE001 - a cluster that is going away answers oddly
+        return default
+
+
+def _quiet_client_logs() -> None:
+    """The client's own log lines (reconnecting, a lost worker) would bury the one line
+    this command prints about them."""
+    import logging
+
+    for name in (
+        "distributed.client",
+        "distributed.core",
+        "distributed.comm",
+        "distributed.batched",
+    ):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def _connect(client_class, scheduler: str):
@@ -205,16 +343,31 @@ def _connect(client_class, scheduler: str):
             "to run on this machine"
         )
     try:
-        return client_class(scheduler, timeout=f"{CONNECT_SECONDS}s")
+        client = client_class(scheduler, timeout=f"{CONNECT_SECONDS}s")
     except (OSError, TimeoutError, ValueError, TypeError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if len(reason) > 160:
             reason = reason[:157] + "..."
+        if "Worker.identity" in reason or "Nanny.identity" in reason:
+            raise BackendError(
+                f"--scheduler {scheduler}: that is a Dask worker's address, not the "
+                "scheduler's; give the address 'dask scheduler' prints as 'Scheduler at:' "
+                "(tcp://host:8786 by default), or leave out --scheduler to run on this machine"
+            ) from None
         raise BackendError(
             f"--scheduler {scheduler}: no Dask scheduler answered within {CONNECT_SECONDS} s "
             f"({reason}); start one ('dask scheduler'), check the address (tcp://host:port), "
             "or leave out --scheduler to run on this machine"
         ) from None
+    kind = _safe(lambda: client.scheduler_info().get("type", "Scheduler"), "Scheduler")
+    if kind != "Scheduler":  # a worker's or a nanny's address
+        _safe(lambda: client.close(timeout=CONNECT_SECONDS), None)
+        raise BackendError(
+            f"--scheduler {scheduler}: that is a Dask {kind.lower()}'s address, not the "
+            "scheduler's; give the address 'dask scheduler' prints as 'Scheduler at:' "
+            "(tcp://host:8786 by default), or leave out --scheduler to run on this machine"
+        )
+    return client
 
 
 def _not_dask(scheduler: str) -> str | None:
