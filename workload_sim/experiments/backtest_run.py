@@ -3,7 +3,7 @@ it, simulate to the end date, and score against what the records show happened.
 
 The fit and the state come from ``import`` as at the date (``rebuild_state``: the open cases
 of that date rebuilt from the records' dates, since open_cases.csv is the extract's own
-date). What happened comes from the same records read as at the end date. Nothing personal
+date). What happened comes from the same records (read once) as at the end date. Nothing personal
 passes: both are read through the import's pseudonymising reader.
 """
 
@@ -19,8 +19,7 @@ import pandas as pd
 from ..data.fits import holidays_between, working_days
 from ..data.importer import import_extract
 from ..data.interpret import referrals_in_window
-from ..data.pseudonymise import pseudonymise
-from ..data.readers import ExtractError, read_extract
+from ..data.readers import ExtractError
 from ..scenario.loading import ScenarioError, load_scenario
 from . import backtest as bt
 from .backends import Backend
@@ -53,10 +52,9 @@ def backtest_from(
     """The scores and weekly table of one backtest from ``at`` (see the module's words)."""
     try:
         imp = import_extract(data, at, base, columns, name="backtest", state="history")
-        later = read_extract(data, columns)
     except ExtractError as exc:
         raise BacktestError(str(exc)) from None
-    pseudonymise(later)
+    later = imp.extract  # already read and pseudonymised; read again below as at --until
     try:
         scenario = load_scenario(imp.scenario)
     except ScenarioError as exc:
