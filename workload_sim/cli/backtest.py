@@ -17,19 +17,11 @@ from .options import (
     SchedulerOption,
     WorkersOption,
 )
+from .records import _date
 from .run import app
 
 DEFAULT_REPS = 39  # the 2nd and 38th of 39 make exactly a 90% prediction interval
 REFERENCE_WEEKS = 26  # the weeks before the date scored as the naive forecasts' history
-
-
-def _date(text: str | None, option: str) -> dt.date | None:
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        _fail([f"{option} {text!r}: expected a date as YYYY-MM-DD, e.g. 2025-10-01"])
 
 
 @app.command(name="backtest")
@@ -72,7 +64,7 @@ def backtest_command(
     from ..experiments.backtest_run import BacktestError, backtest_from
 
     first = _date(at, "--at")
-    last = _date(until, "--until")
+    last = _date(until, "--until") if until is not None else None
     starts = [first + dt.timedelta(weeks=4 * k) for k in range(rolling)]
     with _session(backend, workers, scheduler, quiet, log) as session:
         target = _out_target(
